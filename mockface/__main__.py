@@ -1,0 +1,4 @@
+"""``python -m mockface`` runs the command-line interface."""
+from .cli import main
+
+main()

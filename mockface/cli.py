@@ -1,0 +1,145 @@
+"""The ``mockface`` command: serve, sign, codes."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+import click
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings
+from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .signature import LAYOUTS, sign
+from .server import DEFAULT_THREADS, create_server
+
+
+def _settings(config: str | None) -> Settings:
+    """Load settings or stop with the configuration error on stderr (exit status 2)."""
+    try:
+        return load_settings(config)
+    except ConfigError as error:
+        raise click.ClickException(f"invalid configuration: {error}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mockface")
+def main() -> None:
+    """mockface: an offline emulator of Tencent Cloud's legacy face-verification API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Keep the loopback default unless others must reach it.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to bind; 0 picks a free port (the banner prints it).")
+@click.option("--config", type=click.Path(dir_okay=False),
+              help="YAML file with apps, secrets, buckets, services, identities and settings.")
+@click.option("--seed", type=int, help="Seed for generated scores and lip codes [default: 0].")
+@click.option("--loose", is_flag=True, default=None,
+              help="Only require a well-formed signature: skip key, HMAC, expiry and access checks.")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True,
+              type=click.IntRange(1, 1024), help="Worker threads.")
+@click.option("--quiet", is_flag=True, help="No per-request log lines.")
+def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
+          threads: int, quiet: bool) -> None:
+    """Run the emulator until interrupted (one process, many threads)."""
+    from .app import create_app
+
+    settings = _settings(config).with_overrides(seed=seed, loose=loose)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    server = create_server(create_app(settings), host, port, threads)
+    click.echo(banner(settings, f"http://{_url_host(server.host)}:{server.port}"))
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def banner(settings: Settings, url: str) -> str:
+    """The start-up text: where the server listens, its credentials and a curl to paste."""
+    app = settings.default_app
+    secret_id, secret_key = next(iter(app.secrets.items()))
+    authorization = sign(app.appid, secret_id, secret_key, now=int(time.time()),
+                         expires_in=30 * 24 * 3600)
+    body = json.dumps({"appid": app.appid})
+    mode = "loose (only the signature format is checked)" if settings.loose else "strict"
+    return "\n".join([
+        f"mockface {__version__} listening on {url}",
+        f"  config:     {settings.source}",
+        f"  appid:      {app.appid}",
+        f"  secret id:  {secret_id}",
+        f"  secret key: {secret_key}",
+        f"  signatures: {mode}; seed {settings.seed}",
+        "Try it (signature valid for 30 days):",
+        f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\",
+        f"    -H 'Authorization: {authorization}' -d '{body}'",
+        "",
+    ])
+
+
+@main.command("sign")
+@click.option("--appid", help="Appid to sign for [default: the configured first app].")
+@click.option("--secret-id", help="Secret id [default: the app's first secret id].")
+@click.option("--secret-key", help="Secret key [default: the key of --secret-id].")
+@click.option("--config", type=click.Path(dir_okay=False), help="Take defaults from this file.")
+@click.option("--expires-in", default=3600, show_default=True, type=click.IntRange(1),
+              help="Lifetime of a multi-use signature, in seconds.")
+@click.option("--once", is_flag=True, help="A once-signature (e=0); needs --fileid.")
+@click.option("--fileid", default="", help="File id (f) to bind.")
+@click.option("--bucket", default="", help="Bucket (b) to sign.")
+@click.option("--now", type=int, help="Issue time t as a Unix timestamp [default: now].")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="seed", show_default=True,
+              help="Plaintext layout of a real client: seed/PHP/Python, Java/C++ or Node.")
+def sign_command(appid: str | None, secret_id: str | None, secret_key: str | None,
+                 config: str | None, expires_in: int, once: bool, fileid: str, bucket: str,
+                 now: int | None, layout: str) -> None:
+    """Print an Authorization header value."""
+    if once and not fileid:
+        raise click.UsageError("--once needs --fileid")
+    settings = _settings(config)
+    app = settings.keyring.app(appid) if appid else settings.default_app
+    secrets = dict(app.secrets) if app else {}
+    if secret_id is None:
+        secret_id = next(iter(secrets), None)
+    if secret_key is None:
+        secret_key = secrets.get(secret_id or "")
+    if not appid:
+        appid = settings.default_app.appid
+    if secret_id is None or secret_key is None:
+        raise click.UsageError("no secret id/key known for this appid: give --secret-id and "
+                               "--secret-key")
+    click.echo(sign(appid, secret_id, secret_key, now=int(time.time()) if now is None else now,
+                    expires_in=expires_in, once=once, fileid=fileid, bucket=bucket,
+                    layout=layout))
+
+
+@main.command()
+@click.option("--endpoint", type=click.Choice(ENDPOINTS), help="Only codes documented for it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def codes(endpoint: str | None, as_json: bool) -> None:
+    """List the documented error codes with message, HTTP status and meaning."""
+    entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
+    if as_json:
+        click.echo(json.dumps([{
+            "code": e.code, "message": e.message, "http_status": e.http_status,
+            "constant": e.constant, "meaning": e.meaning, "in_band": e.in_band and e.in_band.value,
+            "endpoints": [name for name in ENDPOINTS if name in e.endpoints],
+        } for e in entries], ensure_ascii=False, indent=2))
+        return
+    for e in entries:
+        click.echo(f"{e.code:>6}  {e.http_status}  {e.message:<34} {e.meaning}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

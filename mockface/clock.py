@@ -1,0 +1,58 @@
+"""An injectable clock: real time by default, frozen or shifted on demand."""
+from __future__ import annotations
+
+import threading
+import time
+
+
+class Clock:
+    """Seconds since the epoch, as the signature checks and rate limits see them.
+
+    ``freeze(at)`` stops time at ``at``; ``advance(seconds)`` moves it (frozen or not);
+    ``unfreeze()`` returns to real time while keeping any advance.  Thread-safe.
+    """
+
+    def __init__(self, source=time.time) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._frozen_at: float | None = None
+        self._offset = 0.0
+
+    def now(self) -> float:
+        """The current emulated time."""
+        with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return self._source() + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        with self._lock:
+            return self._frozen_at is not None
+
+    def freeze(self, at: float | None = None) -> float:
+        """Stop the clock at ``at`` (default: now); returns the frozen time."""
+        current = self.now() if at is None else float(at)
+        with self._lock:
+            self._frozen_at = current
+        return current
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward (or back, if negative); returns the new time."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+        return self.now()
+
+    def unfreeze(self) -> None:
+        """Let time run again from the real clock."""
+        with self._lock:
+            self._frozen_at = None
+
+    def reset(self) -> None:
+        """Back to plain real time."""
+        with self._lock:
+            self._frozen_at = None
+            self._offset = 0.0

@@ -1,0 +1,258 @@
+"""Settings and the keyring: built-in defaults, environment variables, a YAML file, CLI flags.
+
+Precedence, lowest first: the built-in development app; ``MOCKFACE_APPID``,
+``MOCKFACE_SECRET_ID`` and ``MOCKFACE_SECRET_KEY`` (they change the built-in app); a config
+file (its ``apps`` list, when given, replaces the built-in app entirely); command-line flags.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ENDPOINTS
+
+DEFAULT_APPID = "123456"
+DEFAULT_SECRET_ID = "AKIDmockfaceDEVELOPMENTsecretid00001"
+DEFAULT_SECRET_KEY = "mockfaceDEVELOPMENTsecretkey0001"
+DEFAULT_CLOCK_SKEW = 900
+DEFAULT_ONCE_STORE_SIZE = 100_000
+MAX_BODY_BYTES = 6 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the source, the key and what is wrong."""
+
+
+@dataclass(frozen=True)
+class App:
+    """One emulated Tencent Cloud app and what it may do."""
+
+    appid: str
+    secrets: Mapping[str, str]  # secret id -> secret key
+    buckets: frozenset[str] = frozenset()  # empty: any bucket is accepted
+    services: frozenset[str] = frozenset(ENDPOINTS)
+    suspended: bool = False
+    rate_limit: int | None = None  # requests per second; None: unlimited
+
+
+class Keyring:
+    """Looks apps up by appid and by secret id."""
+
+    def __init__(self, apps: tuple[App, ...]) -> None:
+        self.apps = apps
+        self._by_appid = {app.appid: app for app in apps}
+        self._by_secret_id = {sid: app for app in apps for sid in app.secrets}
+
+    def app(self, appid: str) -> App | None:
+        return self._by_appid.get(appid)
+
+    def owner_of(self, secret_id: str) -> App | None:
+        """The app that holds ``secret_id``, or None when no app does."""
+        return self._by_secret_id.get(secret_id)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the emulator needs to know at start-up."""
+
+    apps: tuple[App, ...]
+    identities: Mapping[str, str] = field(default_factory=dict)  # idcard number -> name
+    clock_skew: int = DEFAULT_CLOCK_SKEW
+    check_idcard: bool = True
+    strict_lip_codes: bool = False
+    seed: int = 0
+    loose: bool = False
+    once_store_size: int = DEFAULT_ONCE_STORE_SIZE
+    source: str = "built-in defaults"
+
+    @property
+    def keyring(self) -> Keyring:
+        return Keyring(self.apps)
+
+    @property
+    def default_app(self) -> App:
+        """The first app: the one the banner, ``mockface sign`` and fixtures use by default."""
+        return self.apps[0]
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def builtin_app(env: Mapping[str, str] | None = None) -> App:
+    """The zero-config development app, as changed by the ``MOCKFACE_*`` variables."""
+    env = os.environ if env is None else env
+    appid = env.get("MOCKFACE_APPID") or DEFAULT_APPID
+    secret_id = env.get("MOCKFACE_SECRET_ID") or DEFAULT_SECRET_ID
+    secret_key = env.get("MOCKFACE_SECRET_KEY") or DEFAULT_SECRET_KEY
+    return App(appid=appid, secrets={secret_id: secret_key})
+
+
+def load_settings(config_path: str | os.PathLike[str] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the built-in app, the environment and, when given, a YAML config file.
+
+    Raises ConfigError naming the file, the key and the problem when the file is invalid.
+    """
+    settings = Settings(apps=(builtin_app(env),))
+    if config_path is None:
+        return settings
+    path = Path(config_path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return _ConfigReader(str(path)).read(document, settings)
+
+
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_TOP_KEYS = {"apps", "identities", "clock_skew", "check_idcard", "strict_lip_codes", "seed",
+             "loose", "once_store_size"}
+_APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit"}
+_SECRET_KEYS = {"secret_id", "secret_key"}
+_IDENTITY_KEYS = {"idcard_number", "idcard_name"}
+
+
+class _ConfigReader:
+    """Checks a parsed config document key by key and builds Settings from it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {problem}")
+
+    def read(self, document: Any, base: Settings) -> Settings:
+        if document is None:
+            document = {}
+        if not isinstance(document, dict):
+            raise ConfigError(f"{self.source}: the top level must be a mapping")
+        self.no_unknown_keys(document, _TOP_KEYS, "")
+        changes: dict[str, Any] = {"source": self.source}
+        if "apps" in document:
+            changes["apps"] = self.apps(document["apps"])
+        if "identities" in document:
+            changes["identities"] = self.identities(document["identities"])
+        for key in ("clock_skew", "seed", "once_store_size"):
+            if key in document:
+                minimum = 1 if key == "once_store_size" else 0
+                changes[key] = self.integer(document[key], key, minimum)
+        for key in ("check_idcard", "strict_lip_codes", "loose"):
+            if key in document:
+                changes[key] = self.boolean(document[key], key)
+        return replace(base, **changes)
+
+    def no_unknown_keys(self, mapping: dict, allowed: set[str], where: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                name = f"{where}.{key}" if where else str(key)
+                raise self.fail(name, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def string(self, value: Any, key: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        return str(value)
+
+    def integer(self, value: Any, key: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"must be an integer >= {minimum}, got {value!r}")
+        return value
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def listing(self, value: Any, key: str) -> list:
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be a list, got {type(value).__name__}")
+        return value
+
+    def apps(self, value: Any) -> tuple[App, ...]:
+        items = self.listing(value, "apps")
+        if not items:
+            raise self.fail("apps", "must declare at least one app")
+        apps: list[App] = []
+        seen_appids: set[str] = set()
+        seen_secret_ids: dict[str, str] = {}
+        for index, item in enumerate(items):
+            where = f"apps[{index}]"
+            app = self.app(item, where)
+            if app.appid in seen_appids:
+                raise self.fail(f"{where}.appid", f"duplicate appid {app.appid!r}")
+            seen_appids.add(app.appid)
+            for secret_id in app.secrets:
+                if secret_id in seen_secret_ids:
+                    raise self.fail(f"{where}.secrets", f"secret_id {secret_id!r} is already "
+                                    f"used by app {seen_secret_ids[secret_id]!r}")
+                seen_secret_ids[secret_id] = app.appid
+            apps.append(app)
+        return tuple(apps)
+
+    def app(self, item: Any, where: str) -> App:
+        if not isinstance(item, dict):
+            raise self.fail(where, "must be a mapping")
+        self.no_unknown_keys(item, _APP_KEYS, where)
+        for required in ("appid", "secrets"):
+            if required not in item:
+                raise self.fail(f"{where}.{required}", "is required")
+        appid = self.string(item["appid"], f"{where}.appid")
+        secrets: dict[str, str] = {}
+        pairs = self.listing(item["secrets"], f"{where}.secrets")
+        if not pairs:
+            raise self.fail(f"{where}.secrets", "must hold at least one secret_id/secret_key")
+        for index, pair in enumerate(pairs):
+            key = f"{where}.secrets[{index}]"
+            if not isinstance(pair, dict):
+                raise self.fail(key, "must be a mapping with secret_id and secret_key")
+            self.no_unknown_keys(pair, _SECRET_KEYS, key)
+            for required in ("secret_id", "secret_key"):
+                if required not in pair:
+                    raise self.fail(f"{key}.{required}", "is required")
+            secret_id = self.string(pair["secret_id"], f"{key}.secret_id")
+            if secret_id in secrets:
+                raise self.fail(f"{key}.secret_id", f"duplicate secret_id {secret_id!r}")
+            secrets[secret_id] = self.string(pair["secret_key"], f"{key}.secret_key")
+        buckets = frozenset(self.string(b, f"{where}.buckets[{i}]")
+                            for i, b in enumerate(self.listing(item.get("buckets", []),
+                                                               f"{where}.buckets")))
+        services = frozenset(ENDPOINTS)
+        if "services" in item:
+            names = self.listing(item["services"], f"{where}.services")
+            for i, name in enumerate(names):
+                if name not in ENDPOINTS:
+                    raise self.fail(f"{where}.services[{i}]", f"unknown service {name!r} "
+                                    f"(expected one of: {', '.join(ENDPOINTS)})")
+            services = frozenset(names)
+        suspended = self.boolean(item.get("suspended", False), f"{where}.suspended")
+        rate_limit = None
+        if item.get("rate_limit") is not None:
+            rate_limit = self.integer(item["rate_limit"], f"{where}.rate_limit", 1)
+        return App(appid, secrets, buckets, services, suspended, rate_limit)
+
+    def identities(self, value: Any) -> dict[str, str]:
+        registry: dict[str, str] = {}
+        for index, item in enumerate(self.listing(value, "identities")):
+            where = f"identities[{index}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, "must be a mapping with idcard_number and idcard_name")
+            self.no_unknown_keys(item, _IDENTITY_KEYS, where)
+            for required in ("idcard_number", "idcard_name"):
+                if required not in item:
+                    raise self.fail(f"{where}.{required}", "is required")
+            number = self.string(item["idcard_number"], f"{where}.idcard_number")
+            if not _ID_NUMBER.fullmatch(number):
+                raise self.fail(f"{where}.idcard_number",
+                                f"must be 17 digits and a digit or X, got {number!r}")
+            registry[number] = self.string(item["idcard_name"], f"{where}.idcard_name")
+        return registry

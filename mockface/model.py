@@ -1,0 +1,52 @@
+"""The plain values that flow between the wire, the emulator and the service."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ApiError
+
+
+@dataclass
+class RequestBody:
+    """A parsed request body: known text fields as ``str``, media fields as exact bytes.
+
+    Empty values (and the multipart text ``null`` for ``session_id``) are already dropped.
+    """
+
+    kind: str  # "json" or "multipart"
+    text: dict[str, str] = field(default_factory=dict)
+    media: dict[str, bytes] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        return self.text.get(name)
+
+    def media_summary(self) -> dict[str, dict[str, Any]]:
+        """Size and sha256 of each media part (never the bytes)."""
+        return {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                for name, data in self.media.items()}
+
+
+@dataclass
+class Reply:
+    """What the emulator answers: rendered as ``{"code", "message"[, "data"]}``."""
+
+    code: int
+    message: str
+    http_status: int = 200
+    data: dict[str, Any] | None = None
+
+    @classmethod
+    def ok(cls, data: dict[str, Any]) -> Reply:
+        return cls(0, "OK", 200, data)
+
+    @classmethod
+    def from_error(cls, error: ApiError) -> Reply:
+        return cls(error.code, error.message, error.http_status, None)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            body["data"] = self.data
+        return body

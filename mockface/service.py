@@ -1,0 +1,163 @@
+"""The emulated backend: input validation (contract §4) and deterministic answers (§5).
+
+Takes plain values (a RequestBody, the settings, a clock); knows nothing of HTTP.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+from importlib import resources
+from typing import Any
+
+from .clock import Clock
+from .config import Settings
+from .errors import CATALOGUE, ApiError
+from .identity import valid_number, well_formed_name, well_formed_number
+from .media import inspect_image, inspect_video
+from .model import Reply, RequestBody
+from .state import LipCodeBook
+
+#: The top-level code each image endpoint answers when its image does not decode.
+IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}
+
+
+def default_photo() -> bytes:
+    """The small real JPEG returned as ``photo``/``video_photo``."""
+    return resources.files("mockface").joinpath("data/photo.jpg").read_bytes()
+
+
+def status_msg(status: int) -> str:
+    """``live_msg``/``compare_msg`` for an in-band status: ``OK`` or the code's constant."""
+    return "OK" if status == 0 else CATALOGUE[status].constant
+
+
+class FaceService:
+    """Answers the five endpoints for a request that has passed the signature checks."""
+
+    def __init__(self, settings: Settings, lip_codes: LipCodeBook, clock: Clock) -> None:
+        self.settings = settings
+        self.lip_codes = lip_codes
+        self.clock = clock
+        self.photo_b64 = base64.b64encode(default_photo()).decode("ascii")
+
+    def handle(self, endpoint: str, body: RequestBody) -> Reply:
+        """Validate ``body`` for ``endpoint`` and answer it; ApiError for top-level failures."""
+        appid = body.get("appid")
+        if appid is None:
+            raise ApiError(21, detail="body has no appid")
+        return getattr(self, endpoint)(appid, body)
+
+    # -- the five endpoints -------------------------------------------------------------
+
+    def idcardcompare(self, appid: str, body: RequestBody) -> Reply:
+        number, name = self._identity(body)
+        self._image(body, "idcardcompare")
+        if self._registry_mismatch(number, name):
+            raise ApiError(-5803)
+        digest = self._digest("idcardcompare", body)
+        similarity = round(80 + (digest % 2000) / 100, 2)
+        return Reply.ok({"similarity": similarity, "session_id": body.get("session_id") or ""})
+
+    def livedetectpicture(self, appid: str, body: RequestBody) -> Reply:
+        self._image(body, "livedetectpicture")
+        return Reply.ok({"score": 87 + self._digest("livedetectpicture", body) % 14})
+
+    def livegetfour(self, appid: str, body: RequestBody) -> Reply:
+        return Reply.ok({"validate_data": self.lip_codes.issue(appid)})
+
+    def idcardlivedetectfour(self, appid: str, body: RequestBody) -> Reply:
+        self._validate_data(body)
+        number, name = self._identity(body)
+        video = self._required_media(body, "video")
+        live, video_ok = self._liveness(appid, body, video)
+        compare = -5005 if not video_ok else -5803 if self._registry_mismatch(number, name) else 0
+        data = self._video_data(live, compare, "video_photo", body, "idcardlivedetectfour")
+        return Reply.ok(data)
+
+    def livedetectfour(self, appid: str, body: RequestBody) -> Reply:
+        self._validate_data(body)
+        flag = (body.get("compare_flag") or "").lower()
+        if flag not in ("true", "false"):
+            raise ApiError(21, detail="compare_flag must be true or false")
+        video = self._required_media(body, "video")
+        card = body.media.get("card")
+        if flag == "true" and card is None:
+            raise ApiError(-5805, detail="compare_flag=true without card")
+        live, video_ok = self._liveness(appid, body, video)
+        if flag == "false":
+            return Reply.ok({"live_status": live, "live_msg": status_msg(live)})
+        info = inspect_image(card or b"")
+        compare = -4018 if not (info.supported and info.decodes) else 0 if video_ok else -5005
+        return Reply.ok(self._video_data(live, compare, "photo", body, "livedetectfour"))
+
+    # -- shared checks --------------------------------------------------------------------
+
+    def _identity(self, body: RequestBody) -> tuple[str, str]:
+        number, name = body.get("idcard_number"), body.get("idcard_name")
+        if number is None or name is None:
+            raise ApiError(-5801)
+        if not well_formed_number(number) or not well_formed_name(name):
+            raise ApiError(-5806)
+        if self.settings.check_idcard:
+            today = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).date()
+            if not valid_number(number, today):
+                raise ApiError(-5804, detail="checksum or birth date invalid")
+        return number, name
+
+    def _registry_mismatch(self, number: str, name: str) -> bool:
+        registered = self.settings.identities.get(number)
+        return registered is not None and registered != name
+
+    def _image(self, body: RequestBody, endpoint: str) -> None:
+        if body.get("url") is not None:
+            return  # url wins over image; mockface never downloads it
+        image = self._required_media(body, "image")
+        info = inspect_image(image)
+        if not info.supported:
+            raise ApiError(-1400, detail=f"image is {info.kind or 'not an image'}")
+        if not info.decodes:
+            raise ApiError(IMAGE_DECODE_CODE[endpoint], detail=f"{info.kind} does not decode")
+
+    @staticmethod
+    def _required_media(body: RequestBody, name: str) -> bytes:
+        data = body.media.get(name)
+        if not data:
+            raise ApiError(-5805, detail=f"no {name}")
+        return data
+
+    @staticmethod
+    def _validate_data(body: RequestBody) -> None:
+        value = body.get("validate_data")
+        if value is None or not (value.isascii() and value.isdigit()):
+            raise ApiError(21, detail="validate_data must be a string of digits")
+
+    def _liveness(self, appid: str, body: RequestBody, video: bytes) -> tuple[int, bool]:
+        """The in-band live status, and whether the video is usable for comparison."""
+        info = inspect_video(video)
+        if info.kind is None:
+            return -5001, False
+        if info.too_small:
+            return -5015, True
+        if self.settings.strict_lip_codes and \
+                body.get("validate_data") not in self.lip_codes.issued(appid):
+            return -5008, True
+        return 0, True
+
+    def _video_data(self, live: int, compare: int, photo_field: str, body: RequestBody,
+                    endpoint: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"live_status": live, "live_msg": status_msg(live),
+                                "compare_status": compare, "compare_msg": status_msg(compare)}
+        if compare == 0:
+            data["sim"] = 80 + self._digest(endpoint, body) % 20
+            data[photo_field] = self.photo_b64
+        return data
+
+    def _digest(self, endpoint: str, body: RequestBody) -> int:
+        """A stable number from the server seed and the request's identifying content."""
+        hasher = hashlib.sha256(f"{self.settings.seed}\0{endpoint}".encode())
+        for name in ("idcard_number", "idcard_name", "url", "validate_data"):
+            hasher.update(f"\0{name}={body.get(name) or ''}".encode())
+        for name in sorted(body.media):
+            hasher.update(b"\0" + name.encode() + hashlib.sha256(body.media[name]).digest())
+        return int.from_bytes(hasher.digest()[:8], "big")

@@ -1,0 +1,112 @@
+"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes.
+
+Each store has a fixed bound so that memory stays flat whatever the load.
+"""
+from __future__ import annotations
+
+import random
+import threading
+from collections import OrderedDict, deque
+
+
+class OnceSignatureStore:
+    """Remembers once-signatures (``e=0``) that have been used.
+
+    Holds at most ``capacity`` entries; past that the oldest are forgotten (and could be
+    used again).  ``consume`` is atomic: of any number of concurrent callers with the same
+    key, exactly one gets True.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._used: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def consume(self, key: str) -> bool:
+        """Mark ``key`` used; True when it had not been used before."""
+        with self._lock:
+            if key in self._used:
+                return False
+            self._used[key] = None
+            if len(self._used) > self.capacity:
+                self._used.popitem(last=False)
+            return True
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._used)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+class RateLimiter:
+    """Per-app requests-per-second limit over a sliding one-second window."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, appid: str, limit: int, now: float) -> bool:
+        """Count one request for ``appid`` at ``now``; False when it exceeds ``limit`` per second."""
+        with self._lock:
+            window = self._hits.setdefault(appid, deque())
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                return False
+            window.append(now)
+            return True
+
+    def clear(self, appid: str | None = None) -> None:
+        with self._lock:
+            if appid is None:
+                self._hits.clear()
+            else:
+                self._hits.pop(appid, None)
+
+
+class LipCodeBook:
+    """Issues 4-digit lip-reading codes per appid from a seeded generator and remembers them.
+
+    The sequence for an appid depends only on the server seed and the appid, so two servers
+    started with the same seed issue the same codes in the same order.  At most
+    ``per_app`` codes are remembered per appid (oldest forgotten first).
+    """
+
+    def __init__(self, seed: int, per_app: int = 1000) -> None:
+        self.seed = seed
+        self.per_app = per_app
+        self._generators: dict[str, random.Random] = {}
+        self._issued: dict[str, deque[str]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, appid: str) -> str:
+        """A new code for ``appid``: four digits, leading zeros allowed."""
+        with self._lock:
+            generator = self._generators.get(appid)
+            if generator is None:
+                generator = self._generators[appid] = random.Random(f"{self.seed}:{appid}")
+            code = f"{generator.randrange(10_000):04d}"
+            self._issued.setdefault(appid, deque(maxlen=self.per_app)).append(code)
+            return code
+
+    def issued(self, appid: str) -> list[str]:
+        """The codes issued to ``appid``, oldest first."""
+        with self._lock:
+            return list(self._issued.get(appid, ()))
+
+    def all_issued(self) -> dict[str, list[str]]:
+        with self._lock:
+            return {appid: list(codes) for appid, codes in self._issued.items()}
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget issued codes and restart the sequence (for one appid, or all)."""
+        with self._lock:
+            if appid is None:
+                self._generators.clear()
+                self._issued.clear()
+            else:
+                self._generators.pop(appid, None)
+                self._issued.pop(appid, None)

@@ -1,0 +1,192 @@
+"""Request parsing and response rendering, independent of any web framework.
+
+``read_body`` turns a Content-Type, a Content-Length and a byte stream into a RequestBody,
+enforcing the 6 MB limit before and while reading; it raises nothing but ApiError.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .config import MAX_BODY_BYTES
+from .errors import ApiError
+from .model import Reply, RequestBody
+
+TEXT_FIELDS = frozenset({"appid", "bucket", "idcard_number", "idcard_name", "url",
+                         "session_id", "seq", "validate_data", "compare_flag", "sign"})
+MEDIA_FIELDS = frozenset({"image", "video", "card"})
+CHUNK_SIZE = 256 * 1024
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def read_body(content_type: str | None, content_length: str | None, stream: BinaryIO,
+              limit: int = MAX_BODY_BYTES) -> RequestBody:
+    """Parse a JSON or multipart body; ApiError 3 for anything malformed, 23 when too large."""
+    if content_length:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            raise ApiError(3, detail=f"bad Content-Length {content_length[:40]!r}") from None
+        if declared > limit:
+            raise ApiError(23, detail=f"Content-Length {declared} over {limit}")
+    mimetype, options = parse_options_header(content_type or "")
+    if mimetype == b"application/json":
+        return _json_body(b"".join(_bounded_chunks(stream, limit)))
+    if mimetype == b"multipart/form-data":
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise ApiError(3, detail="multipart without boundary")
+        return _multipart_body(boundary, _bounded_chunks(stream, limit))
+    raise ApiError(3, detail=f"unsupported Content-Type {(content_type or '')[:60]!r}")
+
+
+def _bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """Yield the body in chunks; ApiError 23 as soon as more than ``limit`` bytes arrive."""
+    total = 0
+    while True:
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise ApiError(23, detail=f"body over {limit} bytes")
+        yield chunk
+
+
+def _keep_text(body: RequestBody, name: str, value: str) -> None:
+    value = value.strip()
+    if value == "" or (name == "session_id" and value == "null"):
+        return
+    body.text.setdefault(name, value)
+
+
+def _json_body(raw: bytes) -> RequestBody:
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(3, detail="body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise ApiError(3, detail="JSON body is not an object")
+    body = RequestBody("json")
+    for name, value in document.items():
+        if value is None:
+            continue
+        if name in MEDIA_FIELDS:
+            body.media.setdefault(name, _base64_media(name, value))
+        elif name in TEXT_FIELDS:
+            _keep_text(body, name, _json_text(name, value))
+    return body
+
+
+def _json_text(name: str, value: object) -> str:
+    """JSON scalars as strings: numbers where strings are documented compare as strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    raise ApiError(21, detail=f"field {name!r} must be a string")
+
+
+def _base64_media(name: str, value: object) -> bytes:
+    if not isinstance(value, str):
+        raise ApiError(21, detail=f"JSON field {name!r} must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(21, detail=f"JSON field {name!r} is not base64") from None
+
+
+class _PartCollector:
+    """python-multipart callbacks that gather each known part's headers and exact bytes."""
+
+    def __init__(self) -> None:
+        self.body = RequestBody("multipart")
+        self.finished = False
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self._data: list[bytes] = []
+        self._name: str | None = None
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._data, self._name = {}, [], None
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._header_field).strip().lower()] = bytes(self._header_value).strip()
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def _headers_finished(self) -> None:
+        disposition = self._headers.get(b"content-disposition", b"")
+        _, params = parse_options_header(disposition.decode("latin-1"))
+        name = params.get(b"name")
+        if name is None:
+            return
+        try:
+            decoded = name.decode("latin-1").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return
+        if decoded in TEXT_FIELDS or decoded in MEDIA_FIELDS:
+            self._name = decoded
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._name is not None:
+            self._data.append(data[start:end])
+
+    def _part_end(self) -> None:
+        if self._name is None:
+            return
+        value = b"".join(self._data)
+        if self._name in MEDIA_FIELDS:
+            self.body.media.setdefault(self._name, value)
+            return
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(21, detail=f"field {self._name!r} is not UTF-8") from None
+        _keep_text(self.body, self._name, text)
+
+    def _end(self) -> None:
+        self.finished = True
+
+
+def _multipart_body(boundary: bytes, chunks: Iterator[bytes]) -> RequestBody:
+    collector = _PartCollector()
+    try:
+        parser = MultipartParser(boundary, collector.callbacks())
+        for chunk in chunks:
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:
+        raise ApiError(3, detail=f"malformed multipart body: {exc}") from None
+    if not collector.finished:
+        raise ApiError(3, detail="multipart body ends before its closing boundary")
+    return collector.body
+
+
+def render(reply: Reply) -> tuple[int, bytes]:
+    """The HTTP status and UTF-8 JSON body for a reply (keys in the order code, message, data)."""
+    text = json.dumps(reply.body(), ensure_ascii=False, separators=(",", ":"))
+    return reply.http_status, text.encode("utf-8")

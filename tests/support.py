@@ -1,0 +1,80 @@
+"""Test data and helpers shared by the test modules: apps, identities, media, signing."""
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from pathlib import Path
+
+from mockface.app import create_app
+from mockface.clock import Clock
+from mockface.config import App, Settings
+from mockface.emulator import Emulator
+from mockface.identity import with_check_digit
+from mockface.signature import sign
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NOW = 1_800_000_000  # 2027-01-15, the frozen time of unit tests
+
+MAIN = App("1000001", {"AKIDmain": "main-key"})
+BUCKETED = App("1000002", {"AKIDbucketA": "bucket-key-a", "AKIDbucketB": "bucket-key-b"},
+               buckets=frozenset({"photos"}))
+LIMITED = App("1000003", {"AKIDlimited": "limited-key"}, services=frozenset({"livegetfour"}))
+SUSPENDED = App("1000004", {"AKIDsuspended": "suspended-key"}, suspended=True)
+THROTTLED = App("1000005", {"AKIDthrottled": "throttled-key"}, rate_limit=2)
+APPS = (MAIN, BUCKETED, LIMITED, SUSPENDED, THROTTLED)
+
+ID_NUMBER = with_check_digit("11010519900307123")  # valid checksum and birth date
+ID_NAME = "张三"
+REGISTERED_NUMBER = with_check_digit("44030419851120456")
+REGISTERED_NAME = "李四"
+
+
+def media(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def make_settings(**changes) -> Settings:
+    base = Settings(apps=APPS, identities={REGISTERED_NUMBER: REGISTERED_NAME})
+    return base.with_overrides(**changes)
+
+
+def auth(app: App = MAIN, **options) -> str:
+    """A valid Authorization value for ``app`` issued at the frozen NOW."""
+    secret_id, secret_key = next(iter(app.secrets.items()))
+    options.setdefault("now", NOW)
+    return sign(app.appid, secret_id, secret_key, **options)
+
+
+class Caller:
+    """Posts signed requests through a Flask test client and decodes the JSON answer."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def json(self, endpoint: str, body: dict, authorization: str | None = "default",
+             **headers):
+        if authorization == "default":
+            authorization = auth()
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        response = self.client.post(f"/face/{endpoint}", data=json.dumps(body),
+                                    content_type="application/json", headers=headers)
+        return response.status_code, response.get_json()
+
+    def multipart(self, endpoint: str, fields: dict, files: dict | None = None,
+                  authorization: str | None = "default"):
+        if authorization == "default":
+            authorization = auth()
+        data = dict(fields)
+        for name, content in (files or {}).items():
+            data[name] = (BytesIO(content), f"{name}.bin")
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        response = self.client.post(f"/face/{endpoint}", data=data, headers=headers,
+                                    content_type="multipart/form-data")
+        return response.status_code, response.get_json()
+
+
+def caller_with(clock: Clock, **changes) -> tuple[Caller, Emulator]:
+    """A Caller over a fresh emulator whose settings differ from the test defaults."""
+    emulator = Emulator(make_settings(**changes), clock)
+    return Caller(create_app(emulator=emulator).test_client()), emulator

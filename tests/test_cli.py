@@ -1,0 +1,180 @@
+"""The ``mockface`` command: serve (as a real subprocess), sign, codes, config errors."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from mockface.cli import main
+from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
+from mockface.signature import parse, verify
+from mockface.state import OnceSignatureStore, RateLimiter
+
+
+class ServeProcess:
+    """``mockface serve`` in a subprocess; reads its banner and polls health until ready."""
+
+    def __init__(self, *args: str, env: dict | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mockface", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})})
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.banner = self._read_banner()
+        self.url = re.search(r"listening on (http://\S+)", self.banner).group(1)
+        self._wait_healthy()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def _read_banner(self) -> str:
+        text = ""
+        while "-d '" not in text:
+            line = self.lines.get(timeout=30)
+            if line == "":
+                raise AssertionError(f"serve exited: {self.proc.stderr.read()}")
+            text += line
+        return text
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/__mockface/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)  # polling interval, not synchronisation by sleeping
+        raise AssertionError("server never became healthy")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        return err
+
+
+def test_serve_zero_config_banner_curl_example_works():
+    server = ServeProcess()
+    try:
+        banner = server.banner
+        assert f"appid:      {DEFAULT_APPID}" in banner
+        assert f"secret id:  {DEFAULT_SECRET_ID}" in banner
+        assert re.match(r"http://127\.0\.0\.1:\d+$", server.url) and not server.url.endswith(":0")
+        authorization = re.search(r"Authorization: (\S+)'", banner).group(1)
+        body = re.search(r"-d '(.*)'", banner).group(1)
+        response = requests.post(f"{server.url}/face/livegetfour", data=body, timeout=10,
+                                 headers={"Authorization": authorization,
+                                          "Content-Type": "application/json"})
+        assert response.status_code == 200 and response.json()["code"] == 0
+    finally:
+        log = server.stop()
+    assert re.search(r"POST /face/livegetfour appid=123456 code=0 status=200 [\d.]+ms", log)
+
+
+def test_serve_with_config_seed_and_loose(tmp_path):
+    config = tmp_path / "apps.yaml"
+    config.write_text("apps:\n  - appid: '42'\n    secrets: [{secret_id: AKIDx, secret_key: kx}]\n")
+    server = ServeProcess("--config", str(config), "--loose", "--seed", "9", "--quiet")
+    try:
+        assert "appid:      42" in server.banner and "loose" in server.banner
+        assert "seed 9" in server.banner
+        from mockface.signature import sign
+        header = sign("nobody", "AKIDnone", "wrong", now=int(time.time()))
+        response = requests.post(f"{server.url}/face/livegetfour", json={"appid": "nobody"},
+                                 headers={"Authorization": header}, timeout=10)
+        assert response.json()["code"] == 0
+    finally:
+        log = server.stop()
+    assert "POST /face/livegetfour" not in log  # --quiet
+
+
+def test_serve_refuses_a_bad_config(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("apps:\n  - appid: 1\n    secrets: []\n")
+    result = subprocess.run([sys.executable, "-m", "mockface", "serve", "--config", str(config)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert f"{config}: apps[0].secrets: must hold at least one" in result.stderr
+
+
+def test_serve_env_credentials():
+    server = ServeProcess(env={"MOCKFACE_APPID": "555", "MOCKFACE_SECRET_ID": "AKIDenv",
+                               "MOCKFACE_SECRET_KEY": "envkey"})
+    try:
+        assert "appid:      555" in server.banner and "secret key: envkey" in server.banner
+    finally:
+        server.stop()
+
+
+def _verify_default(header: str, now: float, **kwargs):
+    return verify(header, endpoint="livegetfour", body_appid=kwargs.pop("appid", DEFAULT_APPID),
+                  body_bucket=None, keyring=load_settings(env={}).keyring, now=now,
+                  once_store=OnceSignatureStore(), rate_limiter=RateLimiter(), **kwargs)
+
+
+def test_sign_prints_a_signature_the_server_accepts(monkeypatch):
+    for name in ("MOCKFACE_APPID", "MOCKFACE_SECRET_ID", "MOCKFACE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, ["sign", "--now", "1800000000", "--expires-in", "60"])
+    assert result.exit_code == 0
+    header = result.output.strip()
+    fields = parse(header).fields
+    assert (fields["t"], fields["e"], fields["a"]) == ("1800000000", "1800000060", DEFAULT_APPID)
+    assert _verify_default(header, 1_800_000_030).appid == DEFAULT_APPID
+
+
+def test_sign_once_bucket_and_layout():
+    result = CliRunner().invoke(main, ["sign", "--once", "--fileid", "f1", "--bucket", "b1",
+                                       "--now", "1800000000", "--layout", "seed"], env={})
+    fields = parse(result.output.strip()).fields
+    assert (fields["e"], fields["f"], fields["b"]) == ("0", "f1", "b1")
+    java = CliRunner().invoke(main, ["sign", "--layout", "java", "--now", "1"], env={})
+    assert list(parse(java.output.strip()).fields) == ["a", "b", "k", "t", "e"]
+
+
+def test_sign_explicit_credentials_and_usage_errors():
+    result = CliRunner().invoke(main, ["sign", "--appid", "9", "--secret-id", "AKIDnine",
+                                       "--secret-key", "nine", "--now", "5"], env={})
+    assert parse(result.output.strip()).fields["k"] == "AKIDnine"
+    once = CliRunner().invoke(main, ["sign", "--once"], env={})
+    assert once.exit_code == 2 and "--once needs --fileid" in once.output
+    unknown = CliRunner().invoke(main, ["sign", "--appid", "9"], env={})
+    assert unknown.exit_code == 2 and "give --secret-id and --secret-key" in unknown.output
+
+
+def test_codes_lists_catalogue_and_filters_by_endpoint():
+    everything = json.loads(CliRunner().invoke(main, ["codes", "--json"]).output)
+    assert len(everything) == 75
+    picture = json.loads(CliRunner().invoke(main, ["codes", "--json", "--endpoint",
+                                                   "livedetectpicture"]).output)
+    codes = {entry["code"] for entry in picture}
+    assert -5807 in codes and -5016 not in codes
+    entry = next(e for e in everything if e["code"] == 14)
+    assert entry == {"code": 14, "message": "sign no pass", "http_status": 401,
+                     "constant": "SIGN_NO_PASS", "meaning": "签名校验失败", "in_band": None,
+                     "endpoints": ["idcardcompare", "livedetectpicture", "livegetfour",
+                                   "idcardlivedetectfour", "livedetectfour"]}
+    table = CliRunner().invoke(main, ["codes", "--endpoint", "livegetfour"]).output
+    assert re.search(r"^\s+14\s+401\s+sign no pass\s+签名校验失败$", table, re.M)
+    bad = CliRunner().invoke(main, ["codes", "--endpoint", "ocr"])
+    assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["sign", "--help"],
+                                  ["codes", "--help"], ["--version"]])
+def test_python_dash_m_and_help(args):
+    result = subprocess.run([sys.executable, "-m", "mockface", *args], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout.strip()

@@ -1,0 +1,155 @@
+"""Requests per second against a running mockface (run by hand; not part of the test suite).
+
+    python bench/throughput.py                      # starts `mockface serve` itself
+    python bench/throughput.py --url http://127.0.0.1:8080 --seconds 10
+
+Workloads: signed ``livegetfour`` (small JSON) and signed ``idcardcompare`` with a 100 KB
+JPEG (multipart).  The load comes from several processes, each with keep-alive connections
+on threads, all on loopback.  Every request is checked to answer code 0.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
+from mockface.identity import with_check_digit  # noqa: E402
+from mockface.signature import sign  # noqa: E402
+
+
+def workloads() -> dict[str, tuple[bytes, str]]:
+    """Name -> (body, content type)."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in (("appid", DEFAULT_APPID), ("idcard_number",
+                        with_check_digit("11010519900307123")), ("idcard_name", "张三")):
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    jpeg = (ROOT / "fixtures" / "face-100k.jpg").read_bytes()
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
+                 f'filename="face.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode() + jpeg +
+                 f"\r\n--{boundary}--\r\n".encode())
+    return {
+        "livegetfour": (json.dumps({"appid": DEFAULT_APPID}).encode(), "application/json"),
+        "idcardcompare": (b"".join(parts), f"multipart/form-data; boundary={boundary}"),
+    }
+
+
+def worker(url: str, endpoint: str, seconds: float, connections: int, out) -> None:
+    body, content_type = workloads()[endpoint]
+    parsed = urllib.parse.urlsplit(url)
+    authorization = sign(DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+                         now=int(time.time()), expires_in=3600)
+    headers = {"Authorization": authorization, "Content-Type": content_type}
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            conn.request("POST", f"/face/{endpoint}", body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200 or json.loads(payload)["code"] != 0:
+                bad += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=run) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((latencies, errors[0]))
+
+
+def measure(url: str, endpoint: str, seconds: float, processes: int, connections: int) -> dict:
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=worker, args=(url, endpoint, seconds, connections,
+                                                          queue)) for _ in range(processes)]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - started
+    latencies = sorted(lat for lats, _ in results for lat in lats)
+    errors = sum(err for _, err in results)
+    return {
+        "endpoint": endpoint, "requests": len(latencies), "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "connections": processes * connections,
+    }
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--port", "0", "--quiet"],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    url = re.search(r"listening on (\S+)", proc.stdout.readline()).group(1)
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection(urllib.parse.urlsplit(url).hostname,
+                                              urllib.parse.urlsplit(url).port, timeout=1)
+            conn.request("GET", "/__mockface/health")
+            if conn.getresponse().status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8, help="per process")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    proc = None
+    url = args.url
+    if url is None:
+        proc, url = start_server()
+    try:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}; server {url}")
+        for endpoint in ("livegetfour", "idcardcompare"):
+            rounds = [measure(url, endpoint, args.seconds, args.processes, args.connections)
+                      for _ in range(args.rounds)]
+            best = sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
+            print(json.dumps({**best, "rps_rounds": [r["rps"] for r in rounds]}))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -68,8 +69,8 @@ def _keep_text(body: RequestBody, name: str, value: str) -> None:
 
 def _json_body(raw: bytes) -> RequestBody:
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(3, detail="body is not valid JSON") from None
     if not isinstance(document, dict):
         raise ApiError(3, detail="JSON body is not an object")
@@ -84,16 +85,18 @@ def _json_body(raw: bytes) -> RequestBody:
     return body
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_text(name: str, value: object) -> str:
     """JSON scalars as strings: numbers where strings are documented compare as strings."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, str)):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
     raise ApiError(21, detail=f"field {name!r} must be a string")
 
 

@@ -152,6 +152,16 @@ class _ConfigReader:
                 changes[key] = self.boolean(document[key], key)
         return replace(base, **changes)
 
+    def mapping(self, item: Any, where: str, allowed: set[str], required: tuple[str, ...]) -> dict:
+        """``item`` as a mapping with only ``allowed`` keys and every ``required`` one."""
+        if not isinstance(item, dict):
+            raise self.fail(where, f"must be a mapping with {' and '.join(required)}")
+        self.no_unknown_keys(item, allowed, where)
+        for key in required:
+            if key not in item:
+                raise self.fail(f"{where}.{key}", "is required")
+        return item
+
     def no_unknown_keys(self, mapping: dict, allowed: set[str], where: str) -> None:
         for key in mapping:
             if key not in allowed:
@@ -200,12 +210,7 @@ class _ConfigReader:
         return tuple(apps)
 
     def app(self, item: Any, where: str) -> App:
-        if not isinstance(item, dict):
-            raise self.fail(where, "must be a mapping")
-        self.no_unknown_keys(item, _APP_KEYS, where)
-        for required in ("appid", "secrets"):
-            if required not in item:
-                raise self.fail(f"{where}.{required}", "is required")
+        self.mapping(item, where, _APP_KEYS, ("appid", "secrets"))
         appid = self.string(item["appid"], f"{where}.appid")
         secrets: dict[str, str] = {}
         pairs = self.listing(item["secrets"], f"{where}.secrets")
@@ -213,12 +218,7 @@ class _ConfigReader:
             raise self.fail(f"{where}.secrets", "must hold at least one secret_id/secret_key")
         for index, pair in enumerate(pairs):
             key = f"{where}.secrets[{index}]"
-            if not isinstance(pair, dict):
-                raise self.fail(key, "must be a mapping with secret_id and secret_key")
-            self.no_unknown_keys(pair, _SECRET_KEYS, key)
-            for required in ("secret_id", "secret_key"):
-                if required not in pair:
-                    raise self.fail(f"{key}.{required}", "is required")
+            self.mapping(pair, key, _SECRET_KEYS, ("secret_id", "secret_key"))
             secret_id = self.string(pair["secret_id"], f"{key}.secret_id")
             if secret_id in secrets:
                 raise self.fail(f"{key}.secret_id", f"duplicate secret_id {secret_id!r}")
@@ -244,12 +244,7 @@ class _ConfigReader:
         registry: dict[str, str] = {}
         for index, item in enumerate(self.listing(value, "identities")):
             where = f"identities[{index}]"
-            if not isinstance(item, dict):
-                raise self.fail(where, "must be a mapping with idcard_number and idcard_name")
-            self.no_unknown_keys(item, _IDENTITY_KEYS, where)
-            for required in ("idcard_number", "idcard_name"):
-                if required not in item:
-                    raise self.fail(f"{where}.{required}", "is required")
+            self.mapping(item, where, _IDENTITY_KEYS, ("idcard_number", "idcard_name"))
             number = self.string(item["idcard_number"], f"{where}.idcard_number")
             if not _ID_NUMBER.fullmatch(number):
                 raise self.fail(f"{where}.idcard_number",

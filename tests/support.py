@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from io import BytesIO
 from pathlib import Path
 
@@ -78,3 +79,20 @@ def caller_with(clock: Clock, **changes) -> tuple[Caller, Emulator]:
     """A Caller over a fresh emulator whose settings differ from the test defaults."""
     emulator = Emulator(make_settings(**changes), clock)
     return Caller(create_app(emulator=emulator).test_client()), emulator
+
+
+def run_concurrently(action, count: int = 20) -> list:
+    """Run ``action()`` on ``count`` threads released together; return their results."""
+    results: list = []
+    barrier = threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        results.append(action())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -3,7 +3,6 @@ quirks of contract §1 and the malformed-input list of the core issue."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 from mockface.identity import with_check_digit
 from mockface.signature import sign
 
-from .support import ID_NAME, ID_NUMBER, MAIN, media
+from .support import ID_NAME, ID_NUMBER, MAIN, media, run_concurrently
 
 JPEG = media("face.jpg")
 MP4 = media("video.mp4")
@@ -111,19 +110,12 @@ def test_extra_and_empty_fields_are_ignored(live_server):
 
 def test_once_signature_succeeds_exactly_once_among_20_concurrent_requests(live_server):
     header = live_auth(once=True, fileid=f"race-{time.time_ns()}")
-    codes: list[int] = []
-    barrier = threading.Barrier(20)
 
-    def attempt():
-        barrier.wait()
-        codes.append(post(live_server, "livegetfour", authorization=header,
-                          json={"appid": "1000001"}).json()["code"])
+    def attempt() -> int:
+        return post(live_server, "livegetfour", authorization=header,
+                    json={"appid": "1000001"}).json()["code"]
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = run_concurrently(attempt, 20)
     assert sorted(codes) == [0] + [13] * 19
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
 
 import pytest
 
@@ -13,7 +12,8 @@ from mockface.errors import ApiError
 from mockface.signature import encode, parse, sign, verify
 from mockface.state import OnceSignatureStore, RateLimiter
 
-from .support import APPS, BUCKETED, LIMITED, MAIN, NOW, SUSPENDED, THROTTLED, auth
+from .support import (APPS, BUCKETED, LIMITED, MAIN, NOW, SUSPENDED, THROTTLED, auth,
+                      run_concurrently)
 
 DAY = 24 * 3600
 
@@ -205,23 +205,15 @@ def test_once_signature_without_fileid_is_5():
 
 def test_once_signature_is_consumed_once_under_concurrency():
     header, store = auth(once=True, fileid="race"), OnceSignatureStore()
-    results: list[int] = []
-    barrier = threading.Barrier(20)
 
-    def attempt():
-        barrier.wait()
+    def attempt() -> int:
         try:
             check(header, once_store=store)
-            results.append(0)
+            return 0
         except ApiError as error:
-            results.append(error.code)
+            return error.code
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [0] + [13] * 19
+    assert sorted(run_concurrently(attempt, 20)) == [0] + [13] * 19
 
 
 def test_once_store_is_bounded():

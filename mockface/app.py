@@ -12,15 +12,39 @@ from .config import Settings, load_settings
 from .emulator import Emulator
 from .errors import ENDPOINTS, ApiError
 from .model import Reply
+from .scenarios import Fault
 from .wire import JSON_CONTENT_TYPE, render
 
 access_log = logging.getLogger("mockface.access")
 error_log = logging.getLogger("mockface.error")
 
+#: WSGI environ key under which mockface's own server offers a callable that closes the
+#: client connection without an answer (see server.py).
+DROP_CONNECTION = "mockface.drop_connection"
+SCENARIO_HEADER = "X-Mockface-Scenario"
+
 
 def json_response(reply: Reply) -> Response:
     status, body = render(reply)
     return Response(body, status=status, content_type=JSON_CONTENT_TYPE)
+
+
+def fault_response(fault: Fault, environ: dict) -> Response:
+    """The broken answer a scenario fault asks for."""
+    if fault.kind == "malformed_json":
+        return Response(b'{"code":0,"message":"OK","data":{', 200,
+                        content_type=JSON_CONTENT_TYPE)
+    if fault.kind == "empty_body":
+        return Response(b"", 200, content_type=JSON_CONTENT_TYPE)
+    if fault.kind == "raw":
+        return Response(fault.body.encode("utf-8"), fault.http_status,
+                        content_type=fault.content_type)
+    drop = environ.get(DROP_CONNECTION)
+    if drop is not None:
+        drop()
+        return Response(b"", 200)  # never sent: the connection is already closed
+    error_log.warning("fault %s needs mockface's own server; answering 502 instead", fault.kind)
+    return Response(b"", 502, headers={"Connection": "close"})
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
@@ -35,18 +59,28 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         started = time.perf_counter()
         if endpoint not in ENDPOINTS:
             reply = Reply.from_error(ApiError(3, "unknown endpoint", 404))
-            appid = None
-        else:
-            exchange = emulator.handle(endpoint, request.headers.get("Authorization"),
-                                       request.headers.get("Content-Type"),
-                                       request.headers.get("Content-Length"), request.stream)
-            reply, appid = exchange.reply, exchange.appid
-            if exchange.error_detail:
-                access_log.debug("code %s: %s", reply.code, exchange.error_detail)
-        access_log.info("%s %s appid=%s code=%s status=%s %.1fms", request.method, request.path,
-                        appid or "-", reply.code, reply.http_status,
-                        (time.perf_counter() - started) * 1000)
-        return json_response(reply)
+            access_log.info("%s %s appid=- code=3 status=404 %.1fms", request.method,
+                            request.path, (time.perf_counter() - started) * 1000)
+            return json_response(reply)
+        exchange = emulator.handle(endpoint, request.headers.get("Authorization"),
+                                   request.headers.get("Content-Type"),
+                                   request.headers.get("Content-Length"), request.stream,
+                                   request.headers.get(SCENARIO_HEADER))
+        if exchange.delay_ms:
+            emulator.hold(exchange.delay_ms / 1000)
+        fault = exchange.fault
+        if fault is not None and fault.kind == "timeout":
+            emulator.hold(fault.timeout_ms / 1000)
+        response = json_response(exchange.reply) if fault is None else \
+            fault_response(fault, request.environ)
+        if exchange.error_detail:
+            access_log.debug("code %s: %s", exchange.reply.code, exchange.error_detail)
+        outcome = f"code={exchange.reply.code} status={response.status_code}" if fault is None \
+            else f"code=- fault={fault.kind}"
+        access_log.info("%s %s appid=%s %s %.1fms rule=%s%s", request.method, request.path,
+                        exchange.appid or "-", outcome, (time.perf_counter() - started) * 1000,
+                        exchange.rule or "default", f" ({exchange.miss})" if exchange.miss else "")
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -8,11 +8,15 @@ import time
 
 import click
 
+from pathlib import Path
+
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .errors import CATALOGUE, ENDPOINTS, codes_for
-from .signature import LAYOUTS, sign
+from .scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario, search_path
+from .scenarios import ScenarioError, load_scenario
 from .server import DEFAULT_THREADS, create_server
+from .signature import LAYOUTS, sign
 
 
 def _settings(config: str | None) -> Settings:
@@ -36,29 +40,53 @@ def main() -> None:
               help="Port to bind; 0 picks a free port (the banner prints it).")
 @click.option("--config", type=click.Path(dir_okay=False),
               help="YAML file with apps, secrets, buckets, services, identities and settings.")
-@click.option("--seed", type=int, help="Seed for generated scores and lip codes [default: 0].")
+@click.option("--seed", type=int, help="Seed for generated scores, lip codes and random delays "
+                                       "[default: 0].")
 @click.option("--loose", is_flag=True, default=None,
               help="Only require a well-formed signature: skip key, HMAC, expiry and access checks.")
+@click.option("--scenario", "scenario_names", multiple=True, metavar="NAME_OR_PATH",
+              help="Activate a scenario (repeatable; rules apply in the order given).")
+@click.option("--scenarios", "scenario_dirs", multiple=True, metavar="DIR",
+              type=click.Path(file_okay=False),
+              help="Directory searched for scenario names (repeatable) [default: ./scenarios "
+                   "when present].")
+@click.option("--allow-scenario-header", is_flag=True,
+              help="Let a request pick a scenario with the X-Mockface-Scenario header.")
+@click.option("--watch", is_flag=True, help="Reload active scenario files when they change.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
               type=click.IntRange(1, 1024), help="Worker threads.")
 @click.option("--quiet", is_flag=True, help="No per-request log lines.")
 def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
-          threads: int, quiet: bool) -> None:
+          scenario_names: tuple[str, ...], scenario_dirs: tuple[str, ...],
+          allow_scenario_header: bool, watch: bool, threads: int, quiet: bool) -> None:
     """Run the emulator until interrupted (one process, many threads)."""
     from .app import create_app
+    from .emulator import Emulator
 
     settings = _settings(config).with_overrides(seed=seed, loose=loose)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("waitress").setLevel(logging.WARNING)
-    server = create_server(create_app(settings), host, port, threads)
-    click.echo(banner(settings, f"http://{_url_host(server.host)}:{server.port}"))
+    engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
+    for name in scenario_names:
+        try:
+            engine.activate(name)
+        except (UnknownScenario, ScenarioError) as error:
+            raise click.ClickException(f"invalid scenario {name}:\n{error}") from None
+    emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header)
+    server = create_server(create_app(emulator=emulator), host, port, threads)
+    watcher = ScenarioWatcher(engine).start() if watch else None
+    click.echo(banner(settings, f"http://{_url_host(server.host)}:{server.port}",
+                      [a.scenario.name for a in engine.active()]))
     sys.stdout.flush()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if watcher is not None:
+            watcher.stop()
+        emulator.close()
         server.close()
 
 
@@ -66,7 +94,7 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def banner(settings: Settings, url: str) -> str:
+def banner(settings: Settings, url: str, scenarios: list[str] | None = None) -> str:
     """The start-up text: where the server listens, its credentials and a curl to paste."""
     app = settings.default_app
     secret_id, secret_key = next(iter(app.secrets.items()))
@@ -81,6 +109,7 @@ def banner(settings: Settings, url: str) -> str:
         f"  secret id:  {secret_id}",
         f"  secret key: {secret_key}",
         f"  signatures: {mode}; seed {settings.seed}",
+        f"  scenarios:  {', '.join(scenarios) if scenarios else 'none'}",
         "Try it (signature valid for 30 days):",
         f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\",
         f"    -H 'Authorization: {authorization}' -d '{body}'",
@@ -122,6 +151,24 @@ def sign_command(appid: str | None, secret_id: str | None, secret_key: str | Non
     click.echo(sign(appid, secret_id, secret_key, now=int(time.time()) if now is None else now,
                     expires_in=expires_in, once=once, fileid=fileid, bucket=bucket,
                     layout=layout))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check(files: tuple[str, ...]) -> None:
+    """Validate scenario files; print file:line: message for each problem."""
+    failed = False
+    for name in files:
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as error:
+            failed = True
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            continue
+        click.echo(f"{name}: ok ({scenario.name}, {len(scenario.rules)} rules)")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -5,6 +5,7 @@ returns an Exchange; it never raises for a client's mistake.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -13,6 +14,8 @@ from .clock import Clock
 from .config import Settings
 from .errors import ApiError
 from .model import Reply, RequestBody
+from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
+from .scenarios import Fault, ScenarioError, request_facts
 from .service import FaceService
 from .state import LipCodeBook, OnceSignatureStore, RateLimiter
 
@@ -26,6 +29,10 @@ class Exchange:
     body: RequestBody | None = None
     verdict: signature.Verdict | None = None
     error_detail: str = ""
+    rule: str | None = None  # "scenario#N" when a scenario rule answered
+    miss: Miss | None = None  # scenarios were active but no rule matched
+    delay_ms: int = 0
+    fault: Fault | None = None
 
     @property
     def appid(self) -> str | None:
@@ -37,29 +44,75 @@ class Exchange:
 class Emulator:
     """Owns the settings, the clock and the in-memory state behind the five endpoints."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 scenarios: ScenarioEngine | None = None,
+                 allow_scenario_header: bool = False) -> None:
         self.settings = settings
         self.clock = clock or Clock()
+        self.scenarios = scenarios or ScenarioEngine(seed=settings.seed)
+        self.allow_scenario_header = allow_scenario_header
+        self._closing = threading.Event()
         self.keyring = settings.keyring
         self.once_signatures = OnceSignatureStore(settings.once_store_size)
         self.rate_limiter = RateLimiter()
         self.lip_codes = LipCodeBook(settings.seed)
         self.service = FaceService(settings, self.lip_codes, self.clock)
 
+    def hold(self, seconds: float) -> None:
+        """Wait ``seconds`` (a scripted delay), returning early when the server closes."""
+        self._closing.wait(seconds)
+
+    def close(self) -> None:
+        """Release every held request (the server is shutting down)."""
+        self._closing.set()
+
     def handle(self, endpoint: str, authorization: str | None, content_type: str | None,
-               content_length: str | None, stream: BinaryIO) -> Exchange:
-        """Parse, authenticate and answer one request to ``/face/<endpoint>``."""
+               content_length: str | None, stream: BinaryIO,
+               scenario_header: str | None = None) -> Exchange:
+        """Parse, authenticate and answer one request to ``/face/<endpoint>``.
+
+        Scenario rules marked ``before_auth`` are consulted before the signature checks, the
+        others after them; a request no rule answers gets the service's default behaviour.
+        ``scenario_header`` (the X-Mockface-Scenario value) is honoured only when allowed.
+        """
         exchange = Exchange(endpoint, Reply.ok({}))
         try:
-            exchange.body = wire.read_body(content_type, content_length, stream)
+            exchange.body = body = wire.read_body(content_type, content_length, stream)
+            header = scenario_header if self.allow_scenario_header else None
+            facts = request_facts(body.text, body.media)
+            if self._scripted(exchange, facts, header, before_auth=True):
+                return exchange
             exchange.verdict = signature.verify(
-                authorization, endpoint=endpoint, body_appid=exchange.body.get("appid"),
-                body_bucket=exchange.body.get("bucket"), keyring=self.keyring,
+                authorization, endpoint=endpoint, body_appid=body.get("appid"),
+                body_bucket=body.get("bucket"), keyring=self.keyring,
                 now=self.clock.now(), once_store=self.once_signatures,
                 rate_limiter=self.rate_limiter, clock_skew=self.settings.clock_skew,
                 loose=self.settings.loose)
-            exchange.reply = self.service.handle(endpoint, exchange.body)
+            if not self._scripted(exchange, facts, header, before_auth=False):
+                exchange.reply = self.service.handle(endpoint, body)
         except ApiError as error:
             exchange.reply = Reply.from_error(error)
             exchange.error_detail = error.detail
         return exchange
+
+    def _scripted(self, exchange: Exchange, facts: dict[str, str], header: str | None,
+                  before_auth: bool) -> bool:
+        """Let an active scenario answer; True when one did."""
+        assert exchange.body is not None
+        try:
+            chosen = self.scenarios.select(exchange.endpoint, facts, exchange.body.get("appid"),
+                                           before_auth, header)
+        except (UnknownScenario, ScenarioError) as error:
+            raise ApiError(3, f"unknown scenario {header}", 400, detail=str(error)) from None
+        if isinstance(chosen, Miss):
+            exchange.miss = None if before_auth else chosen
+            return False
+        if not isinstance(chosen, Selection):
+            return False
+        response = chosen.response
+        exchange.rule = chosen.label
+        exchange.delay_ms = self.scenarios.draw_delay(response.delay_ms)
+        exchange.fault = response.fault
+        if response.fault is None:
+            exchange.reply = self.service.scripted(exchange.endpoint, exchange.body, response)
+        return True

@@ -1,18 +1,56 @@
 """The production WSGI server behind ``mockface serve`` and the in-process test server.
 
 One process (so once-signatures, lip codes and counters stay consistent), many threads (so a
-slow request never starves fast ones).  The choice of server lives only here.
+slow or held request never starves fast ones).  The choice of server lives only here; the one
+thing mockface adds to it is a way for the app to close a connection without answering
+(scenario faults), offered in the WSGI environ under ``app.DROP_CONNECTION``.
 """
 from __future__ import annotations
 
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from waitress.channel import HTTPChannel
 from waitress.server import create_server as _waitress_server
+from waitress.task import WSGITask
 
+from .app import DROP_CONNECTION
 from .config import MAX_BODY_BYTES
 
 DEFAULT_THREADS = 64
+
+
+class _DroppableTask(WSGITask):
+    """A waitress task whose app may close the client connection without any answer."""
+
+    dropped = False
+
+    def get_environment(self):
+        environ = super().get_environment()
+        environ[DROP_CONNECTION] = self.drop
+        return environ
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.close_on_finish = True
+        try:
+            self.channel.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def write(self, data: bytes) -> None:
+        if not self.dropped:
+            super().write(data)
+
+    def finish(self) -> None:
+        if not self.dropped:
+            super().finish()
+
+
+class _Channel(HTTPChannel):
+    task_class = _DroppableTask
 
 
 def create_server(app, host: str = "127.0.0.1", port: int = 8080,
@@ -22,6 +60,7 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
         app, host=host, port=port, threads=threads, connection_limit=1000,
         recv_bytes=262_144, inbuf_overflow=2 * MAX_BODY_BYTES, ident="mockface",
         channel_timeout=120, clear_untrusted_proxy_headers=True)
+    server.channel_class = _Channel
     server.port = getattr(server, "effective_port", port)
     server.host = getattr(server, "effective_host", host)
     return server
@@ -33,6 +72,7 @@ class BackgroundServer:
 
     server: object
     thread: threading.Thread = field(repr=False)
+    on_stop: Callable[[], None] | None = None
 
     @property
     def port(self) -> int:
@@ -43,6 +83,8 @@ class BackgroundServer:
         return f"http://{self.server.host}:{self.server.port}"
 
     def stop(self) -> None:
+        if self.on_stop is not None:
+            self.on_stop()
         self.server.close()
         self.thread.join(timeout=10)
 
@@ -53,4 +95,5 @@ def start_background(app, host: str = "127.0.0.1", port: int = 0,
     server = create_server(app, host, port, threads)
     thread = threading.Thread(target=server.run, name=f"mockface-{server.port}", daemon=True)
     thread.start()
-    return BackgroundServer(server, thread)
+    emulator = getattr(app, "extensions", {}).get("mockface")
+    return BackgroundServer(server, thread, emulator.close if emulator else None)

@@ -12,10 +12,11 @@ from typing import Any
 
 from .clock import Clock
 from .config import Settings
-from .errors import CATALOGUE, ApiError
+from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .identity import valid_number, well_formed_name, well_formed_number
 from .media import inspect_image, inspect_video
 from .model import Reply, RequestBody
+from .scenarios import Response
 from .state import LipCodeBook
 
 #: The top-level code each image endpoint answers when its image does not decode.
@@ -55,16 +56,14 @@ class FaceService:
         self._image(body, "idcardcompare")
         if self._registry_mismatch(number, name):
             raise ApiError(-5803)
-        digest = self._digest("idcardcompare", body)
-        similarity = round(80 + (digest % 2000) / 100, 2)
-        return Reply.ok({"similarity": similarity, "session_id": body.get("session_id") or ""})
+        return Reply.ok(self._success_data("idcardcompare", body, {}))
 
     def livedetectpicture(self, appid: str, body: RequestBody) -> Reply:
         self._image(body, "livedetectpicture")
-        return Reply.ok({"score": 87 + self._digest("livedetectpicture", body) % 14})
+        return Reply.ok(self._success_data("livedetectpicture", body, {}))
 
     def livegetfour(self, appid: str, body: RequestBody) -> Reply:
-        return Reply.ok({"validate_data": self.lip_codes.issue(appid)})
+        return Reply.ok(self._success_data("livegetfour", body, {}))
 
     def idcardlivedetectfour(self, appid: str, body: RequestBody) -> Reply:
         self._validate_data(body)
@@ -86,7 +85,7 @@ class FaceService:
             raise ApiError(-5805, detail="compare_flag=true without card")
         live, video_ok = self._liveness(appid, body, video)
         if flag == "false":
-            return Reply.ok({"live_status": live, "live_msg": status_msg(live)})
+            return Reply.ok(self._video_data(live, None, "photo", body, "livedetectfour"))
         info = inspect_image(card or b"")
         compare = -4018 if not (info.supported and info.decodes) else 0 if video_ok else -5005
         return Reply.ok(self._video_data(live, compare, "photo", body, "livedetectfour"))
@@ -144,14 +143,71 @@ class FaceService:
             return -5008, True
         return 0, True
 
-    def _video_data(self, live: int, compare: int, photo_field: str, body: RequestBody,
-                    endpoint: str) -> dict[str, Any]:
-        data: dict[str, Any] = {"live_status": live, "live_msg": status_msg(live),
-                                "compare_status": compare, "compare_msg": status_msg(compare)}
+    def _video_data(self, live: int, compare: int | None, photo_field: str, body: RequestBody,
+                    endpoint: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ``data`` of a video endpoint; ``compare=None`` leaves out the compare stage.
+
+        ``overrides`` (from a scenario) replace generated values; messages follow the
+        statuses unless overridden, and ``sim``/photo exist only when compare_status is 0.
+        """
+        overrides = overrides or {}
+        live = overrides.get("live_status", live)
+        data: dict[str, Any] = {"live_status": live,
+                                "live_msg": overrides.get("live_msg", status_msg(live))}
+        if compare is None:
+            return data
+        compare = overrides.get("compare_status", compare)
+        data["compare_status"] = compare
+        data["compare_msg"] = overrides.get("compare_msg", status_msg(compare))
         if compare == 0:
-            data["sim"] = 80 + self._digest(endpoint, body) % 20
-            data[photo_field] = self.photo_b64
+            data["sim"] = overrides.get("sim", 80 + self._digest(endpoint, body) % 20)
+            data[photo_field] = overrides.get(photo_field, self.photo_b64)
         return data
+
+    # -- scripted answers (scenario rules) -------------------------------------------------
+
+    def scripted(self, endpoint: str, body: RequestBody, response: Response) -> Reply:
+        """The reply a scenario response asks for: a top-level error, or the endpoint's
+        success data with in-band statuses and chosen values laid over the defaults.
+        No input validation runs: the rule has already decided the answer."""
+        code = response.code
+        placement = Placement.TOP
+        if code not in (None, 0):
+            placement = placement_on(endpoint, code) if code in CATALOGUE else Placement.TOP
+            if placement is Placement.TOP:
+                entry = CATALOGUE.get(code)
+                return Reply(code, response.message or (entry.message if entry else "error"),
+                             response.http_status or (entry.http_status if entry else 400))
+        overrides = dict(response.data)
+        if placement is Placement.LIVE:
+            overrides["live_status"] = code
+        elif placement is Placement.COMPARE:
+            overrides["compare_status"] = code
+        data = self._success_data(endpoint, body, overrides)
+        return Reply(0, response.message or "OK", response.http_status or 200, data)
+
+    def _success_data(self, endpoint: str, body: RequestBody,
+                       overrides: dict[str, Any]) -> dict[str, Any]:
+        """Success data for ``endpoint``: deterministic defaults with ``overrides`` on top."""
+        appid = body.get("appid") or ""
+        if endpoint == "idcardcompare":
+            similarity = round(80 + (self._digest(endpoint, body) % 2000) / 100, 2)
+            return {"similarity": overrides.get("similarity", similarity),
+                    "session_id": overrides.get("session_id", body.get("session_id") or "")}
+        if endpoint == "livedetectpicture":
+            return {"score": overrides.get("score", 87 + self._digest(endpoint, body) % 14)}
+        if endpoint == "livegetfour":
+            code = overrides.get("validate_data")
+            if code is None:
+                code = self.lip_codes.issue(appid)
+            else:
+                self.lip_codes.remember(appid, code)
+            return {"validate_data": code}
+        if endpoint == "idcardlivedetectfour":
+            return self._video_data(0, 0, "video_photo", body, endpoint, overrides)
+        compares = (body.get("compare_flag") or "").lower() == "true" or any(
+            key in overrides for key in ("compare_status", "compare_msg", "sim", "photo"))
+        return self._video_data(0, 0 if compares else None, "photo", body, endpoint, overrides)
 
     def _digest(self, endpoint: str, body: RequestBody) -> int:
         """A stable number from the server seed and the request's identifying content."""

@@ -89,8 +89,13 @@ class LipCodeBook:
             if generator is None:
                 generator = self._generators[appid] = random.Random(f"{self.seed}:{appid}")
             code = f"{generator.randrange(10_000):04d}"
+        self.remember(appid, code)
+        return code
+
+    def remember(self, appid: str, code: str) -> None:
+        """Record a code handed out by other means (a scenario) as issued to ``appid``."""
+        with self._lock:
             self._issued.setdefault(appid, deque(maxlen=self.per_app)).append(code)
-            return code
 
     def issued(self, appid: str) -> list[str]:
         """The codes issued to ``appid``, oldest first."""

@@ -235,9 +235,9 @@ def test_one_access_log_line_per_request(client, caplog):
                     headers={"Authorization": auth()})
     lines = [r.getMessage() for r in caplog.records if r.name == "mockface.access"]
     assert len(lines) == 1
-    method, path, appid, code, status, millis = lines[0].split()
-    assert (method, path, appid, code, status) == (
-        "POST", "/face/livegetfour", "appid=1000001", "code=0", "status=200")
+    method, path, appid, code, status, millis, rule = lines[0].split()
+    assert (method, path, appid, code, status, rule) == (
+        "POST", "/face/livegetfour", "appid=1000001", "code=0", "status=200", "rule=default")
     assert millis.endswith("ms") and float(millis[:-2]) >= 0
 
 

@@ -1,0 +1,347 @@
+"""Active scenarios: activation (global, per appid, per request header), counters, reloads.
+
+``ScenarioEngine`` is the one place that activates, deactivates and resets scenarios; the CLI,
+the admin API and the pytest fixtures all call it.  ``select`` picks the rule that answers a
+request and takes its next response atomically, so two concurrent requests never take the
+same step of a sequence.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .scenarios import Response, Rule, Scenario, ScenarioError, load_scenario, parse_scenario
+
+log = logging.getLogger("mockface.scenarios")
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+#: The ready-made library of a source checkout (absent from an installed wheel).
+BUILTIN_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
+                cwd: Path | None = None) -> list[Path]:
+    """Where scenario names are looked up: the given directories, else ``./scenarios`` when
+    present; the source checkout's library always comes last."""
+    paths = [Path(d) for d in directories]
+    if not paths:
+        local = (cwd or Path.cwd()) / "scenarios"
+        if local.is_dir():
+            paths.append(local)
+    if BUILTIN_LIBRARY.is_dir() and all(p.resolve() != BUILTIN_LIBRARY for p in paths):
+        paths.append(BUILTIN_LIBRARY)
+    return paths
+
+
+class UnknownScenario(LookupError):
+    """A scenario name that is neither a file nor found on the search path."""
+
+
+@dataclass
+class Activation:
+    """One scenario made active, with its own ``times`` and sequence counters."""
+
+    scenario: Scenario
+    appid: str | None = None  # None: every appid
+    path: Path | None = None  # the file it came from, for reloads
+    answered: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.answered = [0] * len(self.scenario.rules)
+
+    def take(self, endpoint: str, facts: dict[str, str], before_auth: bool
+             ) -> tuple[Rule, Response] | None:
+        """The first rule that matches and still has answers left; consumes one answer."""
+        with self.lock:
+            for rule in self.scenario.rules:
+                if rule.before_auth != before_auth:
+                    continue
+                used = self.answered[rule.index]
+                if rule.times is not None and used >= rule.times:
+                    continue
+                if rule.first_failure(endpoint, facts) is not None:
+                    continue
+                self.answered[rule.index] = used + 1
+                count = len(rule.responses)
+                step = used % count if rule.cycle else min(used, count - 1)
+                return rule, rule.responses[step]
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """What is active and how far each rule has got (for the admin API and logs)."""
+        with self.lock:
+            answered = list(self.answered)
+        rules = []
+        for rule in self.scenario.rules:
+            used = answered[rule.index]
+            rules.append({
+                "rule": rule.label, "line": rule.line, "answered": used,
+                "remaining": None if rule.times is None else max(rule.times - used, 0),
+                "next_step": (used % len(rule.responses) if rule.cycle
+                              else min(used, len(rule.responses) - 1)),
+                "steps": len(rule.responses),
+            })
+        return {"name": self.scenario.name, "source": self.scenario.source,
+                "appid": self.appid, "rules": rules}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rule chosen to answer a request, and the response it takes."""
+
+    scenario: str
+    rule: Rule
+    response: Response
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario}#{self.rule.index + 1}"
+
+
+@dataclass(frozen=True)
+class Miss:
+    """No rule matched while scenarios were active: the closest rule and why it failed."""
+
+    scenario: str
+    rule: Rule
+    reason: str
+    source: str
+
+    def __str__(self) -> str:
+        return (f"no rule matched; closest {self.scenario} {self.rule.label} "
+                f"({self.source}:{self.rule.line}): {self.reason}")
+
+
+class ScenarioEngine:
+    """Holds the active scenarios and the generator used for random delays."""
+
+    def __init__(self, search_paths: list[str | Path] | None = None, seed: int = 0) -> None:
+        self.search_paths = [Path(p) for p in (search_paths or [])]
+        self._activations: list[Activation] = []
+        self._header_activations: dict[str, Activation] = {}
+        self._lock = threading.RLock()
+        self._random = random.Random(f"delays:{seed}")
+        self._random_lock = threading.Lock()
+        self.reload_errors: dict[str, str] = {}  # path -> problems, while a reload fails
+
+    # -- the library -----------------------------------------------------------------------
+
+    def library(self) -> dict[str, Path]:
+        """Scenario names found on the search path (first directory wins), sorted."""
+        found: dict[str, Path] = {}
+        for directory in self.search_paths:
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.iterdir()):
+                if path.suffix in SCENARIO_SUFFIXES and path.is_file():
+                    found.setdefault(path.stem, path)
+        return dict(sorted(found.items()))
+
+    def find(self, name_or_path: str | os.PathLike[str]) -> Path:
+        """The file for a scenario name (searched on the path) or an existing file path."""
+        candidate = Path(name_or_path)
+        if candidate.is_file():
+            return candidate
+        path = self.library().get(str(name_or_path))
+        if path is None:
+            searched = ", ".join(str(p) for p in self.search_paths) or "no directories"
+            raise UnknownScenario(f"unknown scenario {str(name_or_path)!r}: not a file and not "
+                                  f"found in {searched}")
+        return path
+
+    def load(self, source: str | os.PathLike[str] | dict) -> tuple[Scenario, Path | None]:
+        """A validated scenario from a name, a path or an inline document."""
+        if isinstance(source, dict):
+            return parse_scenario(source, "<inline>", default_name=str(source.get("name",
+                                                                                  "inline"))), None
+        path = self.find(source)
+        return load_scenario(path), path
+
+    # -- activation -----------------------------------------------------------------------
+
+    def activate(self, source: str | os.PathLike[str] | dict, appid: str | None = None
+                 ) -> Activation:
+        """Make a scenario active (for one appid, or all) with fresh counters.
+
+        Activating a scenario that is already active in the same scope replaces it in place.
+        Raises UnknownScenario or ScenarioError.
+        """
+        scenario, path = self.load(source)
+        activation = Activation(scenario, appid, path)
+        with self._lock:
+            for index, current in enumerate(self._activations):
+                if current.scenario.name == scenario.name and current.appid == appid:
+                    self._activations[index] = activation
+                    break
+            else:
+                self._activations.append(activation)
+        log.info("activated scenario %s%s", scenario.name, f" for appid {appid}" if appid else "")
+        return activation
+
+    def deactivate(self, name: str | None = None, appid: str | None = None,
+                   everywhere: bool = False) -> int:
+        """Remove activations by name and/or scope; returns how many were removed.
+
+        ``appid=None`` with ``everywhere=False`` means the global scope only.
+        """
+        with self._lock:
+            keep = [a for a in self._activations
+                    if not ((name is None or a.scenario.name == name) and
+                            (everywhere or a.appid == appid))]
+            removed = len(self._activations) - len(keep)
+            self._activations = keep
+        return removed
+
+    def reset(self, appid: str | None = None) -> None:
+        """Forget activations and counters: all of them, or those scoped to one appid."""
+        with self._lock:
+            if appid is None:
+                self._activations = []
+                self._header_activations = {}
+            else:
+                self._activations = [a for a in self._activations if a.appid != appid]
+
+    def active(self) -> list[Activation]:
+        with self._lock:
+            return list(self._activations)
+
+    def header_activation(self, name: str) -> Activation:
+        """The per-request activation for ``X-Mockface-Scenario: name`` (counters kept)."""
+        with self._lock:
+            activation = self._header_activations.get(name)
+            if activation is None:
+                scenario, path = self.load(name)
+                activation = self._header_activations[name] = Activation(scenario, None, path)
+            return activation
+
+    # -- answering ------------------------------------------------------------------------
+
+    def select(self, endpoint: str, facts: dict[str, str], appid: str | None,
+               before_auth: bool, header: str | None = None) -> Selection | Miss | None:
+        """The rule answering this request; a Miss when scenarios apply but none matched;
+        None when no scenario applies at all."""
+        candidates = self._candidates(appid, header)
+        if not candidates:
+            return None
+        for activation in candidates:
+            taken = activation.take(endpoint, facts, before_auth)
+            if taken is not None:
+                return Selection(activation.scenario.name, *taken)
+        return self._closest(candidates, endpoint, facts, before_auth)
+
+    def _candidates(self, appid: str | None, header: str | None) -> list[Activation]:
+        with self._lock:
+            scoped = [a for a in self._activations if a.appid is not None and a.appid == appid]
+            shared = [a for a in self._activations if a.appid is None]
+        if header is not None:
+            return [self.header_activation(header)] + scoped + shared
+        return scoped + shared
+
+    @staticmethod
+    def _closest(candidates: list[Activation], endpoint: str, facts: dict[str, str],
+                 before_auth: bool) -> Miss | None:
+        best: tuple[int, Activation, Rule] | None = None
+        for activation in candidates:
+            for rule in activation.scenario.rules:
+                if rule.before_auth != before_auth:
+                    continue
+                score = rule.satisfied_count(facts) + (100 if endpoint in rule.endpoints else 0)
+                if best is None or score > best[0]:
+                    best = (score, activation, rule)
+        if best is None:
+            return None
+        _, activation, rule = best
+        reason = rule.first_failure(endpoint, facts) or "its times are used up"
+        return Miss(activation.scenario.name, rule, reason, activation.scenario.source)
+
+    def draw_delay(self, bounds: tuple[int, int] | None) -> int:
+        """Milliseconds to wait for a response's ``delay_ms`` (seeded draw for ranges)."""
+        if bounds is None:
+            return 0
+        low, high = bounds
+        if low == high:
+            return low
+        with self._random_lock:
+            return self._random.randint(low, high)
+
+    # -- reloading ------------------------------------------------------------------------
+
+    def reload_changed(self, changed: set[Path]) -> None:
+        """Re-read the given files; valid new versions replace (and reset) their activations,
+        invalid ones are logged and the last valid version stays active."""
+        for path in changed:
+            key = str(path)
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as error:
+                self.reload_errors[key] = str(error)
+                log.error("reload of %s failed; keeping the last valid version:\n%s", path, error)
+                continue
+            self.reload_errors.pop(key, None)
+            with self._lock:
+                self._activations = [Activation(scenario, a.appid, a.path)
+                                     if a.path == path else a for a in self._activations]
+                self._header_activations = {n: a for n, a in self._header_activations.items()
+                                            if a.path != path}
+            log.info("reloaded scenario %s from %s", scenario.name, path)
+
+    def watched_files(self) -> set[Path]:
+        with self._lock:
+            return {a.path for a in self._activations if a.path is not None}
+
+
+class ScenarioWatcher:
+    """Polls the files of active scenarios and reloads them when they change."""
+
+    def __init__(self, engine: ScenarioEngine, interval: float = 0.5) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._stop = threading.Event()
+        self._mtimes: dict[Path, tuple[int, int]] = {}
+        self._thread = threading.Thread(target=self._run, name="mockface-watch", daemon=True)
+
+    def start(self) -> ScenarioWatcher:
+        self._snapshot()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _stamp(self, path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _snapshot(self) -> set[Path]:
+        changed = set()
+        for path in self.engine.watched_files():
+            stamp = self._stamp(path)
+            if stamp is not None and self._mtimes.get(path) not in (None, stamp):
+                changed.add(path)
+            if stamp is not None:
+                self._mtimes[path] = stamp
+        return changed
+
+    def check_now(self) -> None:
+        """Reload whatever changed since the last check."""
+        changed = self._snapshot()
+        if changed:
+            self.engine.reload_changed(changed)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check_now()
+            except Exception:  # a watcher must never die silently
+                log.exception("scenario watcher failed")

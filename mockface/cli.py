@@ -166,7 +166,8 @@ def check(files: tuple[str, ...]) -> None:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
             continue
-        click.echo(f"{name}: ok ({scenario.name}, {len(scenario.rules)} rules)")
+        count = len(scenario.rules)
+        click.echo(f"{name}: ok ({scenario.name}, {count} rule{'' if count == 1 else 's'})")
     if failed:
         sys.exit(1)
 

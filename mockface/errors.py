@@ -206,6 +206,19 @@ def codes_for(endpoint: str) -> list[ErrorCode]:
     return [entry for entry in CATALOGUE.values() if endpoint in entry.endpoints]
 
 
+#: Codes recorded in compare_status although their table row is a liveness one.
+_ALSO_COMPARE = frozenset({-5005})
+
+
+def in_band_codes(endpoint: str, placement: Placement) -> list[int]:
+    """The non-zero codes ``endpoint`` may report in ``live_status`` or ``compare_status``."""
+    codes = [entry.code for entry in codes_for(endpoint)
+             if placement_on(endpoint, entry.code) is placement]
+    if placement is Placement.COMPARE and endpoint in VIDEO_ENDPOINTS:
+        codes += [code for code in sorted(_ALSO_COMPARE, reverse=True) if code not in codes]
+    return codes
+
+
 def placement_on(endpoint: str, code: int) -> Placement:
     """Where ``code`` goes in a response of ``endpoint``: in-band only on the video endpoints."""
     entry = CATALOGUE[code]

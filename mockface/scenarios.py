@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from . import yamlsource
-from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, placement_on
+from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
 
 TEXT_MATCH_FIELDS = ("appid", "idcard_number", "idcard_name", "seq", "session_id",
                      "validate_data", "compare_flag", "url", "bucket")
@@ -476,10 +476,9 @@ class _Checker:
         if status is None or status == 0:
             return status
         placement = Placement.LIVE if key == "live_status" else Placement.COMPARE
-        for endpoint in endpoints:
-            if status not in CATALOGUE or placement_on(endpoint, status) is not placement:
-                valid = [c.code for c in codes_for(endpoint)
-                         if placement_on(endpoint, c.code) is placement]
+        for endpoint in sorted(endpoints, key=ENDPOINTS.index):
+            valid = in_band_codes(endpoint, placement)
+            if status not in valid:
                 self.problem(line, f"{key} {status} is not a documented {placement.value} code "
                                    f"for {endpoint} (valid: 0, {', '.join(map(str, valid))})")
                 return None

@@ -53,7 +53,7 @@ class Caller:
         self.client = client
 
     def json(self, endpoint: str, body: dict, authorization: str | None = "default",
-             **headers):
+             **headers) -> tuple[int, dict]:
         if authorization == "default":
             authorization = auth()
         if authorization is not None:
@@ -63,21 +63,25 @@ class Caller:
         return response.status_code, response.get_json()
 
     def multipart(self, endpoint: str, fields: dict, files: dict | None = None,
-                  authorization: str | None = "default"):
+                  authorization: str | None = "default", headers: dict | None = None
+                  ) -> tuple[int, dict]:
         if authorization == "default":
             authorization = auth()
         data = dict(fields)
         for name, content in (files or {}).items():
             data[name] = (BytesIO(content), f"{name}.bin")
-        headers = {"Authorization": authorization} if authorization is not None else {}
+        headers = dict(headers or {})
+        if authorization is not None:
+            headers["Authorization"] = authorization
         response = self.client.post(f"/face/{endpoint}", data=data, headers=headers,
                                     content_type="multipart/form-data")
         return response.status_code, response.get_json()
 
 
-def caller_with(clock: Clock, **changes) -> tuple[Caller, Emulator]:
+def caller_with(clock: Clock, emulator_options: dict | None = None,
+                **changes) -> tuple[Caller, Emulator]:
     """A Caller over a fresh emulator whose settings differ from the test defaults."""
-    emulator = Emulator(make_settings(**changes), clock)
+    emulator = Emulator(make_settings(**changes), clock, **(emulator_options or {}))
     return Caller(create_app(emulator=emulator).test_client()), emulator
 
 

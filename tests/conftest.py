@@ -7,6 +7,7 @@ import pytest
 from mockface.app import create_app
 from mockface.clock import Clock
 from mockface.emulator import Emulator
+from mockface.scenario_engine import ScenarioEngine, search_path
 from mockface.server import start_background
 
 from .support import NOW, Caller, make_settings
@@ -40,3 +41,21 @@ def live_server():
     server = start_background(create_app(make_settings()))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def scenario_server():
+    """A real server whose scenario engine searches the repository's library; each test
+    resets it after use (see the ``scripted`` fixture)."""
+    emulator = Emulator(make_settings(), scenarios=ScenarioEngine(search_path()),
+                        allow_scenario_header=True)
+    server = start_background(create_app(emulator=emulator))
+    yield server, emulator
+    server.stop()
+
+
+@pytest.fixture
+def scripted(scenario_server):
+    server, emulator = scenario_server
+    yield server, emulator.scenarios
+    emulator.scenarios.reset()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -100,3 +101,29 @@ def run_concurrently(action, count: int = 20) -> list:
     for thread in threads:
         thread.join()
     return results
+
+
+def signed_now(app: App = MAIN, **options) -> str:
+    """A signature issued at the real current time (for servers running on real time)."""
+    secret_id, secret_key = next(iter(app.secrets.items()))
+    return sign(app.appid, secret_id, secret_key, now=int(time.time()), **options)
+
+
+def valid_request(endpoint: str, **fields) -> dict:
+    """``requests.post`` keyword arguments for a request that passes every check of
+    ``endpoint`` for MAIN (fields override or add text fields)."""
+    identity = {"appid": MAIN.appid, "idcard_number": ID_NUMBER, "idcard_name": ID_NAME}
+    if endpoint == "idcardcompare":
+        return {"json": {**identity, "url": "http://x/y.jpg", **fields}}
+    if endpoint == "livedetectpicture":
+        return {"data": {"appid": MAIN.appid, **fields},
+                "files": {"image": ("f.jpg", media("face.jpg"))}}
+    if endpoint == "livegetfour":
+        return {"json": {"appid": MAIN.appid, **fields}}
+    video = ("v.mp4", media("video.mp4"))
+    if endpoint == "idcardlivedetectfour":
+        return {"data": {**identity, "validate_data": "1234", **fields},
+                "files": {"video": video}}
+    return {"data": {"appid": MAIN.appid, "validate_data": "1234", "compare_flag": "true",
+                     **fields},
+            "files": {"video": video, "card": ("c.jpg", media("card.jpg"))}}

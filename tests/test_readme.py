@@ -52,3 +52,15 @@ def test_quick_start_commands_match_ci():
     commands = re.findall(r"```sh\n(.*?)\n```", README, re.S)
     assert commands[1].strip() in ci
     assert test_command.endswith("mockface serve")
+
+
+def test_scenario_examples_are_valid():
+    from mockface.scenarios import parse_scenario
+    from mockface.yamlsource import load
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8"),
+             (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")]
+    blocks = [block for text in texts for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+              if block.lstrip().startswith(("rules:", "# my-case"))]
+    assert len(blocks) >= 8
+    for block in blocks:
+        assert parse_scenario(load(block)).rules

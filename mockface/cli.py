@@ -8,8 +8,6 @@ import time
 
 import click
 
-from pathlib import Path
-
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .errors import CATALOGUE, ENDPOINTS, codes_for
@@ -43,7 +41,8 @@ def main() -> None:
 @click.option("--seed", type=int, help="Seed for generated scores, lip codes and random delays "
                                        "[default: 0].")
 @click.option("--loose", is_flag=True, default=None,
-              help="Only require a well-formed signature: skip key, HMAC, expiry and access checks.")
+              help="Only require a well-formed signature: skip key, HMAC, expiry and access "
+                   "checks.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME_OR_PATH",
               help="Activate a scenario (repeatable; rules apply in the order given).")
 @click.option("--scenarios", "scenario_dirs", multiple=True, metavar="DIR",

@@ -71,7 +71,8 @@ _NOT_PICTURE = _ALL - {"livedetectpicture"}
 
 # Auth and request layer: (code, meaning, message, HTTP status).
 _AUTH = [
-    (3, "错误的请求；其中 message:account abnormal,errorno is:2 为账号欠费停服", "invalid request", 400),
+    (3, "错误的请求；其中 message:account abnormal,errorno is:2 为账号欠费停服",
+     "invalid request", 400),
     (4, "签名为空", "has no sign or sign is empty", 401),
     (5, "签名串错误", "sign format error", 400),
     (6, "签名中的 appid/bucket 与操作目标不匹配", "appid or bucket not match sign", 401),

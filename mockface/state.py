@@ -49,7 +49,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, appid: str, limit: int, now: float) -> bool:
-        """Count one request for ``appid`` at ``now``; False when it exceeds ``limit`` per second."""
+        """Count one request for ``appid`` at ``now``; False when over ``limit`` per second."""
         with self._lock:
             window = self._hits.setdefault(appid, deque())
             while window and window[0] <= now - 1.0:

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
+import subprocess
+import sys
 import threading
 import time
 from io import BytesIO
 from pathlib import Path
+
+import requests
 
 from mockface.app import create_app
 from mockface.clock import Clock
@@ -127,3 +134,54 @@ def valid_request(endpoint: str, **fields) -> dict:
     return {"data": {"appid": MAIN.appid, "validate_data": "1234", "compare_flag": "true",
                      **fields},
             "files": {"video": video, "card": ("c.jpg", media("card.jpg"))}}
+
+
+def run_mockface(*args: str) -> subprocess.CompletedProcess:
+    """``python -m mockface ARGS`` to completion, output captured as text."""
+    return subprocess.run([sys.executable, "-m", "mockface", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+class ServeProcess:
+    """``mockface serve`` in a subprocess; reads its banner and polls health until ready."""
+
+    def __init__(self, *args: str, env: dict | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mockface", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})})
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.banner = self._read_banner()
+        self.url = re.search(r"listening on (http://\S+)", self.banner).group(1)
+        self._wait_healthy()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def _read_banner(self) -> str:
+        text = ""
+        while "-d '" not in text:
+            line = self.lines.get(timeout=30)
+            if line == "":
+                raise AssertionError(f"serve exited: {self.proc.stderr.read()}")
+            text += line
+        return text
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/__mockface/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)  # polling interval, not synchronisation by sleeping
+        raise AssertionError("server never became healthy")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        return err

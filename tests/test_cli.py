@@ -2,12 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
@@ -19,50 +14,7 @@ from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
 from mockface.signature import parse, verify
 from mockface.state import OnceSignatureStore, RateLimiter
 
-
-class ServeProcess:
-    """``mockface serve`` in a subprocess; reads its banner and polls health until ready."""
-
-    def __init__(self, *args: str, env: dict | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockface", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})})
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.banner = self._read_banner()
-        self.url = re.search(r"listening on (http://\S+)", self.banner).group(1)
-        self._wait_healthy()
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put("")
-
-    def _read_banner(self) -> str:
-        text = ""
-        while "-d '" not in text:
-            line = self.lines.get(timeout=30)
-            if line == "":
-                raise AssertionError(f"serve exited: {self.proc.stderr.read()}")
-            text += line
-        return text
-
-    def _wait_healthy(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/__mockface/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)  # polling interval, not synchronisation by sleeping
-        raise AssertionError("server never became healthy")
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        _, err = self.proc.communicate(timeout=10)
-        return err
+from .support import ServeProcess, run_mockface
 
 
 def test_serve_zero_config_banner_curl_example_works():
@@ -103,8 +55,7 @@ def test_serve_with_config_seed_and_loose(tmp_path):
 def test_serve_refuses_a_bad_config(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("apps:\n  - appid: 1\n    secrets: []\n")
-    result = subprocess.run([sys.executable, "-m", "mockface", "serve", "--config", str(config)],
-                            capture_output=True, text=True, timeout=30)
+    result = run_mockface("serve", "--config", str(config))
     assert result.returncode != 0
     assert f"{config}: apps[0].secrets: must hold at least one" in result.stderr
 
@@ -175,6 +126,5 @@ def test_codes_lists_catalogue_and_filters_by_endpoint():
 @pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["sign", "--help"],
                                   ["codes", "--help"], ["--version"]])
 def test_python_dash_m_and_help(args):
-    result = subprocess.run([sys.executable, "-m", "mockface", *args], capture_output=True,
-                            text=True, timeout=30)
+    result = run_mockface(*args)
     assert result.returncode == 0 and result.stdout.strip()

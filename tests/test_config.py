@@ -19,7 +19,8 @@ def write(tmp_path, text: str):
 def test_built_in_defaults_need_no_configuration():
     settings = load_settings(env={})
     app = settings.default_app
-    assert (app.appid, dict(app.secrets)) == (DEFAULT_APPID, {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY})
+    assert app.appid == DEFAULT_APPID
+    assert dict(app.secrets) == {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
     assert app.services == frozenset(ENDPOINTS) and not app.suspended and app.rate_limit is None
     assert (settings.loose, settings.seed, settings.clock_skew) == (False, 0, 900)
 

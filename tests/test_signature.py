@@ -29,7 +29,8 @@ def check(header, *, endpoint="livegetfour", body_appid=MAIN.appid, body_bucket=
     return verify(header, endpoint=endpoint, body_appid=body_appid, body_bucket=body_bucket,
                   keyring=Keyring(APPS), now=now,
                   once_store=OnceSignatureStore() if once_store is None else once_store,
-                  rate_limiter=RateLimiter() if rate_limiter is None else rate_limiter, clock_skew=clock_skew, loose=loose)
+                  rate_limiter=RateLimiter() if rate_limiter is None else rate_limiter,
+                  clock_skew=clock_skew, loose=loose)
 
 
 def code_of(header, **kwargs) -> int:

@@ -1,22 +1,255 @@
-"""The admin API under ``/__mockface/``: JSON in and out."""
+"""The admin API under ``/__mockface/``: JSON in and out, for tests, fixtures and CI.
+
+Every route calls the same Emulator and ScenarioEngine functions the CLI uses.  When a token
+is configured, every route but ``health`` requires it in the ``X-Mockface-Admin-Token``
+header.
+"""
 from __future__ import annotations
 
+import hmac
+import secrets
 import time
+from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from . import __version__
+from .config import App
 from .emulator import Emulator
+from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .scenario_engine import UnknownScenario
+from .scenarios import ScenarioError, parse_scenario_text
+
+TOKEN_HEADER = "X-Mockface-Admin-Token"
 
 
-def admin_blueprint(emulator: Emulator) -> Blueprint:
-    """Routes that let tests and CI look inside a running server."""
+class AdminError(Exception):
+    """A bad admin request: rendered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object sent (an empty body counts as ``{}``)."""
+    if not request.get_data():
+        return {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    return payload
+
+
+def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], default=None):
+    """A value from the JSON body, falling back to the query string."""
+    value = payload.get(name, request.args.get(name, default))
+    if value is None or value is default:
+        return value
+    if kind is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise AdminError(400, f"{name} must be a number") from None
+    if kind is int and isinstance(value, str):
+        if not value.lstrip("-").isdigit():
+            raise AdminError(400, f"{name} must be an integer")
+        return int(value)
+    if kind is str and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise AdminError(400, f"{name} has the wrong type")
+    return value
+
+
+def _mask(secret: str) -> str:
+    return "*" * max(len(secret) - 4, 4) + secret[-4:]
+
+
+def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
+    """Routes that let tests and CI inspect and steer a running server."""
     admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface")
     started = time.monotonic()
 
+    @admin.errorhandler(AdminError)
+    def admin_error(error: AdminError) -> tuple[Response, int]:
+        return jsonify(error=str(error), **error.extra), error.status
+
+    @admin.before_request
+    def check_token() -> tuple[Response, int] | None:
+        if token is None or request.endpoint == "mockface_admin.health":
+            return None
+        sent = request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
+        return None
+
     @admin.get("/health")
     def health():
-        return jsonify(status="ok", version=__version__,
-                       uptime=round(time.monotonic() - started, 3))
+        names = [a.scenario.name for a in emulator.scenarios.active()]
+        body = {"status": "ok", "version": __version__,
+                "uptime": round(time.monotonic() - started, 3), "scenarios": names}
+        if not emulator.ready.is_set():
+            return jsonify({**body, "status": "starting"}), 503
+        if emulator.scenarios.reload_errors:
+            return jsonify({**body, "status": "scenario reload failing",
+                            "errors": emulator.scenarios.reload_errors}), 503
+        return jsonify(body)
+
+    @admin.post("/reset")
+    def reset():
+        appid = _param(_body(), "appid", str)
+        emulator.reset(appid)
+        return jsonify(reset=appid or "all")
+
+    # -- scenarios ------------------------------------------------------------------------
+
+    @admin.get("/scenarios")
+    def scenarios():
+        engine = emulator.scenarios
+        return jsonify(library=[{"name": name, "path": str(path)}
+                                for name, path in engine.library().items()],
+                       active=[a.describe() for a in engine.active()],
+                       reload_errors=engine.reload_errors)
+
+    @admin.post("/scenarios")
+    def activate():
+        payload = _body()
+        sources = [key for key in ("name", "path", "document", "text") if key in payload]
+        if len(sources) != 1:
+            raise AdminError(400, "give exactly one of name, path, document or text")
+        kind, source = sources[0], payload[sources[0]]
+        if kind == "document" and not isinstance(source, dict):
+            raise AdminError(400, "document must be a JSON object")
+        if kind != "document" and not isinstance(source, str):
+            raise AdminError(400, f"{kind} must be a string")
+        appid = _param(payload, "appid", str)
+        first = bool(_param(payload, "first", bool, False))
+        try:
+            if kind == "text":
+                label = str(payload.get("source", "<text>"))
+                source = parse_scenario_text(source, label, Path(label).stem or "text")
+            activation = emulator.scenarios.activate(source, appid=appid, first=first)
+        except UnknownScenario as error:
+            raise AdminError(404, str(error)) from None
+        except ScenarioError as error:
+            raise AdminError(400, "invalid scenario",
+                             problems=[str(p) for p in error.problems]) from None
+        return jsonify(activation.describe()), 201
+
+    @admin.delete("/scenarios")
+    def deactivate():
+        payload = _body()
+        name = _param(payload, "name", str)
+        appid = _param(payload, "appid", str)
+        everywhere = bool(_param(payload, "everywhere", bool, False))
+        return jsonify(removed=emulator.scenarios.deactivate(name, appid, everywhere))
+
+    # -- journal --------------------------------------------------------------------------
+
+    @admin.get("/requests")
+    def requests_():
+        payload: dict[str, Any] = {}
+        endpoint = _param(payload, "endpoint", str)
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise AdminError(400, f"unknown endpoint {endpoint!r}")
+        entries = emulator.journal.query(
+            endpoint=endpoint, appid=_param(payload, "appid", str),
+            code=_param(payload, "code", int), since=_param(payload, "since", float),
+            after=_param(payload, "after", int))
+        return jsonify(requests=[entry.as_dict() for entry in entries],
+                       capacity=emulator.journal.capacity)
+
+    @admin.delete("/requests")
+    def clear_requests():
+        return jsonify(removed=emulator.journal.clear(_param(_body(), "appid", str)))
+
+    # -- clock ----------------------------------------------------------------------------
+
+    def clock_state():
+        return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen)
+
+    @admin.get("/clock")
+    def clock():
+        return clock_state()
+
+    @admin.post("/clock/freeze")
+    def freeze():
+        emulator.clock.freeze(_param(_body(), "at", (int, float)))
+        return clock_state()
+
+    @admin.post("/clock/advance")
+    def advance():
+        seconds = _param(_body(), "seconds", (int, float))
+        if seconds is None:
+            raise AdminError(400, "seconds is required")
+        emulator.clock.advance(seconds)
+        return clock_state()
+
+    @admin.post("/clock/unfreeze")
+    def unfreeze():
+        emulator.clock.unfreeze()
+        return clock_state()
+
+    # -- state and configuration ----------------------------------------------------------
+
+    @admin.get("/lip-codes")
+    def lip_codes():
+        appid = request.args.get("appid")
+        if appid is not None:
+            return jsonify(lip_codes={appid: emulator.lip_codes.issued(appid)})
+        return jsonify(lip_codes=emulator.lip_codes.all_issued())
+
+    @admin.get("/codes")
+    def codes():
+        endpoint = request.args.get("endpoint")
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise AdminError(400, f"unknown endpoint {endpoint!r}")
+        entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
+        return jsonify(codes=[entry.as_dict() for entry in entries])
+
+    @admin.get("/config")
+    def config():
+        settings = emulator.settings
+        return jsonify(
+            source=settings.source,
+            apps=[{"appid": app.appid,
+                   "secrets": [{"secret_id": sid, "secret_key": _mask(key)}
+                               for sid, key in app.secrets.items()],
+                   "buckets": sorted(app.buckets), "suspended": app.suspended,
+                   "services": [name for name in ENDPOINTS if name in app.services],
+                   "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
+            identities=len(settings.identities), clock_skew=settings.clock_skew,
+            check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
+            seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
+            once_store_size=settings.once_store_size,
+            journal_size=emulator.journal.capacity,
+            allow_scenario_header=emulator.allow_scenario_header,
+            scenario_search_path=[str(p) for p in emulator.scenarios.search_paths])
+
+    @admin.post("/apps")
+    def create_app():
+        """A fresh app with generated credentials: a private namespace on a shared server."""
+        payload = _body()
+        appid = _param(payload, "appid", str) or f"ns{secrets.randbelow(10**9):09d}"
+        app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
+        try:
+            emulator.keyring.add(app)
+        except ValueError as error:
+            raise AdminError(409, str(error)) from None
+        secret_id, secret_key = next(iter(app.secrets.items()))
+        return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
+
+    @admin.post("/loose")
+    def loose():
+        payload = _body()
+        appid = _param(payload, "appid", str)
+        enabled = _param(payload, "enabled", bool, True)
+        if appid is None:
+            raise AdminError(400, "appid is required (use --loose for the whole server)")
+        (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
+        return jsonify(appid=appid, loose=enabled)
 
     return admin

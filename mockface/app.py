@@ -22,6 +22,7 @@ error_log = logging.getLogger("mockface.error")
 #: client connection without an answer (see server.py).
 DROP_CONNECTION = "mockface.drop_connection"
 SCENARIO_HEADER = "X-Mockface-Scenario"
+DROPPING_FAULTS = ("connection_reset", "timeout")
 
 
 def json_response(reply: Reply) -> Response:
@@ -47,12 +48,15 @@ def fault_response(fault: Fault, environ: dict) -> Response:
     return Response(b"", 502, headers={"Connection": "close"})
 
 
-def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
-    """A WSGI app serving the five ``/face/*`` endpoints and the admin API."""
+def create_app(settings: Settings | None = None, emulator: Emulator | None = None,
+               admin_token: str | None = None) -> Flask:
+    """A WSGI app serving the five ``/face/*`` endpoints and the admin API (which requires
+    ``admin_token`` when one is given)."""
     emulator = emulator or Emulator(settings or load_settings())
     app = Flask("mockface")
+    app.json.sort_keys = False
     app.extensions["mockface"] = emulator
-    app.register_blueprint(admin_blueprint(emulator))
+    app.register_blueprint(admin_blueprint(emulator, admin_token))
 
     @app.post("/face/<endpoint>")
     def face(endpoint: str) -> Response:
@@ -75,10 +79,13 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             fault_response(fault, request.environ)
         if exchange.error_detail:
             access_log.debug("code %s: %s", exchange.reply.code, exchange.error_detail)
+        latency_ms = (time.perf_counter() - started) * 1000
+        emulator.record(exchange, None if fault and fault.kind in DROPPING_FAULTS
+                        else response.status_code, latency_ms)
         outcome = f"code={exchange.reply.code} status={response.status_code}" if fault is None \
             else f"code=- fault={fault.kind}"
         access_log.info("%s %s appid=%s %s %.1fms rule=%s%s", request.method, request.path,
-                        exchange.appid or "-", outcome, (time.perf_counter() - started) * 1000,
+                        exchange.appid or "-", outcome, latency_ms,
                         exchange.rule or "default", f" ({exchange.miss})" if exchange.miss else "")
         return response
 

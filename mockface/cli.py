@@ -1,8 +1,10 @@
 """The ``mockface`` command: serve, sign, codes."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import secrets
 import sys
 import time
 
@@ -11,6 +13,7 @@ import click
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .journal import DEFAULT_JOURNAL_SIZE
 from .scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario, search_path
 from .scenarios import ScenarioError, load_scenario
 from .server import DEFAULT_THREADS, create_server
@@ -52,12 +55,18 @@ def main() -> None:
 @click.option("--allow-scenario-header", is_flag=True,
               help="Let a request pick a scenario with the X-Mockface-Scenario header.")
 @click.option("--watch", is_flag=True, help="Reload active scenario files when they change.")
+@click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True,
+              type=click.IntRange(1), help="Requests kept in the journal (oldest dropped).")
+@click.option("--admin-token", help="Require this token (X-Mockface-Admin-Token header) on the "
+                                    "admin API. Generated and printed when --host is not a "
+                                    "loopback address.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
               type=click.IntRange(1, 1024), help="Worker threads.")
 @click.option("--quiet", is_flag=True, help="No per-request log lines.")
 def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
           scenario_names: tuple[str, ...], scenario_dirs: tuple[str, ...],
-          allow_scenario_header: bool, watch: bool, threads: int, quiet: bool) -> None:
+          allow_scenario_header: bool, watch: bool, journal_size: int, admin_token: str | None,
+          threads: int, quiet: bool) -> None:
     """Run the emulator until interrupted (one process, many threads)."""
     from .app import create_app
     from .emulator import Emulator
@@ -72,12 +81,17 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
             engine.activate(name)
         except (UnknownScenario, ScenarioError) as error:
             raise click.ClickException(f"invalid scenario {name}:\n{error}") from None
-    emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header)
-    server = create_server(create_app(emulator=emulator), host, port, threads)
+    emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header,
+                        journal_size=journal_size)
+    if admin_token is None and not _is_loopback(host):
+        admin_token = secrets.token_urlsafe(24)
+    server = create_server(create_app(emulator=emulator, admin_token=admin_token), host, port,
+                           threads)
     watcher = ScenarioWatcher(engine).start() if watch else None
     click.echo(banner(settings, f"http://{_url_host(server.host)}:{server.port}",
-                      [a.scenario.name for a in engine.active()]))
+                      [a.scenario.name for a in engine.active()], admin_token))
     sys.stdout.flush()
+    emulator.ready.set()
     try:
         server.run()
     except KeyboardInterrupt:
@@ -89,11 +103,19 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         server.close()
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def banner(settings: Settings, url: str, scenarios: list[str] | None = None) -> str:
+def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
+           admin_token: str | None = None) -> str:
     """The start-up text: where the server listens, its credentials and a curl to paste."""
     app = settings.default_app
     secret_id, secret_key = next(iter(app.secrets.items()))
@@ -109,6 +131,8 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None) -> 
         f"  secret key: {secret_key}",
         f"  signatures: {mode}; seed {settings.seed}",
         f"  scenarios:  {', '.join(scenarios) if scenarios else 'none'}",
+        f"  admin API:  {url}/__mockface/ "
+        + (f"(header X-Mockface-Admin-Token: {admin_token})" if admin_token else "(no token)"),
         "Try it (signature valid for 30 days):",
         f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\",
         f"    -H 'Authorization: {authorization}' -d '{body}'",
@@ -153,6 +177,21 @@ def sign_command(appid: str | None, secret_id: str | None, secret_key: str | Non
 
 
 @main.command()
+@click.argument("url")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait before giving up.")
+def wait(url: str, timeout: float) -> None:
+    """Wait until the server at URL answers health 200 (exit 0), or fail after --timeout."""
+    from .client import AdminClient
+
+    try:
+        AdminClient(url, timeout=min(max(timeout, 0.5), 5.0)).wait_until_healthy(timeout)
+    except TimeoutError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"mockface at {url} is healthy")
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files: tuple[str, ...]) -> None:
     """Validate scenario files; print file:line: message for each problem."""
@@ -178,11 +217,8 @@ def codes(endpoint: str | None, as_json: bool) -> None:
     """List the documented error codes with message, HTTP status and meaning."""
     entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
     if as_json:
-        click.echo(json.dumps([{
-            "code": e.code, "message": e.message, "http_status": e.http_status,
-            "constant": e.constant, "meaning": e.meaning, "in_band": e.in_band and e.in_band.value,
-            "endpoints": [name for name in ENDPOINTS if name in e.endpoints],
-        } for e in entries], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
+                              indent=2))
         return
     for e in entries:
         click.echo(f"{e.code:>6}  {e.http_status}  {e.message:<34} {e.meaning}")

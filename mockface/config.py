@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +49,19 @@ class Keyring:
         self.apps = apps
         self._by_appid = {app.appid: app for app in apps}
         self._by_secret_id = {sid: app for app in apps for sid in app.secrets}
+        self._lock = threading.Lock()
+
+    def add(self, app: App) -> None:
+        """Register an app at run time; ValueError when its appid or a secret id is taken."""
+        with self._lock:
+            if app.appid in self._by_appid:
+                raise ValueError(f"appid {app.appid!r} already exists")
+            taken = [sid for sid in app.secrets if sid in self._by_secret_id]
+            if taken:
+                raise ValueError(f"secret id {taken[0]!r} already exists")
+            self._by_secret_id.update({sid: app for sid in app.secrets})
+            self._by_appid[app.appid] = app
+            self.apps = self.apps + (app,)
 
     def app(self, appid: str) -> App | None:
         return self._by_appid.get(appid)

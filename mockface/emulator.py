@@ -13,6 +13,7 @@ from . import signature, wire
 from .clock import Clock
 from .config import Settings
 from .errors import ApiError
+from .journal import DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_media
 from .model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
@@ -33,6 +34,7 @@ class Exchange:
     miss: Miss | None = None  # scenarios were active but no rule matched
     delay_ms: int = 0
     fault: Fault | None = None
+    signature_check: str = "not reached"  # passed, loose, failed, skipped by a rule
 
     @property
     def appid(self) -> str | None:
@@ -46,17 +48,53 @@ class Emulator:
 
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  scenarios: ScenarioEngine | None = None,
-                 allow_scenario_header: bool = False) -> None:
+                 allow_scenario_header: bool = False,
+                 journal_size: int = DEFAULT_JOURNAL_SIZE) -> None:
         self.settings = settings
         self.clock = clock or Clock()
         self.scenarios = scenarios or ScenarioEngine(seed=settings.seed)
         self.allow_scenario_header = allow_scenario_header
-        self._closing = threading.Event()
         self.keyring = settings.keyring
         self.once_signatures = OnceSignatureStore(settings.once_store_size)
         self.rate_limiter = RateLimiter()
         self.lip_codes = LipCodeBook(settings.seed)
+        self.journal = Journal(journal_size)
+        self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
         self.service = FaceService(settings, self.lip_codes, self.clock)
+        self.ready = threading.Event()  # set once the server answers requests
+        self._closing = threading.Event()
+
+    def reset(self, appid: str | None = None) -> None:
+        """Forget journal, lip codes, used once-signatures, rate windows, scenario activations
+        and per-app loose mode: everything, or one appid's (the clock is reset only with
+        everything)."""
+        self.journal.clear(appid)
+        self.lip_codes.clear(appid)
+        self.once_signatures.clear(appid)
+        self.rate_limiter.clear(appid)
+        self.scenarios.reset(appid)
+        if appid is None:
+            self.loose_appids.clear()
+            self.clock.reset()
+        else:
+            self.loose_appids.discard(appid)
+
+    def record(self, exchange: Exchange, http_status: int | None, latency_ms: float) -> None:
+        """Add a handled exchange to the journal."""
+        body = exchange.body
+        self.journal.record(
+            time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
+            fields=dict(body.text) if body else {},
+            media={name: summarise_media(name, data) for name, data in body.media.items()}
+            if body else {},
+            signature={"status": exchange.signature_check,
+                       "once": exchange.verdict.once if exchange.verdict else None},
+            rule=exchange.rule or "default",
+            http_status=http_status,
+            code=None if exchange.fault else exchange.reply.code,
+            data=None if exchange.fault else summarise_data(exchange.reply.data),
+            fault=exchange.fault.kind if exchange.fault else None,
+            latency_ms=round(latency_ms, 3))
 
     def hold(self, seconds: float) -> None:
         """Wait ``seconds`` (a scripted delay), returning early when the server closes."""
@@ -81,13 +119,17 @@ class Emulator:
             header = scenario_header if self.allow_scenario_header else None
             facts = request_facts(body.text, body.media)
             if self._scripted(exchange, facts, header, before_auth=True):
+                exchange.signature_check = "skipped by a rule"
                 return exchange
+            exchange.signature_check = "failed"
+            loose = self.settings.loose or body.get("appid") in self.loose_appids
             exchange.verdict = signature.verify(
                 authorization, endpoint=endpoint, body_appid=body.get("appid"),
                 body_bucket=body.get("bucket"), keyring=self.keyring,
                 now=self.clock.now(), once_store=self.once_signatures,
                 rate_limiter=self.rate_limiter, clock_skew=self.settings.clock_skew,
-                loose=self.settings.loose)
+                loose=loose)
+            exchange.signature_check = "loose" if loose else "passed"
             if not self._scripted(exchange, facts, header, before_auth=False):
                 exchange.reply = self.service.handle(endpoint, body)
         except ApiError as error:

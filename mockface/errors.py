@@ -44,6 +44,13 @@ class ErrorCode:
     constant: str
     in_band: Placement | None = None
 
+    def as_dict(self) -> dict:
+        """A JSON-ready description (for ``mockface codes --json`` and the admin API)."""
+        return {"code": self.code, "message": self.message, "http_status": self.http_status,
+                "constant": self.constant, "meaning": self.meaning,
+                "in_band": self.in_band.value if self.in_band else None,
+                "endpoints": [name for name in ENDPOINTS if name in self.endpoints]}
+
     @property
     def is_auth(self) -> bool:
         """True for request-layer and signature codes (positive codes)."""

@@ -156,8 +156,11 @@ class ScenarioEngine:
                                   f"found in {searched}")
         return path
 
-    def load(self, source: str | os.PathLike[str] | dict) -> tuple[Scenario, Path | None]:
-        """A validated scenario from a name, a path or an inline document."""
+    def load(self, source: str | os.PathLike[str] | dict | Scenario
+             ) -> tuple[Scenario, Path | None]:
+        """A validated scenario from a name, a path, an inline document or a parsed one."""
+        if isinstance(source, Scenario):
+            return source, None
         if isinstance(source, dict):
             return parse_scenario(source, "<inline>", default_name=str(source.get("name",
                                                                                   "inline"))), None
@@ -166,11 +169,12 @@ class ScenarioEngine:
 
     # -- activation -----------------------------------------------------------------------
 
-    def activate(self, source: str | os.PathLike[str] | dict, appid: str | None = None
-                 ) -> Activation:
+    def activate(self, source: str | os.PathLike[str] | dict | Scenario,
+                 appid: str | None = None, first: bool = False) -> Activation:
         """Make a scenario active (for one appid, or all) with fresh counters.
 
-        Activating a scenario that is already active in the same scope replaces it in place.
+        Activating a scenario that is already active in the same scope replaces it in place;
+        otherwise it goes after the active ones (before them with ``first=True``).
         Raises UnknownScenario or ScenarioError.
         """
         scenario, path = self.load(source)
@@ -181,7 +185,10 @@ class ScenarioEngine:
                     self._activations[index] = activation
                     break
             else:
-                self._activations.append(activation)
+                if first:
+                    self._activations.insert(0, activation)
+                else:
+                    self._activations.append(activation)
         log.info("activated scenario %s%s", scenario.name, f" for appid {appid}" if appid else "")
         return activation
 

@@ -180,13 +180,19 @@ def load_scenario(path: str | Path) -> Scenario:
             from None
     except UnicodeDecodeError:
         raise ScenarioError([Problem(str(path), 1, "not UTF-8 text")]) from None
+    return parse_scenario_text(text, str(path), default_name=path.stem)
+
+
+def parse_scenario_text(text: str, source: str = "<inline>",
+                        default_name: str = "inline") -> Scenario:
+    """Parse and validate YAML or JSON text; problems name ``source`` and their lines."""
     try:
         document = yamlsource.load(text)
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(str(path), yamlsource.line_of_error(exc),
+        raise ScenarioError([Problem(source, yamlsource.line_of_error(exc),
                                      f"not valid YAML/JSON: {reason}")]) from None
-    return parse_scenario(document, str(path), default_name=path.stem)
+    return parse_scenario(document, source, default_name)
 
 
 def parse_scenario(document: Any, source: str = "<inline>",

@@ -96,4 +96,6 @@ def start_background(app, host: str = "127.0.0.1", port: int = 0,
     thread = threading.Thread(target=server.run, name=f"mockface-{server.port}", daemon=True)
     thread.start()
     emulator = getattr(app, "extensions", {}).get("mockface")
+    if emulator is not None:
+        emulator.ready.set()
     return BackgroundServer(server, thread, emulator.close if emulator else None)

@@ -163,7 +163,7 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
     if signature.once:
         if not signature.fileid:
             raise ApiError(5, detail="once-signature without f")
-        if not once_store.consume(signature.header):
+        if not once_store.consume(app.appid, signature.header):
             raise ApiError(13)
     if app.suspended:
         raise ApiError(3, message=SUSPENDED_MESSAGE)

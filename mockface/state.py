@@ -19,15 +19,15 @@ class OnceSignatureStore:
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._used: OrderedDict[str, None] = OrderedDict()
+        self._used: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def consume(self, key: str) -> bool:
-        """Mark ``key`` used; True when it had not been used before."""
+    def consume(self, appid: str, key: str) -> bool:
+        """Mark ``key`` used for ``appid``; True when it had not been used before."""
         with self._lock:
-            if key in self._used:
+            if (appid, key) in self._used:
                 return False
-            self._used[key] = None
+            self._used[(appid, key)] = None
             if len(self._used) > self.capacity:
                 self._used.popitem(last=False)
             return True
@@ -36,9 +36,14 @@ class OnceSignatureStore:
         with self._lock:
             return len(self._used)
 
-    def clear(self) -> None:
+    def clear(self, appid: str | None = None) -> None:
+        """Forget used signatures: all, or one appid's."""
         with self._lock:
-            self._used.clear()
+            if appid is None:
+                self._used.clear()
+            else:
+                for key in [k for k in self._used if k[0] == appid]:
+                    del self._used[key]
 
 
 class RateLimiter:

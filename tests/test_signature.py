@@ -220,10 +220,13 @@ def test_once_signature_is_consumed_once_under_concurrency():
 def test_once_store_is_bounded():
     store = OnceSignatureStore(capacity=3)
     for key in "abcd":
-        assert store.consume(key)
+        assert store.consume("1", key)
     assert len(store) == 3
-    assert store.consume("a")  # forgotten: the oldest entry was evicted
-    assert not store.consume("d")
+    assert store.consume("1", "a")  # forgotten: the oldest entry was evicted
+    assert not store.consume("1", "d")
+    assert store.consume("2", "d")  # another appid's signature is another key
+    store.clear("1")
+    assert len(store) == 1 and not store.consume("2", "d")
 
 
 # -- checks 12 to 14: account state ---------------------------------------------------------

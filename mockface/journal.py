@@ -1,0 +1,108 @@
+"""The request journal: a bounded, thread-safe record of what the server received and answered.
+
+Entries summarise media (size, sha256, detected type) and never keep their bytes, so memory
+stays flat whatever the load: at most ``capacity`` entries are kept, oldest dropped first.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from .media import inspect_image, inspect_video
+
+DEFAULT_JOURNAL_SIZE = 1000
+_MEDIA_DATA_FIELDS = ("photo", "video_photo")
+
+
+def summarise_media(name: str, data: bytes) -> dict[str, Any]:
+    """Size, sha256 and sniffed type of a media part."""
+    kind = inspect_video(data).kind if name == "video" else inspect_image(data).kind
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "type": kind}
+
+
+def summarise_data(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Response data with base64 photos replaced by their summary."""
+    if data is None:
+        return None
+    summary = dict(data)
+    for name in _MEDIA_DATA_FIELDS:
+        if isinstance(summary.get(name), str):
+            try:
+                raw = base64.b64decode(summary[name], validate=True)
+            except (binascii.Error, ValueError):
+                raw = summary[name].encode()
+            summary[name] = summarise_media(name, raw)
+    return summary
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One exchange as the journal keeps it."""
+
+    id: int
+    time: float
+    endpoint: str
+    appid: str | None
+    fields: dict[str, str]
+    media: dict[str, dict[str, Any]]
+    signature: dict[str, Any]
+    rule: str
+    http_status: int | None
+    code: int | None
+    data: dict[str, Any] | None
+    fault: str | None
+    latency_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Journal:
+    """The most recent ``capacity`` entries, newest last."""
+
+    def __init__(self, capacity: int = DEFAULT_JOURNAL_SIZE) -> None:
+        self.capacity = capacity
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(self, **values: Any) -> JournalEntry:
+        """Add an entry (fields as JournalEntry's, without ``id``); returns it."""
+        with self._lock:
+            entry = JournalEntry(id=next(self._ids), **values)
+            self._entries.append(entry)
+        return entry
+
+    def query(self, endpoint: str | None = None, appid: str | None = None,
+              code: int | None = None, since: float | None = None,
+              after: int | None = None) -> list[JournalEntry]:
+        """Entries matching every given filter, oldest first."""
+        with self._lock:
+            entries = list(self._entries)
+        return [e for e in entries
+                if (endpoint is None or e.endpoint == endpoint)
+                and (appid is None or e.appid == appid)
+                and (code is None or e.code == code)
+                and (since is None or e.time >= since)
+                and (after is None or e.id > after)]
+
+    def clear(self, appid: str | None = None) -> int:
+        """Drop all entries, or one appid's; returns how many were dropped."""
+        with self._lock:
+            before = len(self._entries)
+            if appid is None:
+                self._entries.clear()
+            else:
+                kept = [e for e in self._entries if e.appid != appid]
+                self._entries = deque(kept, maxlen=self.capacity)
+            return before - len(self._entries)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

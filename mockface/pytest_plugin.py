@@ -1,0 +1,262 @@
+"""pytest fixtures for mockface, registered through the ``pytest11`` entry point.
+
+``mockface_server`` (session) starts a server in a background thread on a free loopback port,
+or attaches to one given by ``--mockface-url`` / ``MOCKFACE_URL`` / the ``mockface_url`` ini
+key.  ``mockface`` (function) resets the server before each test and offers signing,
+scenarios, one-line rules, the request journal, the clock and issued lip codes.  Both are thin
+wrappers over the admin API, so they behave the same in-process and attached.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .client import AdminClient
+from .config import load_settings
+from .signature import sign
+
+URL_ENV = "MOCKFACE_URL"
+TOKEN_ENV = "MOCKFACE_ADMIN_TOKEN"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockface", "mockface test double")
+    group.addoption("--mockface-url", help="Attach to a running mockface server instead of "
+                                           f"starting one (also ${URL_ENV}).")
+    group.addoption("--mockface-scenarios", action="append", default=[], metavar="DIR",
+                    help="Directory searched for scenario names by the in-process server "
+                         "(repeatable).")
+    group.addoption("--mockface-timeout", type=float, default=None, metavar="SECONDS",
+                    help="How long to wait for the server to become healthy (default 30).")
+    parser.addini("mockface_url", "URL of a running mockface server to attach to.")
+    parser.addini("mockface_timeout", "Seconds to wait for the server to become healthy.",
+                  default="30")
+    parser.addini("mockface_scenarios", "Directories searched for scenario names.",
+                  type="linelist", default=[])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mockface(scenario=None, loose=False): activate a scenario (a name, path, "
+                   "dict or a list of them) and/or loose signature checks for this test")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a client needs to sign requests for one app."""
+
+    appid: str
+    secret_id: str
+    secret_key: str
+    bucket: str = ""
+
+
+class MockfaceServer:
+    """A running mockface: in-process (``stop()`` ends it) or attached (``namespace`` is the
+    private appid this session uses on the shared server)."""
+
+    def __init__(self, url: str, credentials: Credentials, admin: AdminClient,
+                 namespace: str | None = None, background=None) -> None:
+        self.url = url
+        self.credentials = credentials
+        self.admin = admin
+        self.namespace = namespace
+        self._background = background
+
+    @property
+    def attached(self) -> bool:
+        return self._background is None
+
+    appid = property(lambda self: self.credentials.appid)
+    secret_id = property(lambda self: self.credentials.secret_id)
+    secret_key = property(lambda self: self.credentials.secret_key)
+    bucket = property(lambda self: self.credentials.bucket)
+
+    def stop(self) -> None:
+        if self._background is not None:
+            self._background.stop()
+
+    @classmethod
+    def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
+        """An in-process server on a free loopback port, ready when this returns."""
+        from .app import create_app
+        from .emulator import Emulator
+        from .scenario_engine import ScenarioEngine, search_path
+        from .server import start_background
+
+        settings = load_settings()
+        engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
+        emulator = Emulator(settings, scenarios=engine, allow_scenario_header=True)
+        background = start_background(create_app(emulator=emulator))
+        admin = AdminClient(background.url)
+        admin.wait_until_healthy(timeout)
+        app = settings.default_app
+        secret_id, secret_key = next(iter(app.secrets.items()))
+        return cls(background.url, Credentials(app.appid, secret_id, secret_key), admin,
+                   background=background)
+
+    @classmethod
+    def attach(cls, url: str, token: str | None, worker: str,
+               timeout: float = 30.0) -> MockfaceServer:
+        """Attach to a shared server and take a private app (namespace) on it."""
+        admin = AdminClient(url, token)
+        admin.wait_until_healthy(timeout)
+        created = admin.create_app(f"ns-{worker}-{os.getpid()}-{time.time_ns() % 10**9}")
+        credentials = Credentials(created["appid"], created["secret_id"], created["secret_key"])
+        return cls(url.rstrip("/"), credentials, admin, namespace=created["appid"])
+
+
+class Clock:
+    """The server's clock, as seen through the admin API."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self._admin = admin
+
+    def now(self) -> float:
+        return self._admin.clock()["now"]
+
+    def freeze(self, at: float | None = None) -> float:
+        """Stop the server's clock (at ``at``, default now); returns the frozen time."""
+        return self._admin.freeze(at)["now"]
+
+    def advance(self, seconds: float) -> float:
+        return self._admin.advance(seconds)["now"]
+
+    def unfreeze(self) -> None:
+        self._admin.unfreeze()
+
+
+class Mockface:
+    """The per-test handle: a reset server, scripted through one-liners."""
+
+    def __init__(self, server: MockfaceServer) -> None:
+        self.server = server
+        self.admin = server.admin
+        self.clock = Clock(server.admin)
+        self._rules = 0
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.server.credentials
+
+    @property
+    def appid(self) -> str:
+        return self.server.credentials.appid
+
+    def reset(self) -> None:
+        """Forget journal, lip codes, once-signatures and scenarios (own namespace only when
+        attached to a shared server)."""
+        self.admin.reset(self.server.namespace)
+
+    def sign(self, **overrides: Any) -> str:
+        """An ``Authorization`` value for this test's app, issued at the server's time.
+
+        Overrides: ``appid``, ``secret_id``, ``secret_key``, ``expires_in`` (default 3600),
+        ``once``/``fileid``, ``bucket``, ``layout``, ``now``.
+        """
+        creds = self.credentials
+        options = {"appid": creds.appid, "secret_id": creds.secret_id,
+                   "secret_key": creds.secret_key, "bucket": creds.bucket}
+        options.update(overrides)
+        if options.get("now") is None:
+            options["now"] = int(self.clock.now())
+        return sign(options.pop("appid"), options.pop("secret_id"), options.pop("secret_key"),
+                    **options)
+
+    def use(self, source: str | os.PathLike[str] | dict, appid: str | None = None) -> dict:
+        """Activate a scenario (library name, file or dict); scoped to this test's namespace
+        when attached to a shared server, or to ``appid`` when given."""
+        return self.admin.activate(source, appid=appid or self.server.namespace)
+
+    def respond(self, endpoint: str = "*", match: dict | None = None, times: int | None = None,
+                **fields: Any) -> dict:
+        """A one-line rule: answer ``endpoint`` with ``fields`` (a scenario response).
+
+        The newest one-line rule is consulted first.
+        """
+        self._rules += 1
+        rule: dict[str, Any] = {"endpoint": endpoint, "respond": fields}
+        if match:
+            rule["match"] = match
+        if times is not None:
+            rule["times"] = times
+        document = {"name": f"respond-{self._rules}", "rules": [rule]}
+        return self.admin.activate(document, appid=self.server.namespace, first=True)
+
+    def requests(self, endpoint: str | None = None, **filters: Any) -> list[dict]:
+        """Journal entries (this namespace's when attached), oldest first."""
+        if self.server.namespace is not None:
+            filters.setdefault("appid", self.server.namespace)
+        return self.admin.requests(endpoint=endpoint, **filters)
+
+    def assert_called(self, endpoint: str, times: int | None = None, **filters: Any) -> list[dict]:
+        """Assert ``endpoint`` was called (exactly ``times`` times when given); the failure
+        message lists what the server did receive."""
+        matching = self.requests(endpoint, **filters)
+        if (times is None and matching) or len(matching) == times:
+            return matching
+        everything = self.requests()
+        wanted = "at least once" if times is None else f"{times} time(s)"
+        lines = [f"expected {endpoint} {wanted}"
+                 + (f" with {filters}" if filters else "") + f", got {len(matching)}.",
+                 f"The server received {len(everything)} request(s):"]
+        for entry in everything:
+            lines.append(f"  #{entry['id']} {entry['endpoint']} appid={entry['appid']} "
+                         f"code={entry['code']} rule={entry['rule']} "
+                         f"fields={json.dumps(entry['fields'], ensure_ascii=False)}")
+        raise AssertionError("\n".join(lines))
+
+    @property
+    def lip_codes(self) -> list[str]:
+        """Lip codes issued to this test's app, oldest first."""
+        return self.admin.lip_codes(self.appid).get(self.appid, [])
+
+    def loose(self, enabled: bool = True) -> None:
+        """Only require well-formed signatures for this test's app."""
+        self.admin.set_loose(self.appid, enabled)
+
+
+@pytest.fixture(scope="session")
+def mockface_server(request: pytest.FixtureRequest):
+    """A mockface server for the whole session (one per xdist worker when in-process)."""
+    config = request.config
+    url = config.getoption("--mockface-url") or os.environ.get(URL_ENV) or \
+        config.getini("mockface_url")
+    timeout = config.getoption("--mockface-timeout") or float(config.getini("mockface_timeout"))
+    if url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        server = MockfaceServer.attach(url, os.environ.get(TOKEN_ENV), worker, timeout)
+    else:
+        dirs = list(config.getoption("--mockface-scenarios") or []) + \
+            list(config.getini("mockface_scenarios") or [])
+        server = MockfaceServer.start(dirs, timeout)
+    yield server
+    if server.attached:
+        server.admin.reset(server.namespace)
+    server.stop()
+
+
+@pytest.fixture
+def mockface(mockface_server: MockfaceServer, request: pytest.FixtureRequest) -> Mockface:
+    """A freshly reset mockface for one test; see the Mockface class for its methods."""
+    handle = Mockface(mockface_server)
+    handle.reset()
+    marker = request.node.get_closest_marker("mockface")
+    if marker is not None:
+        scenario = marker.kwargs.get("scenario")
+        for source in scenario if isinstance(scenario, (list, tuple)) else [scenario]:
+            if source is not None:
+                handle.use(source)
+        if marker.kwargs.get("loose"):
+            handle.loose(True)
+    return handle

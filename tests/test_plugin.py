@@ -1,0 +1,192 @@
+"""The pytest plugin, exercised with pytester: in-process, under xdist, attached by URL."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from .support import FIXTURES, ServeProcess
+
+BASIC = '''
+import requests
+import pytest
+
+def lip(mockface, **headers):
+    return requests.post(f"{mockface.url}/face/livegetfour", json={"appid": mockface.appid},
+                         headers={"Authorization": mockface.sign(), **headers}, timeout=10).json()
+
+def test_signed_call_and_journal(mockface):
+    assert lip(mockface)["code"] == 0
+    [entry] = mockface.requests("livegetfour")
+    assert entry["appid"] == mockface.appid and entry["code"] == 0
+    assert entry["signature"]["status"] == "passed" and entry["rule"] == "default"
+    mockface.assert_called("livegetfour", times=1)
+
+def test_reset_between_tests(mockface):
+    assert mockface.requests() == [] and mockface.lip_codes == []
+    code = lip(mockface)["data"]["validate_data"]
+    assert mockface.lip_codes == [code]
+
+def test_respond_one_liner_newest_first(mockface):
+    mockface.respond("livegetfour", validate_data="1111")
+    mockface.respond("livegetfour", validate_data="2222", times=1)
+    assert lip(mockface)["data"]["validate_data"] == "2222"
+    assert lip(mockface)["data"]["validate_data"] == "1111"
+
+def test_use_library_scenario(mockface):
+    mockface.use("rate-limited")
+    answer = lip(mockface)
+    assert answer == {"code": 15, "message": "request too frequent"}
+
+def test_use_dict_and_file(mockface, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("rules:\\n  - respond: {validate_data: '4242'}\\n")
+    mockface.use(str(path))
+    assert lip(mockface)["data"]["validate_data"] == "4242"
+
+def test_clock_freeze_and_advance_expire_signatures(mockface):
+    mockface.clock.freeze(1_800_000_000)
+    header = mockface.sign(expires_in=60)
+    ok = requests.post(f"{mockface.url}/face/livegetfour", json={"appid": mockface.appid},
+                       headers={"Authorization": header}, timeout=10).json()
+    assert ok["code"] == 0
+    mockface.clock.advance(61)
+    expired = requests.post(f"{mockface.url}/face/livegetfour", json={"appid": mockface.appid},
+                            headers={"Authorization": header}, timeout=10).json()
+    assert expired["code"] == 9
+
+@pytest.mark.mockface(scenario="wrong-digits")
+def test_marker_scenario(mockface):
+    with open(FIXTURE, "rb") as video:
+        answer = requests.post(f"{mockface.url}/face/livedetectfour",
+                               headers={"Authorization": mockface.sign()},
+                               data={"appid": mockface.appid, "validate_data": "1234",
+                                     "compare_flag": "false"},
+                               files={"video": video}, timeout=10).json()
+    assert answer["data"]["live_status"] == -5008
+
+@pytest.mark.mockface(loose=True)
+def test_marker_loose(mockface):
+    header = mockface.sign(secret_key="wrong")
+    assert lip(mockface, Authorization=header)["code"] == 0
+
+def test_signature_checks_are_strict_again(mockface):
+    assert lip(mockface, Authorization=mockface.sign(secret_key="wrong"))["code"] == 14
+
+def test_credentials(mockface, mockface_server):
+    creds = mockface.credentials
+    assert (creds.appid, creds.secret_id, creds.secret_key) == (
+        mockface_server.appid, mockface_server.secret_id, mockface_server.secret_key)
+    assert mockface_server.admin.health()["status"] == "ok"
+'''
+
+
+def basic_suite(pytester: pytest.Pytester) -> None:
+    video = str(FIXTURES / "video.mp4")
+    pytester.makepyfile(test_basic=f"FIXTURE = {video!r}\n" + BASIC)
+
+
+def test_in_process_server_and_every_method(pytester: pytest.Pytester):
+    basic_suite(pytester)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=10)
+
+
+def test_assert_called_failure_lists_what_was_received(pytester: pytest.Pytester):
+    pytester.makepyfile('''
+        import requests
+
+        def test_wrong_expectation(mockface):
+            requests.post(f"{mockface.url}/face/livegetfour",
+                          json={"appid": mockface.appid, "seq": "abc"},
+                          headers={"Authorization": mockface.sign()}, timeout=10)
+            mockface.assert_called("idcardcompare", times=1)
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*expected idcardcompare 1 time(s), got 0.*",
+        "*The server received 1 request(s):*",
+        '*#1 livegetfour appid=123456 code=0 rule=default fields={"appid": "123456", '
+        '"seq": "abc"}*',
+    ])
+
+
+def test_scenario_directory_option_and_ini(pytester: pytest.Pytester):
+    extra = pytester.mkdir("qa")
+    (extra / "local-only.yaml").write_text("rules:\n  - respond: {validate_data: '0007'}\n")
+    pytester.makepyfile('''
+        import requests
+
+        def test_local(mockface):
+            mockface.use("local-only")
+            answer = requests.post(f"{mockface.url}/face/livegetfour",
+                                   json={"appid": mockface.appid},
+                                   headers={"Authorization": mockface.sign()}, timeout=10)
+            assert answer.json()["data"]["validate_data"] == "0007"
+    ''')
+    pytester.runpytest_subprocess("--mockface-scenarios", str(extra)).assert_outcomes(passed=1)
+    pytester.makeini(f"[pytest]\nmockface_scenarios =\n    {extra}\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+ISOLATION = '''
+import pytest
+import requests
+
+@pytest.mark.parametrize("n", range(12))
+def test_isolated(mockface, n):
+    mockface.respond("livegetfour", validate_data=f"{n:04d}")
+    for _ in range(3):
+        answer = requests.post(f"{mockface.url}/face/livegetfour",
+                               json={"appid": mockface.appid, "seq": str(n)},
+                               headers={"Authorization": mockface.sign()}, timeout=10).json()
+        assert answer["data"]["validate_data"] == f"{n:04d}"
+    entries = mockface.requests("livegetfour")
+    assert [e["fields"]["seq"] for e in entries] == [str(n)] * 3
+'''
+
+
+def test_xdist_in_process_servers_do_not_clash(pytester: pytest.Pytester):
+    pytester.makepyfile(test_isolation=ISOLATION)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=12)
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    server = ServeProcess("--quiet")
+    yield server
+    server.stop()
+
+
+def test_attach_by_url_option(pytester: pytest.Pytester, shared_server):
+    basic_suite(pytester)
+    result = pytester.runpytest_subprocess("--mockface-url", shared_server.url)
+    result.assert_outcomes(passed=10)
+
+
+def test_attach_by_environment_under_xdist(pytester: pytest.Pytester, shared_server,
+                                           monkeypatch):
+    pytester.makepyfile(test_isolation=ISOLATION)
+    monkeypatch.setenv("MOCKFACE_URL", shared_server.url)
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=12)
+
+
+def test_attach_uses_a_private_namespace(pytester: pytest.Pytester, shared_server):
+    pytester.makepyfile(textwrap.dedent('''
+        def test_namespace(mockface, mockface_server):
+            assert mockface_server.attached
+            assert mockface.appid == mockface_server.namespace
+            assert mockface.appid.startswith("ns-main-")
+    '''))
+    pytester.runpytest_subprocess("--mockface-url", shared_server.url).assert_outcomes(passed=1)
+
+
+def test_attach_to_nothing_fails_clearly(pytester: pytest.Pytester):
+    pytester.makepyfile("def test_x(mockface):\n    pass\n")
+    result = pytester.runpytest_subprocess("--mockface-url", "http://127.0.0.1:1",
+                                           "--mockface-timeout", "0.5")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockface at http://127.0.0.1:1 not healthy after*"])

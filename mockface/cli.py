@@ -83,8 +83,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
             raise click.ClickException(f"invalid scenario {name}:\n{error}") from None
     emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header,
                         journal_size=journal_size)
-    if admin_token is None and not _is_loopback(host):
-        admin_token = secrets.token_urlsafe(24)
+    admin_token = admin_token_for(host, admin_token)
     server = create_server(create_app(emulator=emulator, admin_token=admin_token), host, port,
                            threads)
     watcher = ScenarioWatcher(engine).start() if watch else None
@@ -103,11 +102,15 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         server.close()
 
 
-def _is_loopback(host: str) -> bool:
+def admin_token_for(host: str, given: str | None) -> str | None:
+    """The admin token to require: the one given, else a fresh one for non-loopback binds."""
+    if given is not None:
+        return given
     try:
-        return ipaddress.ip_address(host).is_loopback
+        loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host == "localhost"
+        loopback = host == "localhost"
+    return None if loopback else secrets.token_urlsafe(24)
 
 
 def _url_host(host: str) -> str:

@@ -5,6 +5,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import signal
 import sys
 import time
 
@@ -16,7 +17,7 @@ from .errors import CATALOGUE, ENDPOINTS, codes_for
 from .journal import DEFAULT_JOURNAL_SIZE
 from .scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario, search_path
 from .scenarios import ScenarioError, load_scenario
-from .server import DEFAULT_THREADS, create_server
+from .server import DEFAULT_THREADS, create_server, shutdown
 from .signature import LAYOUTS, sign
 
 
@@ -91,15 +92,17 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
                       [a.scenario.name for a in engine.active()], admin_token))
     sys.stdout.flush()
     emulator.ready.set()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: cleanly
     try:
         server.run()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        logging.getLogger("mockface").warning("mockface stopped")
         if watcher is not None:
             watcher.stop()
         emulator.close()
-        server.close()
+        shutdown(server, in_loop_thread=True)
 
 
 def admin_token_for(host: str, given: str | None) -> str | None:

@@ -234,7 +234,7 @@ def mockface_server(request: pytest.FixtureRequest):
         config.getini("mockface_url")
     timeout = config.getoption("--mockface-timeout") or float(config.getini("mockface_timeout"))
     if url:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        worker = getattr(config, "workerinput", {}).get("workerid", "main")
         server = MockfaceServer.attach(url, os.environ.get(TOKEN_ENV), worker, timeout)
     else:
         dirs = list(config.getoption("--mockface-scenarios") or []) + \

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server as _waitress_server
 from waitress.task import WSGITask
@@ -66,6 +67,16 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
     return server
 
 
+def shutdown(server, in_loop_thread: bool = False) -> None:
+    """Stop a server cleanly: let the worker threads finish their requests (5 s at most),
+    then close every socket from the event loop's own thread so that ``run()`` returns."""
+    server.task_dispatcher.shutdown(timeout=5)
+    if in_loop_thread:
+        wasyncore.close_all(server._map)
+    else:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+
+
 @dataclass
 class BackgroundServer:
     """A server running in a daemon thread; ``stop()`` closes it and waits for the thread."""
@@ -85,7 +96,7 @@ class BackgroundServer:
     def stop(self) -> None:
         if self.on_stop is not None:
             self.on_stop()
-        self.server.close()
+        shutdown(self.server)
         self.thread.join(timeout=10)
 
 

@@ -182,6 +182,9 @@ class ServeProcess:
         raise AssertionError("server never became healthy")
 
     def stop(self) -> str:
+        """SIGTERM, as CI sends it; the server must exit 0 and say so."""
         self.proc.terminate()
         _, err = self.proc.communicate(timeout=10)
+        assert self.proc.returncode == 0, err
+        assert "mockface stopped" in err
         return err

@@ -1,0 +1,66 @@
+"""The README's example test file and CI recipe run for real, so they cannot go stale."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "test_with_mockface.py"
+RECIPE = ROOT / "examples" / "ci-recipe.sh"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_shows_the_example_and_the_recipe_verbatim():
+    assert EXAMPLE.read_text(encoding="utf-8") in README
+    assert RECIPE.read_text(encoding="utf-8") in README
+
+
+def test_example_file_passes_in_process(pytester: pytest.Pytester):
+    pytester.makepyfile(test_example=EXAMPLE.read_text(encoding="utf-8"))
+    pytester.runpytest_subprocess().assert_outcomes(passed=5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_ci_recipe_runs_for_real(tmp_path):
+    port = str(free_port())
+    script = tmp_path / "recipe.sh"
+    script.write_text(RECIPE.read_text().replace("8080", port))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("MOCKFACE_URL", None)
+    result = subprocess.run(["bash", str(script)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"mockface at http://127.0.0.1:{port} is healthy" in result.stdout
+    assert re.search(r"5 passed", result.stdout)
+    deadline = time.monotonic() + 15
+    while True:  # the recipe stops its server: poll until nothing listens on the port
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", int(port))) != 0:
+                break
+        assert time.monotonic() < deadline, "the recipe left its server running"
+        time.sleep(0.05)
+
+
+def test_ci_recipe_fails_when_the_tests_fail(tmp_path):
+    failing = tmp_path / "test_fail.py"
+    failing.write_text("def test_fails(mockface):\n    assert mockface.requests() == ['x']\n")
+    port = str(free_port())
+    script = tmp_path / "recipe.sh"
+    script.write_text(RECIPE.read_text().replace("8080", port)
+                      .replace("examples/test_with_mockface.py", str(failing)))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", str(script)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 1 and "1 failed" in result.stdout

@@ -13,7 +13,8 @@ from . import signature, wire
 from .clock import Clock
 from .config import Settings
 from .errors import ApiError
-from .journal import DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_media
+from .journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
+                      summarise_media)
 from .model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
@@ -84,7 +85,7 @@ class Emulator:
         body = exchange.body
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
-            fields=dict(body.text) if body else {},
+            fields=summarise_fields(body.text) if body else {},
             media={name: summarise_media(name, data) for name, data in body.media.items()}
             if body else {},
             signature={"status": exchange.signature_check,

@@ -17,7 +17,20 @@ from typing import Any
 from .media import inspect_image, inspect_video
 
 DEFAULT_JOURNAL_SIZE = 1000
+MAX_TEXT = 1000  # characters of a text value an entry keeps
 _MEDIA_DATA_FIELDS = ("photo", "video_photo")
+
+
+def clip(value: Any) -> Any:
+    """Strings longer than MAX_TEXT cut short, saying how much was left out."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return f"{value[:MAX_TEXT]}...({len(value) - MAX_TEXT} more characters)"
+    return value
+
+
+def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
+    """Request text fields, each clipped to MAX_TEXT characters."""
+    return {name: clip(value) for name, value in fields.items()}
 
 
 def summarise_media(name: str, data: bytes) -> dict[str, Any]:
@@ -30,7 +43,9 @@ def summarise_data(data: dict[str, Any] | None) -> dict[str, Any] | None:
     """Response data with base64 photos replaced by their summary."""
     if data is None:
         return None
-    summary = dict(data)
+    summary = {name: clip(value) for name, value in data.items()
+               if name not in _MEDIA_DATA_FIELDS}
+    summary.update({name: data[name] for name in _MEDIA_DATA_FIELDS if name in data})
     for name in _MEDIA_DATA_FIELDS:
         if isinstance(summary.get(name), str):
             try:

@@ -80,11 +80,12 @@ class LipCodeBook:
     ``per_app`` codes are remembered per appid (oldest forgotten first).
     """
 
-    def __init__(self, seed: int, per_app: int = 1000) -> None:
+    def __init__(self, seed: int, per_app: int = 1000, apps: int = 10_000) -> None:
         self.seed = seed
         self.per_app = per_app
-        self._generators: dict[str, random.Random] = {}
-        self._issued: dict[str, deque[str]] = {}
+        self.apps = apps  # appids remembered at most (loose mode admits any appid)
+        self._generators: OrderedDict[str, random.Random] = OrderedDict()
+        self._issued: OrderedDict[str, deque[str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def issue(self, appid: str) -> str:
@@ -93,6 +94,8 @@ class LipCodeBook:
             generator = self._generators.get(appid)
             if generator is None:
                 generator = self._generators[appid] = random.Random(f"{self.seed}:{appid}")
+                if len(self._generators) > self.apps:
+                    self._generators.popitem(last=False)
             code = f"{generator.randrange(10_000):04d}"
         self.remember(appid, code)
         return code
@@ -100,7 +103,11 @@ class LipCodeBook:
     def remember(self, appid: str, code: str) -> None:
         """Record a code handed out by other means (a scenario) as issued to ``appid``."""
         with self._lock:
-            self._issued.setdefault(appid, deque(maxlen=self.per_app)).append(code)
+            if appid not in self._issued:
+                self._issued[appid] = deque(maxlen=self.per_app)
+                if len(self._issued) > self.apps:
+                    self._issued.popitem(last=False)
+            self._issued[appid].append(code)
 
     def issued(self, appid: str) -> list[str]:
         """The codes issued to ``appid``, oldest first."""

@@ -280,3 +280,10 @@ def test_loopback_bind_has_no_token_unless_given():
         assert AdminClient(server.url, token="given").requests() == []
     finally:
         server.stop()
+
+
+def test_journal_entries_clip_long_text(server):
+    background, admin, _ = server
+    post(background.url, "livegetfour", seq="x" * 5000)
+    [entry] = admin.requests()
+    assert entry["fields"]["seq"] == "x" * 1000 + "...(4000 more characters)"

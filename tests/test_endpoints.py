@@ -326,3 +326,14 @@ def test_loose_mode_answers_any_well_formed_signature(clock):
     assert caller.json("livegetfour", {"appid": "42"}, authorization=header)[1]["code"] == 0
     assert caller.json("livegetfour", {"appid": "42"}, authorization=None)[1]["code"] == 4
     assert caller.json("livegetfour", {}, authorization=header)[1]["code"] == 21
+
+
+def test_lip_code_book_remembers_a_bounded_number_of_apps():
+    from mockface.state import LipCodeBook
+    book = LipCodeBook(seed=0, per_app=2, apps=3)
+    for appid in "abcd":
+        book.issue(appid)
+    assert sorted(book.all_issued()) == ["b", "c", "d"]
+    for _ in range(3):
+        book.issue("d")
+    assert len(book.issued("d")) == 2

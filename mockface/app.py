@@ -48,10 +48,6 @@ def fault_response(fault: Fault, environ: dict) -> Response:
     return Response(b"", 502, headers={"Connection": "close"})
 
 
-def drops_connection(fault: Fault | None) -> bool:
-    return fault is not None and fault.kind in DROPPING_FAULTS
-
-
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None,
                admin_token: str | None = None) -> Flask:
     """A WSGI app serving the five ``/face/*`` endpoints and the admin API (which requires
@@ -82,12 +78,12 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         if exchange.error_detail:
             access_log.debug("code %s: %s", exchange.reply.code, exchange.error_detail)
         latency_ms = (time.perf_counter() - started) * 1000
-        if drops_connection(fault):  # journal first: the client learns of the drop at once
-            emulator.record(exchange, None, latency_ms)
+        # Journal before answering: a client learns of a dropped connection at once.
+        status = exchange.reply.http_status if fault is None else \
+            None if fault.kind in DROPPING_FAULTS else fault.http_status
+        emulator.record(exchange, status, latency_ms)
         response = json_response(exchange.reply) if fault is None else \
             fault_response(fault, request.environ)
-        if not drops_connection(fault):
-            emulator.record(exchange, response.status_code, latency_ms)
         outcome = f"code={exchange.reply.code} status={response.status_code}" if fault is None \
             else f"code=- fault={fault.kind}"
         access_log.info("%s %s appid=%s %s %.1fms rule=%s%s", request.method, request.path,

@@ -51,11 +51,6 @@ class ErrorCode:
                 "in_band": self.in_band.value if self.in_band else None,
                 "endpoints": [name for name in ENDPOINTS if name in self.endpoints]}
 
-    @property
-    def is_auth(self) -> bool:
-        """True for request-layer and signature codes (positive codes)."""
-        return self.code > 0
-
 
 class ApiError(Exception):
     """A documented failure: raised anywhere in the flow, rendered as ``{"code", "message"}``."""

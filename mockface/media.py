@@ -11,7 +11,6 @@ import zlib
 from dataclasses import dataclass
 
 IMAGE_KINDS = ("jpeg", "png", "bmp")
-VIDEO_KINDS = ("mp4", "flv", "avi", "webm")
 MIN_VIDEO_SHORT_SIDE = 270
 MIN_VIDEO_LONG_SIDE = 480
 

@@ -1,7 +1,6 @@
 """The plain values that flow between the wire, the emulator and the service."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +20,6 @@ class RequestBody:
 
     def get(self, name: str) -> str | None:
         return self.text.get(name)
-
-    def media_summary(self) -> dict[str, dict[str, Any]]:
-        """Size and sha256 of each media part (never the bytes)."""
-        return {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                for name, data in self.media.items()}
 
 
 @dataclass

@@ -86,7 +86,8 @@ class Emulator:
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
             fields=summarise_fields(body.text) if body else {},
-            media={name: summarise_media(name, data) for name, data in body.media.items()}
+            media={name: summarise_media(name, data, body.sha256(name))
+                   for name, data in body.media.items()}
             if body else {},
             signature={"status": exchange.signature_check,
                        "once": exchange.verdict.once if exchange.verdict else None},
@@ -118,7 +119,7 @@ class Emulator:
         try:
             exchange.body = body = wire.read_body(content_type, content_length, stream)
             header = scenario_header if self.allow_scenario_header else None
-            facts = request_facts(body.text, body.media)
+            facts = request_facts(body)
             if self._scripted(exchange, facts, header, before_auth=True):
                 exchange.signature_check = "skipped by a rule"
                 return exchange

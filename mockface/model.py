@@ -1,6 +1,7 @@
 """The plain values that flow between the wire, the emulator and the service."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +18,17 @@ class RequestBody:
     kind: str  # "json" or "multipart"
     text: dict[str, str] = field(default_factory=dict)
     media: dict[str, bytes] = field(default_factory=dict)
+    _digests: dict[str, str] = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> str | None:
         return self.text.get(name)
+
+    def sha256(self, name: str) -> str:
+        """Hex SHA-256 of media part ``name``, computed once per request."""
+        digest = self._digests.get(name)
+        if digest is None:
+            digest = self._digests[name] = hashlib.sha256(self.media[name]).hexdigest()
+        return digest
 
 
 @dataclass

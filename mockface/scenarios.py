@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 
 from . import yamlsource
 from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
+from .model import RequestBody
 
 TEXT_MATCH_FIELDS = ("appid", "idcard_number", "idcard_name", "seq", "session_id",
                      "validate_data", "compare_flag", "url", "bucket")
@@ -581,10 +581,10 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def request_facts(text: dict[str, str], media: dict[str, bytes]) -> dict[str, str]:
+def request_facts(body: RequestBody) -> dict[str, str]:
     """The values a rule's ``match`` sees: text fields, and size/sha256 of each media part."""
-    facts = {name: value for name, value in text.items() if name in TEXT_MATCH_FIELDS}
-    for name, data in media.items():
+    facts = {name: value for name, value in body.text.items() if name in TEXT_MATCH_FIELDS}
+    for name, data in body.media.items():
         facts[f"{name}.size"] = str(len(data))
-        facts[f"{name}.sha256"] = hashlib.sha256(data).hexdigest()
+        facts[f"{name}.sha256"] = body.sha256(name)
     return facts

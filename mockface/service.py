@@ -215,5 +215,5 @@ class FaceService:
         for name in ("idcard_number", "idcard_name", "url", "validate_data"):
             hasher.update(f"\0{name}={body.get(name) or ''}".encode())
         for name in sorted(body.media):
-            hasher.update(b"\0" + name.encode() + hashlib.sha256(body.media[name]).digest())
+            hasher.update(f"\0{name}={body.sha256(name)}".encode())
         return int.from_bytes(hasher.digest()[:8], "big")

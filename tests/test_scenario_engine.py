@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from mockface.model import RequestBody
 from mockface.scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario
 from mockface.scenarios import ScenarioError, request_facts
 
@@ -77,7 +78,7 @@ def test_all_conditions_must_hold_and_numbers_compare_as_strings(setup):
 def test_media_facts_match_sha256_and_size(setup):
     caller, engine = setup
     jpeg = media("face.jpg")
-    facts = request_facts({}, {"image": jpeg})
+    facts = request_facts(RequestBody("multipart", media={"image": jpeg}))
     engine.activate({"rules": [{"match": {"image.sha256": facts["image.sha256"],
                                           "image.size": len(jpeg)},
                                 "respond": {"code": -1101}}]})

@@ -179,6 +179,16 @@ def test_oversized_body_with_content_length_is_23(live_server):
     assert_json_error(response, 400, 23, "request body too large")
 
 
+def test_body_just_under_the_limit_is_accepted(live_server):
+    fields = {"appid": "1000001", "validate_data": "1234", "compare_flag": "false"}
+    overhead = 1024  # multipart boundaries, headers and the three text fields
+    video = MP4 + bytes(6 * 1024 * 1024 - len(MP4) - overhead)
+    response = post(live_server, "livedetectfour", data=fields, files={"video": ("v.mp4", video)})
+    assert int(response.request.headers["Content-Length"]) <= 6 * 1024 * 1024
+    assert response.status_code == 200
+    assert response.json()["data"] == {"live_status": 0, "live_msg": "OK"}
+
+
 def test_oversized_chunked_body_is_23(live_server):
     def chunks():
         for _ in range(7):

@@ -98,12 +98,12 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        logging.getLogger("mockface").warning("mockface stopped")
-        log_writer.stop()
         if watcher is not None:
             watcher.stop()
         emulator.close()
         shutdown(server, in_loop_thread=True)
+        logging.getLogger("mockface").warning("mockface stopped")
+        log_writer.stop()  # last: it flushes everything logged during shutdown
 
 
 def _log_to_stderr(level: int) -> logging.handlers.QueueListener:

@@ -148,7 +148,7 @@ class _PartCollector:
         if name is None:
             return
         try:
-            decoded = name.decode("latin-1").encode("latin-1").decode("utf-8")
+            decoded = name.decode("utf-8")
         except UnicodeError:
             return
         if decoded in TEXT_FIELDS or decoded in MEDIA_FIELDS:

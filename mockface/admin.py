@@ -64,6 +64,14 @@ def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], de
     return value
 
 
+def _endpoint_query() -> str | None:
+    """The ``endpoint`` query parameter, checked to name one of the five endpoints."""
+    endpoint = request.args.get("endpoint")
+    if endpoint is not None and endpoint not in ENDPOINTS:
+        raise AdminError(400, f"unknown endpoint {endpoint!r}")
+    return endpoint
+
+
 def _mask(secret: str) -> str:
     return "*" * max(len(secret) - 4, 4) + secret[-4:]
 
@@ -151,14 +159,11 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
 
     @admin.get("/requests")
     def requests_():
-        payload: dict[str, Any] = {}
-        endpoint = _param(payload, "endpoint", str)
-        if endpoint is not None and endpoint not in ENDPOINTS:
-            raise AdminError(400, f"unknown endpoint {endpoint!r}")
+        query: dict[str, Any] = {}  # filters come from the query string only
         entries = emulator.journal.query(
-            endpoint=endpoint, appid=_param(payload, "appid", str),
-            code=_param(payload, "code", int), since=_param(payload, "since", float),
-            after=_param(payload, "after", int))
+            endpoint=_endpoint_query(), appid=_param(query, "appid", str),
+            code=_param(query, "code", int), since=_param(query, "since", float),
+            after=_param(query, "after", int))
         return jsonify(requests=[entry.as_dict() for entry in entries],
                        capacity=emulator.journal.capacity)
 
@@ -204,9 +209,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
 
     @admin.get("/codes")
     def codes():
-        endpoint = request.args.get("endpoint")
-        if endpoint is not None and endpoint not in ENDPOINTS:
-            raise AdminError(400, f"unknown endpoint {endpoint!r}")
+        endpoint = _endpoint_query()
         entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
         return jsonify(codes=[entry.as_dict() for entry in entries])
 

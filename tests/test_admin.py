@@ -205,6 +205,8 @@ def test_lip_codes_catalogue_and_config(server):
     assert {c["code"] for c in codes} >= {-5806, -5807} and -5016 not in {c["code"]
                                                                            for c in codes}
     assert len(admin.codes()) == 75
+    with pytest.raises(AdminCallError, match="unknown endpoint 'ocr'"):
+        admin.codes("ocr")
     config = admin.config()
     main = config["apps"][0]
     assert main["appid"] == MAIN.appid

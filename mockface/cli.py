@@ -4,12 +4,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import logging.handlers
 import queue
 import secrets
 import signal
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -17,7 +19,8 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .errors import CATALOGUE, ENDPOINTS, codes_for
 from .journal import DEFAULT_JOURNAL_SIZE
-from .scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario, search_path
+from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine,
+                              ScenarioWatcher, UnknownScenario, search_path)
 from .scenarios import ScenarioError, load_scenario
 from .server import DEFAULT_THREADS, create_server, shutdown
 from .signature import LAYOUTS, sign
@@ -214,23 +217,90 @@ def wait(url: str, timeout: float) -> None:
     click.echo(f"mockface at {url} is healthy")
 
 
+SCENARIO_DIRS_OPTION = click.option(
+    "--scenarios", "scenario_dirs", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
+    help="Directory searched for scenario names (repeatable) [default: ./scenarios when "
+         "present]; the built-in library is always searched last.")
+
+
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def check(files: tuple[str, ...]) -> None:
-    """Validate scenario files; print file:line: message for each problem."""
+@click.argument("targets", nargs=-1, required=True, metavar="NAME_OR_PATH...")
+@SCENARIO_DIRS_OPTION
+def check(targets: tuple[str, ...], scenario_dirs: tuple[str, ...]) -> None:
+    """Validate scenarios: files, directories (every .yaml/.yml/.json in them) or library
+    names. Prints file:line: message for each problem and exits 1 when any has one."""
+    engine = ScenarioEngine(search_path(scenario_dirs))
     failed = False
-    for name in files:
+    for target in targets:
         try:
-            scenario = load_scenario(name)
-        except ScenarioError as error:
+            paths = _scenario_files(engine, target)
+        except UnknownScenario as error:
+            click.echo(str(error), err=True)
             failed = True
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
             continue
-        count = len(scenario.rules)
-        click.echo(f"{name}: ok ({scenario.name}, {count} rule{'' if count == 1 else 's'})")
+        for path in paths:
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as error:
+                failed = True
+                for problem in error.problems:
+                    click.echo(str(problem), err=True)
+                continue
+            count = len(scenario.rules)
+            click.echo(f"{path}: ok ({scenario.name}, {count} rule{'' if count == 1 else 's'})")
     if failed:
         sys.exit(1)
+
+
+def _scenario_files(engine: ScenarioEngine, target: str) -> list[Path]:
+    """The scenario files a ``check`` argument names: a directory's, a file, a library name."""
+    directory = Path(target)
+    if directory.is_dir():
+        files = sorted(p for p in directory.iterdir()
+                       if p.suffix in SCENARIO_SUFFIXES and p.is_file())
+        if not files:
+            raise UnknownScenario(f"{target}: no .yaml, .yml or .json files in this directory")
+        return files
+    if Path(target).suffix in SCENARIO_SUFFIXES or os.sep in target:
+        return [Path(target)]  # a path: load_scenario says why it cannot be read
+    return [engine.find(target)]
+
+
+@main.command("scenarios")
+@SCENARIO_DIRS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def scenarios_command(scenario_dirs: tuple[str, ...], as_json: bool) -> None:
+    """List the scenarios that names can select: the built-in library and --scenarios
+    directories (the first directory holding a name wins)."""
+    engine = ScenarioEngine(search_path(scenario_dirs))
+    entries = []
+    for name, path in engine.library().items():
+        try:
+            description = " ".join(load_scenario(path).description.split())
+        except ScenarioError as error:
+            description = f"INVALID: {len(error.problems)} problem(s); run mockface check {path}"
+        origin = "built-in" if path.parent.resolve() == BUILTIN_LIBRARY else str(path.parent)
+        entries.append({"name": name, "description": description, "origin": origin,
+                        "path": str(path)})
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    width = max((len(e["name"]) for e in entries), default=0)
+    for entry in entries:
+        where = "" if entry["origin"] == "built-in" else f"  [{entry['origin']}]"
+        click.echo(f"{entry['name']:<{width}}  {entry['description']}{where}")
+
+
+@main.command()
+@click.option("--out", "directory", default=".", show_default=True,
+              type=click.Path(file_okay=False), help="Directory to copy the samples into.")
+def samples(directory: str) -> None:
+    """Copy the sample media (face.jpg, card.jpg, video.mp4) into a directory. In Python:
+    mockface.samples.IMAGE, .CARD and .VIDEO are their paths inside the package."""
+    from .samples import copy_samples
+
+    for path in copy_samples(directory):
+        click.echo(str(path))
 
 
 @main.command()

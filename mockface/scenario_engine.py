@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .packaged import packaged_folder
 from .scenarios import Response, Rule, Scenario, ScenarioError, load_scenario, parse_scenario
 
 log = logging.getLogger("mockface.scenarios")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-#: The ready-made library of a source checkout (absent from an installed wheel).
-BUILTIN_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+#: The ready-made library: shipped in the package, or the checkout's top-level folder.
+BUILTIN_LIBRARY = packaged_folder("scenarios").resolve()
 
 
 def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
                 cwd: Path | None = None) -> list[Path]:
     """Where scenario names are looked up: the given directories, else ``./scenarios`` when
-    present; the source checkout's library always comes last."""
+    present; the built-in library always comes last."""
     paths = [Path(d) for d in directories]
     if not paths:
         local = (cwd or Path.cwd()) / "scenarios"

@@ -15,13 +15,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from . import __version__
-from .config import App
+from .client import TOKEN_HEADER
+from .config import App, mask
 from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
 from .scenario_engine import UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
-
-TOKEN_HEADER = "X-Mockface-Admin-Token"
 
 
 class AdminError(Exception):
@@ -70,10 +69,6 @@ def _endpoint_query() -> str | None:
     if endpoint is not None and endpoint not in ENDPOINTS:
         raise AdminError(400, f"unknown endpoint {endpoint!r}")
     return endpoint
-
-
-def _mask(secret: str) -> str:
-    return "*" * max(len(secret) - 4, 4) + secret[-4:]
 
 
 def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
@@ -219,7 +214,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         return jsonify(
             source=settings.source,
             apps=[{"appid": app.appid,
-                   "secrets": [{"secret_id": sid, "secret_key": _mask(key)}
+                   "secrets": [{"secret_id": sid, "secret_key": mask(key)}
                                for sid, key in app.secrets.items()],
                    "buckets": sorted(app.buckets), "suspended": app.suspended,
                    "services": [name for name in ENDPOINTS if name in app.services],

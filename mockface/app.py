@@ -2,27 +2,25 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .admin import admin_blueprint
 from .config import Settings, load_settings
-from .emulator import Emulator
-from .errors import ENDPOINTS, ApiError
+from .emulator import Emulator, Incoming
+from .errors import ApiError
+from .logs import log_access
 from .model import Reply
 from .scenarios import Fault
 from .wire import JSON_CONTENT_TYPE, render
 
-access_log = logging.getLogger("mockface.access")
 error_log = logging.getLogger("mockface.error")
 
 #: WSGI environ key under which mockface's own server offers a callable that closes the
 #: client connection without an answer (see server.py).
 DROP_CONNECTION = "mockface.drop_connection"
 SCENARIO_HEADER = "X-Mockface-Scenario"
-DROPPING_FAULTS = ("connection_reset", "timeout")
 
 
 def json_response(reply: Reply) -> Response:
@@ -60,43 +58,20 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
 
     @app.post("/face/<endpoint>")
     def face(endpoint: str) -> Response:
-        started = time.perf_counter()
-        if endpoint not in ENDPOINTS:
-            reply = Reply.from_error(ApiError(3, "unknown endpoint", 404))
-            access_log.info("%s %s appid=- code=3 status=404 %.1fms", request.method,
-                            request.path, (time.perf_counter() - started) * 1000)
-            return json_response(reply)
-        exchange = emulator.handle(endpoint, request.headers.get("Authorization"),
-                                   request.headers.get("Content-Type"),
-                                   request.headers.get("Content-Length"), request.stream,
-                                   request.headers.get(SCENARIO_HEADER))
-        if exchange.delay_ms:
-            emulator.hold(exchange.delay_ms / 1000)
-        fault = exchange.fault
-        if fault is not None and fault.kind == "timeout":
-            emulator.hold(fault.timeout_ms / 1000)
-        if exchange.error_detail:
-            access_log.debug("code %s: %s", exchange.reply.code, exchange.error_detail)
-        latency_ms = (time.perf_counter() - started) * 1000
-        # Journal before answering: a client learns of a dropped connection at once.
-        status = exchange.reply.http_status if fault is None else \
-            None if fault.kind in DROPPING_FAULTS else fault.http_status
-        emulator.record(exchange, status, latency_ms)
-        response = json_response(exchange.reply) if fault is None else \
-            fault_response(fault, request.environ)
-        outcome = f"code={exchange.reply.code} status={response.status_code}" if fault is None \
-            else f"code=- fault={fault.kind}"
-        access_log.info("%s %s appid=%s %s %.1fms rule=%s%s", request.method, request.path,
-                        exchange.appid or "-", outcome, latency_ms,
-                        exchange.rule or "default", f" ({exchange.miss})" if exchange.miss else "")
-        return response
+        exchange = emulator.serve(Incoming(
+            request.method, request.path, endpoint, request.headers.get("Authorization"),
+            request.headers.get("Content-Type"), request.headers.get("Content-Length"),
+            request.stream, request.headers.get(SCENARIO_HEADER)))
+        if exchange.fault is None:
+            return json_response(exchange.reply)
+        return fault_response(exchange.fault, request.environ)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         message = {404: "unknown endpoint", 405: "method not allowed"}.get(
             error.code or 400, "invalid request")
-        access_log.info("%s %s appid=- code=3 status=%s", request.method, request.path,
-                        error.code)
+        log_access(request.method, request.path, appid=None, code=3, status=error.code,
+                   latency_ms=0.0, reason=message)
         return json_response(Reply.from_error(ApiError(3, message, error.code or 400)))
 
     @app.errorhandler(Exception)

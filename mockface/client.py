@@ -2,16 +2,24 @@
 the pytest plugin or for scripts)."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .admin import TOKEN_HEADER
+TOKEN_HEADER = "X-Mockface-Admin-Token"
+TOKEN_ENV = "MOCKFACE_ADMIN_TOKEN"
+
+
+@functools.lru_cache(maxsize=None)
+def _direct_opener():
+    """An opener that ignores HTTP(S)_PROXY (those are for the application under test);
+    built on first use, so importing the pytest plugin stays cheap."""
+    import urllib.request
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class AdminCallError(RuntimeError):
@@ -39,6 +47,10 @@ class AdminClient:
     def call(self, method: str, path: str, body: dict | None = None,
              query: dict | None = None) -> Any:
         """One JSON call; AdminCallError for any answer but 2xx."""
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         target = f"{self.url}/__mockface/{path}"
         if query:
             target += "?" + urllib.parse.urlencode({k: v for k, v in query.items()
@@ -50,7 +62,7 @@ class AdminClient:
         if self.token:
             request.add_header(TOKEN_HEADER, self.token)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _direct_opener().open(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             raw = error.read()

@@ -26,6 +26,11 @@ DEFAULT_ONCE_STORE_SIZE = 100_000
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
+def mask(secret: str) -> str:
+    """A secret shown safely: only its last four characters."""
+    return "*" * max(len(secret) - 4, 4) + secret[-4:]
+
+
 class ConfigError(ValueError):
     """A configuration problem; the message names the source, the key and what is wrong."""
 

@@ -1,25 +1,49 @@
 """The request flow: body -> signature -> service, with the state they share.
 
-``Emulator.handle`` takes plain request facts (endpoint, headers' values, a byte stream) and
-returns an Exchange; it never raises for a client's mistake.
+``Emulator.serve`` is the one lifecycle of a request below the routes: it handles it (a
+client's mistake is an ApiError, anything else an unexpected error answered with code 213),
+waits out scripted delays and timeouts, journals the exchange and writes its access line.
+It takes plain request facts (an Incoming) and returns an Exchange; it never raises.
 """
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from . import signature, wire
 from .clock import Clock
 from .config import Settings
-from .errors import ApiError
+from .errors import ENDPOINTS, ApiError
 from .journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
                       summarise_media)
+from .logs import log_access
 from .model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
 from .service import FaceService
 from .state import LipCodeBook, OnceSignatureStore, RateLimiter
+
+error_log = logging.getLogger("mockface.error")
+
+#: Faults that close the connection without any answer.
+DROPPING_FAULTS = ("connection_reset", "timeout")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The facts of one HTTP request that the emulator needs (header values as sent)."""
+
+    method: str
+    path: str
+    endpoint: str
+    authorization: str | None
+    content_type: str | None
+    content_length: str | None
+    stream: BinaryIO
+    scenario_header: str | None = None
 
 
 @dataclass
@@ -36,6 +60,18 @@ class Exchange:
     delay_ms: int = 0
     fault: Fault | None = None
     signature_check: str = "not reached"  # passed, loose, failed, skipped by a rule
+    http_status: int | None = None  # what the client is sent; None: the connection drops
+
+    @property
+    def reason(self) -> str:
+        """Why the answer is not a plain success ("" when it is one)."""
+        if self.fault is not None:
+            return f"scripted fault {self.fault.kind} ({self.rule})"
+        if self.rule is not None and (self.reply.code != 0 or self.reply.detail):
+            return f"scripted by {self.rule}"
+        if self.reply.code != 0:
+            return self.error_detail or self.reply.message
+        return self.reply.detail
 
     @property
     def appid(self) -> str | None:
@@ -96,6 +132,7 @@ class Emulator:
             code=None if exchange.fault else exchange.reply.code,
             data=None if exchange.fault else summarise_data(exchange.reply.data),
             fault=exchange.fault.kind if exchange.fault else None,
+            detail=exchange.reason or None,
             latency_ms=round(latency_ms, 3))
 
     def hold(self, seconds: float) -> None:
@@ -106,6 +143,43 @@ class Emulator:
         """Release every held request (the server is shutting down)."""
         self._closing.set()
 
+    def serve(self, incoming: Incoming) -> Exchange:
+        """The whole lifecycle of one request: handle it, wait out any scripted delay or
+        timeout, journal it (before the answer goes out, so a client that sees a dropped
+        connection can already find it) and log its access line.  Never raises."""
+        started = time.perf_counter()
+        if incoming.endpoint not in ENDPOINTS:
+            exchange = Exchange(incoming.endpoint, Reply.from_error(
+                ApiError(3, "unknown endpoint", 404)),
+                error_detail=f"no endpoint {incoming.endpoint!r}")
+            exchange.http_status = 404
+            self._log(incoming, exchange, started)
+            return exchange
+        exchange = self.handle(incoming.endpoint, incoming.authorization,
+                               incoming.content_type, incoming.content_length,
+                               incoming.stream, incoming.scenario_header)
+        if exchange.delay_ms:
+            self.hold(exchange.delay_ms / 1000)
+        fault = exchange.fault
+        if fault is not None and fault.kind == "timeout":
+            self.hold(fault.timeout_ms / 1000)
+        exchange.http_status = exchange.reply.http_status if fault is None else \
+            None if fault.kind in DROPPING_FAULTS else fault.http_status
+        latency_ms = (time.perf_counter() - started) * 1000
+        self.record(exchange, exchange.http_status, latency_ms)
+        self._log(incoming, exchange, started)
+        return exchange
+
+    @staticmethod
+    def _log(incoming: Incoming, exchange: Exchange, started: float) -> None:
+        fault = exchange.fault
+        log_access(incoming.method, incoming.path, appid=exchange.appid,
+                   code=None if fault else exchange.reply.code, status=exchange.http_status,
+                   latency_ms=(time.perf_counter() - started) * 1000,
+                   rule=exchange.rule or "default", reason=exchange.reason,
+                   fault=fault.kind if fault else None,
+                   miss=str(exchange.miss) if exchange.miss else None)
+
     def handle(self, endpoint: str, authorization: str | None, content_type: str | None,
                content_length: str | None, stream: BinaryIO,
                scenario_header: str | None = None) -> Exchange:
@@ -114,6 +188,8 @@ class Emulator:
         Scenario rules marked ``before_auth`` are consulted before the signature checks, the
         others after them; a request no rule answers gets the service's default behaviour.
         ``scenario_header`` (the X-Mockface-Scenario value) is honoured only when allowed.
+        An unexpected exception is logged with its traceback and answered with code 213;
+        what was understood of the request up to then stays in the exchange.
         """
         exchange = Exchange(endpoint, Reply.ok({}))
         try:
@@ -137,6 +213,12 @@ class Emulator:
         except ApiError as error:
             exchange.reply = Reply.from_error(error)
             exchange.error_detail = error.detail
+        except Exception as error:
+            error_log.exception("unexpected error on /face/%s", endpoint)
+            exchange.reply = Reply.from_error(ApiError(213))
+            exchange.error_detail = f"unexpected {type(error).__name__} (see the server log)"
+            exchange.rule = exchange.fault = None
+            exchange.delay_ms = 0
         return exchange
 
     def _scripted(self, exchange: Exchange, facts: dict[str, str], header: str | None,

@@ -73,6 +73,7 @@ class JournalEntry:
     code: int | None
     data: dict[str, Any] | None
     fault: str | None
+    detail: str | None  # why the answer is not a plain success
     latency_ms: float
 
     def as_dict(self) -> dict[str, Any]:

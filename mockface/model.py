@@ -39,6 +39,7 @@ class Reply:
     message: str
     http_status: int = 200
     data: dict[str, Any] | None = None
+    detail: str = ""  # why an in-band status is not 0; for logs and the journal, never sent
 
     @classmethod
     def ok(cls, data: dict[str, Any]) -> Reply:

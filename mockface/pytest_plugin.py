@@ -17,12 +17,9 @@ from typing import Any
 
 import pytest
 
-from .client import AdminClient
-from .config import load_settings
-from .signature import sign
+from .client import TOKEN_ENV, AdminClient
 
 URL_ENV = "MOCKFACE_URL"
-TOKEN_ENV = "MOCKFACE_ADMIN_TOKEN"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,6 +83,7 @@ class MockfaceServer:
     def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
         """An in-process server on a free loopback port, ready when this returns."""
         from .app import create_app
+        from .config import load_settings
         from .emulator import Emulator
         from .scenario_engine import ScenarioEngine, search_path
         from .server import start_background
@@ -164,6 +162,8 @@ class Mockface:
         Overrides: ``appid``, ``secret_id``, ``secret_key``, ``expires_in`` (default 3600),
         ``once``/``fileid``, ``bucket``, ``layout``, ``now``.
         """
+        from .signature import sign
+
         creds = self.credentials
         options = {"appid": creds.appid, "secret_id": creds.secret_id,
                    "secret_key": creds.secret_key, "bucket": creds.bucket}

@@ -14,7 +14,7 @@ from .clock import Clock
 from .config import Settings
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .identity import valid_number, well_formed_name, well_formed_number
-from .media import inspect_image, inspect_video
+from .media import ImageInfo, inspect_image, inspect_video
 from .model import Reply, RequestBody
 from .scenarios import Response
 from .state import LipCodeBook
@@ -26,6 +26,23 @@ IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}
 def default_photo() -> bytes:
     """The small real JPEG returned as ``photo``/``video_photo``."""
     return resources.files("mockface").joinpath("data/photo.jpg").read_bytes()
+
+
+def _image_problem(name: str, info: ImageInfo) -> str:
+    """Why an image part is refused, for logs and the journal."""
+    if not info.supported:
+        found = f"a {info.kind.upper()}" if info.kind else "not a recognised image"
+        return f"{name} is {found}, not JPEG, PNG or BMP"
+    return f"{name} is a {info.kind.upper()} that does not decode (truncated or corrupt)"
+
+
+def _in_band(data: dict[str, Any], live_reason: str, compare_reason: str) -> Reply:
+    """A success reply whose detail says why its in-band statuses are not 0."""
+    reasons = [f"{key} {data[key]}: {reason}"
+               for key, reason in (("live_status", live_reason),
+                                   ("compare_status", compare_reason))
+               if data.get(key) not in (None, 0) and reason]
+    return Reply(0, "OK", 200, data, detail="; ".join(reasons))
 
 
 def status_msg(status: int) -> str:
@@ -55,7 +72,7 @@ class FaceService:
         number, name = self._identity(body)
         self._image(body, "idcardcompare")
         if self._registry_mismatch(number, name):
-            raise ApiError(-5803)
+            raise ApiError(-5803, detail=self._mismatch_reason(number))
         return Reply.ok(self._success_data("idcardcompare", body, {}))
 
     def livedetectpicture(self, appid: str, body: RequestBody) -> Reply:
@@ -69,10 +86,14 @@ class FaceService:
         self._validate_data(body)
         number, name = self._identity(body)
         video = self._required_media(body, "video")
-        live, video_ok = self._liveness(appid, body, video)
-        compare = -5005 if not video_ok else -5803 if self._registry_mismatch(number, name) else 0
+        live, video_ok, live_reason = self._liveness(appid, body, video)
+        compare, compare_reason = 0, ""
+        if not video_ok:
+            compare, compare_reason = -5005, "the video cannot be compared"
+        elif self._registry_mismatch(number, name):
+            compare, compare_reason = -5803, self._mismatch_reason(number)
         data = self._video_data(live, compare, "video_photo", body, "idcardlivedetectfour")
-        return Reply.ok(data)
+        return _in_band(data, live_reason, compare_reason)
 
     def livedetectfour(self, appid: str, body: RequestBody) -> Reply:
         self._validate_data(body)
@@ -83,26 +104,43 @@ class FaceService:
         card = body.media.get("card")
         if flag == "true" and card is None:
             raise ApiError(-5805, detail="compare_flag=true without card")
-        live, video_ok = self._liveness(appid, body, video)
+        live, video_ok, live_reason = self._liveness(appid, body, video)
         if flag == "false":
-            return Reply.ok(self._video_data(live, None, "photo", body, "livedetectfour"))
+            return _in_band(self._video_data(live, None, "photo", body, "livedetectfour"),
+                            live_reason, "")
         info = inspect_image(card or b"")
-        compare = -4018 if not (info.supported and info.decodes) else 0 if video_ok else -5005
-        return Reply.ok(self._video_data(live, compare, "photo", body, "livedetectfour"))
+        compare, compare_reason = 0, ""
+        if not (info.supported and info.decodes):
+            compare, compare_reason = -4018, _image_problem("card", info)
+        elif not video_ok:
+            compare, compare_reason = -5005, "the video cannot be compared"
+        return _in_band(self._video_data(live, compare, "photo", body, "livedetectfour"),
+                        live_reason, compare_reason)
 
     # -- shared checks --------------------------------------------------------------------
 
     def _identity(self, body: RequestBody) -> tuple[str, str]:
         number, name = body.get("idcard_number"), body.get("idcard_name")
         if number is None or name is None:
-            raise ApiError(-5801)
-        if not well_formed_number(number) or not well_formed_name(name):
-            raise ApiError(-5806)
+            missing = " and ".join(n for n, v in (("idcard_number", number),
+                                                   ("idcard_name", name)) if v is None)
+            raise ApiError(-5801, detail=f"{missing} missing")
+        if not well_formed_number(number):
+            raise ApiError(-5806, detail=f"idcard_number {number[:40]!r} is not 17 digits "
+                                         "and a digit or X")
+        if not well_formed_name(name):
+            raise ApiError(-5806, detail=f"idcard_name {name[:40]!r} is not 2-30 Chinese "
+                                         "characters")
         if self.settings.check_idcard:
             today = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).date()
             if not valid_number(number, today):
-                raise ApiError(-5804, detail="checksum or birth date invalid")
+                raise ApiError(-5804, detail=f"idcard_number {number}: GB 11643 check digit "
+                                             "or birth date invalid")
         return number, name
+
+    @staticmethod
+    def _mismatch_reason(number: str) -> str:
+        return f"idcard_name differs from the identity registry's name for {number}"
 
     def _registry_mismatch(self, number: str, name: str) -> bool:
         registered = self.settings.identities.get(number)
@@ -114,15 +152,15 @@ class FaceService:
         image = self._required_media(body, "image")
         info = inspect_image(image)
         if not info.supported:
-            raise ApiError(-1400, detail=f"image is {info.kind or 'not an image'}")
+            raise ApiError(-1400, detail=_image_problem("image", info))
         if not info.decodes:
-            raise ApiError(IMAGE_DECODE_CODE[endpoint], detail=f"{info.kind} does not decode")
+            raise ApiError(IMAGE_DECODE_CODE[endpoint], detail=_image_problem("image", info))
 
     @staticmethod
     def _required_media(body: RequestBody, name: str) -> bytes:
         data = body.media.get(name)
         if not data:
-            raise ApiError(-5805, detail=f"no {name}")
+            raise ApiError(-5805, detail=f"no {name} in the request")
         return data
 
     @staticmethod
@@ -131,17 +169,19 @@ class FaceService:
         if value is None or not (value.isascii() and value.isdigit()):
             raise ApiError(21, detail="validate_data must be a string of digits")
 
-    def _liveness(self, appid: str, body: RequestBody, video: bytes) -> tuple[int, bool]:
-        """The in-band live status, and whether the video is usable for comparison."""
+    def _liveness(self, appid: str, body: RequestBody, video: bytes) -> tuple[int, bool, str]:
+        """The in-band live status, whether the video is usable for comparison, and why the
+        status is not 0."""
         info = inspect_video(video)
         if info.kind is None:
-            return -5001, False
+            return -5001, False, "video is not MP4, FLV, AVI or WebM"
         if info.too_small:
-            return -5015, True
+            return -5015, True, f"video frame {info.width}x{info.height} is below 270x480"
         if self.settings.strict_lip_codes and \
                 body.get("validate_data") not in self.lip_codes.issued(appid):
-            return -5008, True
-        return 0, True
+            return -5008, True, (f"validate_data {body.get('validate_data')!r} was not issued "
+                                 f"to appid {appid} by livegetfour (strict_lip_codes)")
+        return 0, True, ""
 
     def _video_data(self, live: int, compare: int | None, photo_field: str, body: RequestBody,
                     endpoint: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -184,7 +224,10 @@ class FaceService:
         elif placement is Placement.COMPARE:
             overrides["compare_status"] = code
         data = self._success_data(endpoint, body, overrides)
-        return Reply(0, response.message or "OK", response.http_status or 200, data)
+        in_band = [f"{key} {data[key]}" for key in ("live_status", "compare_status")
+                   if data.get(key) not in (None, 0)]
+        return Reply(0, response.message or "OK", response.http_status or 200, data,
+                     detail=", ".join(in_band))
 
     def _success_data(self, endpoint: str, body: RequestBody,
                        overrides: dict[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,8 @@ class Signature:
 def parse(header: str | None) -> Signature:
     """Decode an ``Authorization`` value (checks 1 and 2): ApiError 4 or 5."""
     if header is None or not header.strip():
-        raise ApiError(4)
+        raise ApiError(4, detail="no Authorization header" if header is None
+                       else "the Authorization header is empty")
     header = header.strip()
     try:
         raw = base64.b64decode(header, validate=True)
@@ -157,16 +158,17 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
     expected = hmac.new(app.secrets[signature.secret_id].encode("utf-8"), signature.plaintext,
                         hashlib.sha1).digest()
     if not hmac.compare_digest(expected, signature.digest):
-        raise ApiError(14)
+        raise ApiError(14, detail=f"HMAC-SHA1 does not match the secret key of "
+                                  f"{signature.secret_id}")
     _check_target(signature, app, body_appid, body_bucket)
     _check_time(signature, now, clock_skew)
     if signature.once:
         if not signature.fileid:
             raise ApiError(5, detail="once-signature without f")
         if not once_store.consume(app.appid, signature.header):
-            raise ApiError(13)
+            raise ApiError(13, detail=f"once-signature for f={signature.fileid} already used")
     if app.suspended:
-        raise ApiError(3, message=SUSPENDED_MESSAGE)
+        raise ApiError(3, message=SUSPENDED_MESSAGE, detail=f"appid {app.appid} is suspended")
     if endpoint not in app.services:
         raise ApiError(24, detail=f"appid {app.appid!r} may not call {endpoint}")
     if app.rate_limit is not None and not rate_limiter.allow(app.appid, app.rate_limit, now):
@@ -194,8 +196,10 @@ def _check_time(signature: Signature, now: float, clock_skew: int) -> None:
         if expires <= issued:
             raise ApiError(5, detail="e is not after t")
         if expires - issued > MAX_LIFETIME:
-            raise ApiError(5, detail="lifetime over 90 days")
+            raise ApiError(5, detail=f"lifetime {expires - issued} s is over 90 days "
+                                     f"({MAX_LIFETIME} s)")
         if expires < now:
-            raise ApiError(9)
+            raise ApiError(9, detail=f"e expired {int(now - expires)} s ago")
     if issued > now + clock_skew:
-        raise ApiError(5, detail="t is in the future")
+        raise ApiError(5, detail=f"t is {int(issued - now)} s in the future "
+                                 f"(skew {clock_skew} s)")

@@ -56,15 +56,17 @@ def test_serve_refuses_a_bad_config(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("apps:\n  - appid: 1\n    secrets: []\n")
     result = run_mockface("serve", "--config", str(config))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert f"{config}: apps[0].secrets: must hold at least one" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_env_credentials():
     server = ServeProcess(env={"MOCKFACE_APPID": "555", "MOCKFACE_SECRET_ID": "AKIDenv",
                                "MOCKFACE_SECRET_KEY": "envkey"})
     try:
-        assert "appid:      555" in server.banner and "secret key: envkey" in server.banner
+        assert "appid:      555" in server.banner and "secret key: ****vkey\n" in server.banner
+        assert "envkey" not in server.banner  # a real key is never printed in full
     finally:
         server.stop()
 

@@ -341,5 +341,5 @@ def test_unmatched_request_logs_the_closest_rule(setup, caplog):
     with caplog.at_level(logging.INFO, logger="mockface.access"):
         caller.json("livegetfour", {"appid": "1000001", "seq": "other"})
     line = [r.getMessage() for r in caplog.records if r.name == "mockface.access"][-1]
-    assert line.endswith("rule=default (no rule matched; closest picky rule 1 (<inline>:1): "
-                         "seq is 'other', not 'wanted')")
+    assert line.endswith("rule=default miss=\"no rule matched; closest picky rule 1 "
+                         "(<inline>:1): seq is 'other', not 'wanted'\"")

@@ -19,6 +19,8 @@ from .client import TOKEN_HEADER
 from .config import App, mask
 from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .identity import well_formed_name, well_formed_number
+from .logs import log_admin
 from .scenario_engine import UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
 
@@ -105,6 +107,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
     def reset():
         appid = _param(_body(), "appid", str)
         emulator.reset(appid)
+        log_admin("reset", appid=appid or "all")
         return jsonify(reset=appid or "all")
 
     # -- scenarios ------------------------------------------------------------------------
@@ -140,6 +143,8 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         except ScenarioError as error:
             raise AdminError(400, "invalid scenario",
                              problems=[str(p) for p in error.problems]) from None
+        log_admin("scenario activated", name=activation.scenario.name, appid=appid,
+                  first=first or None)
         return jsonify(activation.describe()), 201
 
     @admin.delete("/scenarios")
@@ -148,7 +153,10 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         name = _param(payload, "name", str)
         appid = _param(payload, "appid", str)
         everywhere = bool(_param(payload, "everywhere", bool, False))
-        return jsonify(removed=emulator.scenarios.deactivate(name, appid, everywhere))
+        removed = emulator.scenarios.deactivate(name, appid, everywhere)
+        log_admin("scenarios deactivated", name=name or "all", appid=appid,
+                  everywhere=everywhere or None, removed=removed)
+        return jsonify(removed=removed)
 
     # -- journal --------------------------------------------------------------------------
 
@@ -164,12 +172,16 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
 
     @admin.delete("/requests")
     def clear_requests():
-        return jsonify(removed=emulator.journal.clear(_param(_body(), "appid", str)))
+        appid = _param(_body(), "appid", str)
+        removed = emulator.journal.clear(appid)
+        log_admin("journal cleared", appid=appid or "all", removed=removed)
+        return jsonify(removed=removed)
 
     # -- clock ----------------------------------------------------------------------------
 
     def clock_state():
-        return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen)
+        return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen,
+                       **emulator.clock.state())
 
     @admin.get("/clock")
     def clock():
@@ -177,7 +189,8 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
 
     @admin.post("/clock/freeze")
     def freeze():
-        emulator.clock.freeze(_param(_body(), "at", (int, float)))
+        now = emulator.clock.freeze(_param(_body(), "at", (int, float)))
+        log_admin("clock frozen", at=now)
         return clock_state()
 
     @admin.post("/clock/advance")
@@ -185,12 +198,24 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         seconds = _param(_body(), "seconds", (int, float))
         if seconds is None:
             raise AdminError(400, "seconds is required")
-        emulator.clock.advance(seconds)
+        now = emulator.clock.advance(seconds)
+        log_admin("clock advanced", seconds=seconds, now=now)
+        return clock_state()
+
+    @admin.post("/clock/restore")
+    def restore():
+        """Put the clock back to a state read from GET clock (frozen_at and offset)."""
+        payload = _body()
+        frozen_at = _param(payload, "frozen_at", (int, float))
+        offset = _param(payload, "offset", (int, float), 0)
+        emulator.clock.restore(frozen_at, offset)
+        log_admin("clock restored", frozen_at=frozen_at, offset=offset)
         return clock_state()
 
     @admin.post("/clock/unfreeze")
     def unfreeze():
         emulator.clock.unfreeze()
+        log_admin("clock unfrozen")
         return clock_state()
 
     # -- state and configuration ----------------------------------------------------------
@@ -219,7 +244,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
                    "buckets": sorted(app.buckets), "suspended": app.suspended,
                    "services": [name for name in ENDPOINTS if name in app.services],
                    "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
-            identities=len(settings.identities), clock_skew=settings.clock_skew,
+            identities=len(emulator.identities), clock_skew=settings.clock_skew,
             check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
             seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
             once_store_size=settings.once_store_size,
@@ -238,7 +263,39 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         except ValueError as error:
             raise AdminError(409, str(error)) from None
         secret_id, secret_key = next(iter(app.secrets.items()))
+        log_admin("app created", appid=appid, secret_id=secret_id)
         return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
+
+    @admin.delete("/apps")
+    def delete_app():
+        """Remove an app created over the admin API, and forget its state."""
+        appid = _param(_body(), "appid", str)
+        if appid is None:
+            raise AdminError(400, "appid is required")
+        try:
+            emulator.keyring.remove(appid)
+        except KeyError:
+            raise AdminError(404, f"no app {appid!r} was created over the admin API") from None
+        emulator.reset(appid)
+        log_admin("app deleted", appid=appid)
+        return jsonify(deleted=appid)
+
+    @admin.post("/identities")
+    def add_identity():
+        """Register who an ID number belongs to (a different name then answers -5803)."""
+        payload = _body()
+        number = _param(payload, "idcard_number", str)
+        name = _param(payload, "idcard_name", str)
+        if number is None or name is None:
+            raise AdminError(400, "idcard_number and idcard_name are required")
+        if not well_formed_number(number):
+            raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
+        if not well_formed_name(name):
+            raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
+        appid = _param(payload, "appid", str)
+        emulator.identities.add(number, name, appid)
+        log_admin("identity registered", idcard_number=number, appid=appid)
+        return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
 
     @admin.post("/loose")
     def loose():
@@ -248,6 +305,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         if appid is None:
             raise AdminError(400, "appid is required (use --loose for the whole server)")
         (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
+        log_admin("loose mode", appid=appid, enabled=enabled)
         return jsonify(appid=appid, loose=enabled)
 
     return admin

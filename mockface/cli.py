@@ -41,8 +41,9 @@ def main() -> None:
     """mockface: an offline emulator of Tencent Cloud's legacy face-verification API."""
 
 
-class StartupError(click.ClickException):
-    """The server cannot start: one line on stderr, exit status 2, no traceback."""
+class CliError(click.ClickException):
+    """A command cannot do what was asked (e.g. the server cannot start): its message on
+    stderr, exit status 2, no traceback."""
 
     exit_code = 2
 
@@ -52,7 +53,7 @@ def _settings(config: str | None) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as error:
-        raise StartupError(f"invalid configuration: {error}") from None
+        raise CliError(f"invalid configuration: {error}") from None
 
 
 @main.command()
@@ -107,7 +108,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         try:
             engine.activate(name)
         except (UnknownScenario, ScenarioError) as error:
-            raise StartupError(f"invalid scenario {name}:\n{error}") from None
+            raise CliError(f"invalid scenario {name}:\n{error}") from None
     emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header,
                         journal_size=journal_size)
     admin_token = admin_token_for(host, admin_token)
@@ -138,22 +139,22 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
 
 
 def _bind(app, host: str, port: int, threads: int):
-    """The bound server, or a StartupError that says in one line why it cannot bind."""
+    """The bound server, or a CliError that says in one line why it cannot bind."""
     try:
         return create_server(app, host, port, threads)
     except socket.gaierror:
-        raise StartupError(f"cannot bind --host {host!r}: not an address or a known host name"
+        raise CliError(f"cannot bind --host {host!r}: not an address or a known host name"
                            ) from None
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise StartupError(f"port {port} is in use; try --port 0") from None
+            raise CliError(f"port {port} is in use; try --port 0") from None
         if error.errno == errno.EACCES:
-            raise StartupError(f"port {port} needs privileges; try a port above 1023 or "
+            raise CliError(f"port {port} needs privileges; try a port above 1023 or "
                                "--port 0") from None
         if error.errno == errno.EADDRNOTAVAIL:
-            raise StartupError(f"cannot bind --host {host!r}: not an address of this machine"
+            raise CliError(f"cannot bind --host {host!r}: not an address of this machine"
                                ) from None
-        raise StartupError(f"cannot bind {host}:{port}: {error.strerror or error}") from None
+        raise CliError(f"cannot bind {host}:{port}: {error.strerror or error}") from None
 
 
 def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
@@ -170,7 +171,7 @@ def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
         os.replace(partial, path)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        raise StartupError(f"cannot write --ready-file {path}: {error.strerror or error}"
+        raise CliError(f"cannot write --ready-file {path}: {error.strerror or error}"
                            ) from None
 
 
@@ -344,6 +345,30 @@ def samples(directory: str) -> None:
 
     for path in copy_samples(directory):
         click.echo(str(path))
+
+
+@main.command()
+@click.option("-n", "--count", default=5, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many identities.")
+@click.option("--seed", type=int, help="Repeatable output (for one Faker version).")
+@click.option("--format", "fmt", type=click.Choice(("yaml", "json")), default="yaml",
+              show_default=True, help="yaml pastes into a config's identities list.")
+def identities(count: int, seed: int | None, fmt: str) -> None:
+    """Print realistic identities: zh_CN names with valid GB 11643 ID numbers (real region
+    codes, birth dates, check digits). Needs Faker: pip install 'mockface[faker]'."""
+    from .identities import generate
+
+    try:
+        people = generate(count, seed=seed)
+    except RuntimeError as error:
+        raise CliError(str(error)) from None
+    if fmt == "json":
+        click.echo(json.dumps(people, ensure_ascii=False, indent=2))
+        return
+    click.echo("identities:")
+    for person in people:
+        click.echo(f'  - {{idcard_number: "{person["idcard_number"]}", '
+                   f'idcard_name: {person["idcard_name"]}}}')
 
 
 @main.command()

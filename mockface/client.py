@@ -137,6 +137,11 @@ class AdminClient:
     def advance(self, seconds: float) -> dict:
         return self.call("POST", "clock/advance", {"seconds": seconds})
 
+    def restore_clock(self, state: dict) -> dict:
+        """Put the clock back to ``state`` (as returned by ``clock()``)."""
+        return self.call("POST", "clock/restore", {"frozen_at": state.get("frozen_at"),
+                                                   "offset": state.get("offset", 0)})
+
     def unfreeze(self) -> dict:
         return self.call("POST", "clock/unfreeze", {})
 
@@ -152,6 +157,18 @@ class AdminClient:
     def create_app(self, appid: str | None = None) -> dict:
         """A fresh app (namespace) with generated credentials."""
         return self.call("POST", "apps", {"appid": appid} if appid else {})
+
+    def delete_app(self, appid: str) -> dict:
+        """Remove an app created with ``create_app`` and forget its state."""
+        return self.call("DELETE", "apps", {"appid": appid})
+
+    def add_identity(self, idcard_number: str, idcard_name: str,
+                     appid: str | None = None) -> dict:
+        """Register who an ID number belongs to (forgotten when ``appid`` is reset)."""
+        body = {"idcard_number": idcard_number, "idcard_name": idcard_name}
+        if appid is not None:
+            body["appid"] = appid
+        return self.call("POST", "identities", body)
 
     def set_loose(self, appid: str, enabled: bool = True) -> dict:
         return self.call("POST", "loose", {"appid": appid, "enabled": enabled})

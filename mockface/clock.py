@@ -51,6 +51,17 @@ class Clock:
         with self._lock:
             self._frozen_at = None
 
+    def state(self) -> dict[str, float | None]:
+        """What ``restore`` needs to put the clock back exactly as it is now."""
+        with self._lock:
+            return {"frozen_at": self._frozen_at, "offset": self._offset}
+
+    def restore(self, frozen_at: float | None, offset: float) -> None:
+        """Put back a state taken with ``state()``."""
+        with self._lock:
+            self._frozen_at = None if frozen_at is None else float(frozen_at)
+            self._offset = float(offset)
+
     def reset(self) -> None:
         """Back to plain real time."""
         with self._lock:

@@ -54,6 +54,7 @@ class Keyring:
         self.apps = apps
         self._by_appid = {app.appid: app for app in apps}
         self._by_secret_id = {sid: app for app in apps for sid in app.secrets}
+        self._added: list[App] = []  # apps registered at run time (removable)
         self._lock = threading.Lock()
 
     def add(self, app: App) -> None:
@@ -66,7 +67,21 @@ class Keyring:
                 raise ValueError(f"secret id {taken[0]!r} already exists")
             self._by_secret_id.update({sid: app for sid in app.secrets})
             self._by_appid[app.appid] = app
+            self._added.append(app)
             self.apps = self.apps + (app,)
+
+    def remove(self, appid: str) -> App:
+        """Unregister an app added at run time; KeyError for any other appid."""
+        with self._lock:
+            app = self._by_appid.get(appid)
+            if app is None or app not in self._added:
+                raise KeyError(appid)
+            del self._by_appid[appid]
+            for secret_id in app.secrets:
+                self._by_secret_id.pop(secret_id, None)
+            self._added.remove(app)
+            self.apps = tuple(a for a in self.apps if a is not app)
+            return app
 
     def app(self, appid: str) -> App | None:
         return self._by_appid.get(appid)

@@ -24,7 +24,7 @@ from .model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
 from .service import FaceService
-from .state import LipCodeBook, OnceSignatureStore, RateLimiter
+from .state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 
 error_log = logging.getLogger("mockface.error")
 
@@ -97,15 +97,17 @@ class Emulator:
         self.lip_codes = LipCodeBook(settings.seed)
         self.journal = Journal(journal_size)
         self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
-        self.service = FaceService(settings, self.lip_codes, self.clock)
+        self.identities = IdentityRegistry(settings.identities)
+        self.service = FaceService(settings, self.lip_codes, self.clock, self.identities)
         self.ready = threading.Event()  # set once the server answers requests
         self._closing = threading.Event()
 
     def reset(self, appid: str | None = None) -> None:
-        """Forget journal, lip codes, used once-signatures, rate windows, scenario activations
-        and per-app loose mode: everything, or one appid's (the clock is reset only with
-        everything)."""
+        """Forget journal, lip codes, used once-signatures, rate windows, scenario activations,
+        per-app loose mode and identities registered at run time: everything, or one
+        appid's (the clock is reset only with everything)."""
         self.journal.clear(appid)
+        self.identities.clear(appid)
         self.lip_codes.clear(appid)
         self.once_signatures.clear(appid)
         self.rate_limiter.clear(appid)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .client import TOKEN_ENV, AdminClient
+from .client import TOKEN_ENV, AdminCallError, AdminClient
 
 URL_ENV = "MOCKFACE_URL"
 
@@ -105,29 +105,52 @@ class MockfaceServer:
         """Attach to a shared server and take a private app (namespace) on it."""
         admin = AdminClient(url, token)
         admin.wait_until_healthy(timeout)
-        created = admin.create_app(f"ns-{worker}-{os.getpid()}-{time.time_ns() % 10**9}")
+        try:
+            created = admin.create_app(f"ns-{worker}-{os.getpid()}-{time.time_ns() % 10**9}")
+        except AdminCallError as error:
+            if error.status != 401:
+                raise
+            given = "the token in" if token else "no token: set"
+            raise RuntimeError(f"mockface at {url} requires its admin token and got {given} "
+                               f"${TOKEN_ENV} (the server's banner or --ready-file shows "
+                               "it)") from None
         credentials = Credentials(created["appid"], created["secret_id"], created["secret_key"])
         return cls(url.rstrip("/"), credentials, admin, namespace=created["appid"])
 
 
 class Clock:
-    """The server's clock, as seen through the admin API."""
+    """The server's clock, as seen through the admin API.  The first change a test makes
+    remembers the clock as it was, and ``restore()`` (run after each test) puts it back."""
 
     def __init__(self, admin: AdminClient) -> None:
         self._admin = admin
+        self._before: dict | None = None
 
     def now(self) -> float:
         return self._admin.clock()["now"]
 
+    def _changing(self) -> None:
+        if self._before is None:
+            self._before = self._admin.clock()
+
     def freeze(self, at: float | None = None) -> float:
         """Stop the server's clock (at ``at``, default now); returns the frozen time."""
+        self._changing()
         return self._admin.freeze(at)["now"]
 
     def advance(self, seconds: float) -> float:
+        self._changing()
         return self._admin.advance(seconds)["now"]
 
     def unfreeze(self) -> None:
+        self._changing()
         self._admin.unfreeze()
+
+    def restore(self) -> None:
+        """Put the clock back as it was before this handle first changed it."""
+        if self._before is not None:
+            self._admin.restore_clock(self._before)
+            self._before = None
 
 
 class Mockface:
@@ -225,6 +248,16 @@ class Mockface:
         """Only require well-formed signatures for this test's app."""
         self.admin.set_loose(self.appid, enabled)
 
+    def new_identity(self, **overrides: Any) -> dict[str, str]:
+        """A fresh realistic identity (Faker, zh_CN) registered on the server, so a request
+        with its number and another name answers -5803.  ``overrides``: ``idcard_number``,
+        ``idcard_name``.  Forgotten at the next reset.  Needs ``mockface[faker]``."""
+        from .identities import generate
+
+        [person] = generate(1, **overrides)
+        self.admin.add_identity(person["idcard_number"], person["idcard_name"], self.appid)
+        return person
+
 
 @pytest.fixture(scope="session")
 def mockface_server(request: pytest.FixtureRequest):
@@ -241,14 +274,15 @@ def mockface_server(request: pytest.FixtureRequest):
             list(config.getini("mockface_scenarios") or [])
         server = MockfaceServer.start(dirs, timeout)
     yield server
-    if server.attached:
-        server.admin.reset(server.namespace)
+    if server.attached and server.namespace is not None:
+        server.admin.delete_app(server.namespace)
     server.stop()
 
 
 @pytest.fixture
-def mockface(mockface_server: MockfaceServer, request: pytest.FixtureRequest) -> Mockface:
-    """A freshly reset mockface for one test; see the Mockface class for its methods."""
+def mockface(mockface_server: MockfaceServer, request: pytest.FixtureRequest):
+    """A freshly reset mockface for one test; see the Mockface class for its methods.  A
+    clock the test froze or advanced is put back afterwards (it is server-wide)."""
     handle = Mockface(mockface_server)
     handle.reset()
     marker = request.node.get_closest_marker("mockface")
@@ -259,4 +293,5 @@ def mockface(mockface_server: MockfaceServer, request: pytest.FixtureRequest) ->
                 handle.use(source)
         if marker.kwargs.get("loose"):
             handle.loose(True)
-    return handle
+    yield handle
+    handle.clock.restore()

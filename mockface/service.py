@@ -17,7 +17,7 @@ from .identity import valid_number, well_formed_name, well_formed_number
 from .media import ImageInfo, inspect_image, inspect_video
 from .model import Reply, RequestBody
 from .scenarios import Response
-from .state import LipCodeBook
+from .state import IdentityRegistry, LipCodeBook
 
 #: The top-level code each image endpoint answers when its image does not decode.
 IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}
@@ -53,8 +53,10 @@ def status_msg(status: int) -> str:
 class FaceService:
     """Answers the five endpoints for a request that has passed the signature checks."""
 
-    def __init__(self, settings: Settings, lip_codes: LipCodeBook, clock: Clock) -> None:
+    def __init__(self, settings: Settings, lip_codes: LipCodeBook, clock: Clock,
+                 identities: IdentityRegistry | None = None) -> None:
         self.settings = settings
+        self.identities = identities or IdentityRegistry(settings.identities)
         self.lip_codes = lip_codes
         self.clock = clock
         self.photo_b64 = base64.b64encode(default_photo()).decode("ascii")
@@ -143,7 +145,7 @@ class FaceService:
         return f"idcard_name differs from the identity registry's name for {number}"
 
     def _registry_mismatch(self, number: str, name: str) -> bool:
-        registered = self.settings.identities.get(number)
+        registered = self.identities.name_for(number)
         return registered is not None and registered != name
 
     def _image(self, body: RequestBody, endpoint: str) -> None:

@@ -1,4 +1,5 @@
-"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes.
+"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes, and
+identities registered at run time.
 
 Each store has a fixed bound so that memory stays flat whatever the load.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 
 
 class OnceSignatureStore:
@@ -127,3 +129,41 @@ class LipCodeBook:
             else:
                 self._generators.pop(appid, None)
                 self._issued.pop(appid, None)
+
+
+class IdentityRegistry:
+    """Who each ID number belongs to: the configured identities plus those registered at
+    run time (admin API), each remembered with the appid that registered it so that a
+    namespace's reset forgets its own.  Bounded: the oldest run-time entries go first."""
+
+    def __init__(self, configured: Mapping[str, str], capacity: int = 100_000) -> None:
+        self._configured = dict(configured)
+        self._added: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        self.capacity = capacity
+        self._lock = threading.Lock()
+
+    def name_for(self, number: str) -> str | None:
+        """The registered name of ``number`` (a run-time entry wins), or None."""
+        with self._lock:
+            added = self._added.get(number)
+        return added[0] if added is not None else self._configured.get(number)
+
+    def add(self, number: str, name: str, appid: str | None = None) -> None:
+        with self._lock:
+            self._added[number] = (name, appid)
+            self._added.move_to_end(number)
+            if len(self._added) > self.capacity:
+                self._added.popitem(last=False)
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget run-time entries: all, or those one appid registered."""
+        with self._lock:
+            if appid is None:
+                self._added.clear()
+            else:
+                for number in [n for n, (_, a) in self._added.items() if a == appid]:
+                    del self._added[number]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._configured.keys() | self._added.keys())

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
+import time
+
 import pytest
 import requests
 
@@ -186,7 +188,8 @@ def test_scenario_activation_errors(server):
 def test_clock_freeze_advance_unfreeze_drive_expiry(server):
     background, admin, _ = server
     frozen = admin.freeze(1_800_000_000)
-    assert frozen == {"now": 1_800_000_000, "frozen": True}
+    assert frozen == {"now": 1_800_000_000, "frozen": True, "frozen_at": 1_800_000_000,
+                      "offset": 0}
     header = sign(MAIN.appid, "AKIDmain", "main-key", now=1_800_000_000, expires_in=30)
     assert post(background.url, "livegetfour", authorization=header).json()["code"] == 0
     assert admin.advance(31)["now"] == 1_800_000_031
@@ -194,6 +197,21 @@ def test_clock_freeze_advance_unfreeze_drive_expiry(server):
     assert admin.unfreeze()["frozen"] is False
     with pytest.raises(AdminCallError, match="seconds is required"):
         admin.call("POST", "clock/advance", {})
+
+
+def test_clock_restore_puts_back_a_state_read_before(server):
+    _, admin, _ = server
+    before = admin.clock()
+    assert before["frozen"] is False and before["offset"] == 0
+    admin.freeze(1_800_000_000)
+    admin.advance(3600)
+    after = admin.restore_clock(before)
+    assert after["frozen"] is False and after["frozen_at"] is None and after["offset"] == 0
+    assert abs(after["now"] - time.time()) < 5
+    admin.advance(-7200)
+    shifted = admin.clock()
+    admin.freeze(1_900_000_000)
+    assert admin.restore_clock(shifted)["offset"] == -7200
 
 
 def test_lip_codes_catalogue_and_config(server):

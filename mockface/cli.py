@@ -26,7 +26,7 @@ from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine
                               ScenarioWatcher, UnknownScenario, search_path)
 from .scenarios import ScenarioError, load_scenario
 from .server import DEFAULT_THREADS, create_server, shutdown
-from .signature import LAYOUTS, sign
+from .signature import LAYOUTS, sign, time_problem
 
 
 SCENARIO_DIRS_OPTION = click.option(
@@ -142,7 +142,7 @@ def _bind(app, host: str, port: int, threads: int):
     """The bound server, or a CliError that says in one line why it cannot bind."""
     try:
         return create_server(app, host, port, threads)
-    except socket.gaierror:
+    except (socket.gaierror, ValueError):  # waitress: ValueError for a name it cannot resolve
         raise CliError(f"cannot bind --host {host!r}: not an address or a known host name"
                            ) from None
     except OSError as error:
@@ -247,24 +247,87 @@ def sign_command(appid: str | None, secret_id: str | None, secret_key: str | Non
     if secret_id is None or secret_key is None:
         raise click.UsageError("no secret id/key known for this appid: give --secret-id and "
                                "--secret-key")
-    click.echo(sign(appid, secret_id, secret_key, now=int(time.time()) if now is None else now,
-                    expires_in=expires_in, once=once, fileid=fileid, bucket=bucket,
-                    layout=layout))
+    issued = int(time.time()) if now is None else now
+    click.echo(sign(appid, secret_id, secret_key, now=issued, expires_in=expires_in, once=once,
+                    fileid=fileid, bucket=bucket, layout=layout))
+    problem = time_problem(issued, 0 if once else issued + expires_in, time.time(),
+                           settings.clock_skew)
+    if problem is not None:
+        code, reason = problem
+        click.echo(f"warning: a server on the real clock refuses this signature with code "
+                   f"{code}: {reason}", err=True)
+
+
+def server_url(text: str) -> str:
+    """``text`` as a server's base URL: ``http(s)://host[:port][/]``, or ``host:port`` (taken
+    as http); click.BadParameter (exit 2 at once) for anything else."""
+    from urllib.parse import urlsplit
+
+    candidate = text if "://" in text else f"http://{text}"
+    try:
+        parts = urlsplit(candidate)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is not a URL: {error}", param_hint="URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise click.BadParameter(f"{text!r} is not a server URL like http://127.0.0.1:8080 "
+                                 "or 127.0.0.1:8080", param_hint="URL")
+    return candidate.rstrip("/")
 
 
 @main.command()
-@click.argument("url")
+@click.argument("url", required=False)
+@click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Instead of URL: wait for a server started with --ready-file PATH and "
+                   "take its URL from that file.")
+@click.option("--pid", type=int, help="With --ready-file: fail at once when this process "
+                                      "(the server) exits before it is ready.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait before giving up.")
-def wait(url: str, timeout: float) -> None:
-    """Wait until the server at URL answers health 200 (exit 0), or fail after --timeout."""
+def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: float) -> None:
+    """Wait until a server answers health 200, then print its URL on stdout (exit 0); exit 1
+    after --timeout. Give the URL (or host:port), or --ready-file."""
     from .client import AdminClient
 
+    if (url is None) == (ready_file is None):
+        raise click.UsageError("give either URL or --ready-file")
+    deadline = time.monotonic() + timeout
+    if ready_file is not None:
+        url = _url_from_ready_file(Path(ready_file), pid, deadline)
+    url = server_url(url)
     try:
-        AdminClient(url, timeout=min(max(timeout, 0.5), 5.0)).wait_until_healthy(timeout)
+        AdminClient(url, timeout=min(max(timeout, 0.5), 5.0)).wait_until_healthy(
+            max(deadline - time.monotonic(), 0))
     except TimeoutError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"mockface at {url} is healthy")
+    click.echo(f"mockface at {url} is healthy", err=True)
+    click.echo(url)
+
+
+def _url_from_ready_file(path: Path, pid: int | None, deadline: float) -> str:
+    """The url a ready file holds, once it exists; ClickException on time-out or when the
+    server process ``pid`` is gone first."""
+    while True:
+        try:
+            return str(json.loads(path.read_text(encoding="utf-8"))["url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if pid is not None and not _alive(pid):
+            raise click.ClickException(f"the server (pid {pid}) exited before writing {path}")
+        if time.monotonic() >= deadline:
+            raise click.ClickException(f"no server wrote {path} in time")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @main.command()

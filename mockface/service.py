@@ -56,7 +56,8 @@ class FaceService:
     def __init__(self, settings: Settings, lip_codes: LipCodeBook, clock: Clock,
                  identities: IdentityRegistry | None = None) -> None:
         self.settings = settings
-        self.identities = identities or IdentityRegistry(settings.identities)
+        self.identities = identities if identities is not None else \
+            IdentityRegistry(settings.identities)
         self.lip_codes = lip_codes
         self.clock = clock
         self.photo_b64 = base64.b64encode(default_photo()).decode("ascii")

@@ -191,15 +191,23 @@ def _check_target(signature: Signature, app: App, body_appid: str | None,
 
 def _check_time(signature: Signature, now: float, clock_skew: int) -> None:
     """Checks 8-10: lifetime, expiry and issue time in the future."""
-    expires, issued = signature.expires, signature.issued
-    if not signature.once:
+    problem = time_problem(signature.issued, signature.expires, now, clock_skew)
+    if problem is not None:
+        code, reason = problem
+        raise ApiError(code, detail=reason)
+
+
+def time_problem(issued: int, expires: int, now: float, clock_skew: int
+                 ) -> tuple[int, str] | None:
+    """Checks 8-10 on plain numbers (``expires == 0``: a once-signature): the code and the
+    reason a server at ``now`` refuses these times with, or None when it accepts them."""
+    if expires != 0:
         if expires <= issued:
-            raise ApiError(5, detail="e is not after t")
+            return 5, "e is not after t"
         if expires - issued > MAX_LIFETIME:
-            raise ApiError(5, detail=f"lifetime {expires - issued} s is over 90 days "
-                                     f"({MAX_LIFETIME} s)")
+            return 5, f"lifetime {expires - issued} s is over 90 days ({MAX_LIFETIME} s)"
         if expires < now:
-            raise ApiError(9, detail=f"e expired {int(now - expires)} s ago")
+            return 9, f"e expired {int(now - expires)} s ago"
     if issued > now + clock_skew:
-        raise ApiError(5, detail=f"t is {int(issued - now)} s in the future "
-                                 f"(skew {clock_skew} s)")
+        return 5, f"t is {int(issued - now)} s in the future (skew {clock_skew} s)"
+    return None

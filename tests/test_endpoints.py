@@ -312,9 +312,10 @@ def test_strict_lip_codes_refuse_unissued_digits(clock):
 @pytest.mark.parametrize("authorization,status,code,message", [
     (None, 401, 4, "has no sign or sign is empty"),
     ("%%%", 400, 5, "sign format error"),
-    (auth(MAIN, now=1_800_000_000 - 7200, expires_in=60), 401, 9, "sign expired"),
-    (sign("1000001", "AKIDmain", "not-the-key", now=1_800_000_000), 401, 14, "sign no pass"),
-])
+    (auth(MAIN, now=1_800_000_000 - 7200, expires_in=60, rand=1), 401, 9, "sign expired"),
+    (sign("1000001", "AKIDmain", "not-the-key", now=1_800_000_000, rand=1), 401, 14,
+     "sign no pass"),
+], ids=["no-header", "not-base64", "expired", "wrong-key"])
 def test_auth_errors_render_without_data(call, authorization, status, code, message):
     assert call.json("livegetfour", {"appid": "1000001"}, authorization=authorization) == (
         status, error(code, message))

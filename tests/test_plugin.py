@@ -1,11 +1,19 @@
 """The pytest plugin, exercised with pytester: in-process, under xdist, attached by URL."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
+import requests
 
-from .support import FIXTURES, ServeProcess
+from mockface.client import AdminClient
+from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, App
+
+from .support import FIXTURES, ServeProcess, signed_now
+
+DEV_APP = App(DEFAULT_APPID, {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY})
 
 BASIC = '''
 import requests
@@ -190,3 +198,89 @@ def test_attach_to_nothing_fails_clearly(pytester: pytest.Pytester):
                                            "--mockface-timeout", "0.5")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*mockface at http://127.0.0.1:1 not healthy after*"])
+
+
+def test_shared_server_is_left_as_it_was_found(pytester: pytest.Pytester, shared_server):
+    """A session that froze and advanced the clock and created its namespace app leaves
+    neither behind: a real-time signature still works afterwards (5 runs used to leave 11
+    apps and a frozen clock)."""
+    admin = AdminClient(shared_server.url)
+    apps_before = [app["appid"] for app in admin.config()["apps"]]
+    clock_before = admin.clock()
+    pytester.makepyfile(textwrap.dedent('''
+        def test_freezes(mockface):
+            mockface.clock.freeze(1_800_000_000)
+            mockface.clock.advance(3600)
+            assert mockface.clock.now() == 1_800_003_600
+
+        def test_clock_is_back_for_the_next_test(mockface):
+            assert abs(mockface.clock.now() - __import__("time").time()) < 60
+
+        def test_advances(mockface):
+            mockface.clock.advance(-10_000)
+    '''))
+    for _ in range(2):
+        pytester.runpytest_subprocess("--mockface-url", shared_server.url
+                                      ).assert_outcomes(passed=3)
+    assert [app["appid"] for app in admin.config()["apps"]] == apps_before
+    after = admin.clock()
+    assert (after["frozen"], after["offset"]) == (clock_before["frozen"], clock_before["offset"])
+    answer = requests.post(f"{shared_server.url}/face/livegetfour", json={"appid": "123456"},
+                           headers={"Authorization": signed_now(DEV_APP)}, timeout=10)
+    assert answer.json()["code"] == 0
+
+
+def test_attach_to_a_token_server_names_the_variable(pytester: pytest.Pytester, monkeypatch):
+    server = ServeProcess("--quiet", "--admin-token", "s3cret")
+    try:
+        pytester.makepyfile("def test_x(mockface):\n    pass\n")
+        monkeypatch.delenv("MOCKFACE_ADMIN_TOKEN", raising=False)
+        result = pytester.runpytest_subprocess("--mockface-url", server.url)
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines([f"*mockface at {server.url} requires its admin token and "
+                                     "got no token: set $MOCKFACE_ADMIN_TOKEN*"])
+        monkeypatch.setenv("MOCKFACE_ADMIN_TOKEN", "s3cret")
+        pytester.runpytest_subprocess("--mockface-url", server.url).assert_outcomes(passed=1)
+    finally:
+        server.stop()
+
+
+def test_new_identity_is_registered_on_the_server(pytester: pytest.Pytester, shared_server):
+    pytester.makepyfile(textwrap.dedent('''
+        import requests
+
+        def compare(mockface, number, name):
+            return requests.post(f"{mockface.url}/face/idcardcompare", timeout=10,
+                                 headers={"Authorization": mockface.sign()},
+                                 json={"appid": mockface.appid, "idcard_number": number,
+                                       "idcard_name": name, "url": "http://x/y.jpg"}
+                                 ).json()["code"]
+
+        def test_identity(mockface):
+            person = mockface.new_identity()
+            other = "王五" if person["idcard_name"] != "王五" else "赵六"
+            assert compare(mockface, person["idcard_number"], person["idcard_name"]) == 0
+            assert compare(mockface, person["idcard_number"], other) == -5803
+            fixed = mockface.new_identity(idcard_name="张三")
+            assert fixed["idcard_name"] == "张三"
+    '''))
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--mockface-url", shared_server.url).assert_outcomes(passed=1)
+
+
+def test_loading_the_plugin_imports_neither_flask_nor_the_emulator():
+    code = ("import sys, mockface.pytest_plugin; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('flask', 'werkzeug', 'waitress', 'yaml', 'faker') or m in "
+            "('mockface.emulator', 'mockface.app', 'mockface.admin', 'urllib.request')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_admin_client_ignores_proxy_variables(live_server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert AdminClient(live_server.url).health()["status"] == "ok"

@@ -29,9 +29,10 @@ def default_server():
     server.stop()
 
 
-def test_python_example_runs(default_server, monkeypatch, capsys):
+def test_python_example_runs_from_any_directory(default_server, monkeypatch, capsys,
+                                               tmp_path):
     source = code_block("Calling it from Python", "python")
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)
     exec(compile(source.replace("http://127.0.0.1:8080", default_server.url), "README", "exec"),
          {})
     live_status, sim = capsys.readouterr().out.split()
@@ -48,10 +49,10 @@ def test_configuration_example_loads(tmp_path):
 
 def test_quick_start_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text()
-    test_command = code_block("Quick start", "sh").strip()
-    commands = re.findall(r"```sh\n(.*?)\n```", README, re.S)
-    assert commands[1].strip() in ci
-    assert test_command.endswith("mockface serve")
+    section = README[README.index("## Quick start\n"):README.index("## Calling it from Python")]
+    serve_command, test_command = re.findall(r"```sh\n(.*?)\n```", section, re.S)
+    assert test_command.strip() in ci.splitlines()
+    assert serve_command.endswith("mockface serve") and test_command.endswith("pytest")
 
 
 def test_scenario_examples_are_valid():

@@ -1,0 +1,136 @@
+"""Use mockface as a new user would: build the wheel, install it into a fresh venv in a
+temporary directory outside the checkout, and run what the README promises from there.
+
+Run by .ci/run after the suite (``python3 .ci/wheel_check.py``); exits non-zero at the first
+broken promise, saying which.  Talks only to servers it starts on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: What the wheel must carry besides the modules (mapped from the top-level folders).
+MUST_SHIP = ["mockface/scenarios/wrong-digits.yaml", "mockface/scenarios/README.md",
+             "mockface/fixtures/face.jpg", "mockface/fixtures/card.jpg",
+             "mockface/fixtures/video.mp4", "mockface/data/photo.jpg"]
+
+
+def step(title: str) -> None:
+    print(f"--- {title}", flush=True)
+
+
+def run(*args: str | Path, cwd: Path, env: dict | None = None, expect: int = 0,
+        timeout: float = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    if result.returncode != expect:
+        sys.exit(f"FAILED: {' '.join(map(str, args))} exited {result.returncode} "
+                 f"(expected {expect})\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def readme_python_example(url: str) -> str:
+    start = README.index("## Calling it from Python\n")
+    block = re.compile(r"```python\n(.*?)```", re.S).search(README, start)
+    assert block is not None
+    return block.group(1).replace("http://127.0.0.1:8080", url)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="mockface-wheel-") as temp:
+        work = Path(temp)
+        step("build the wheel")
+        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work / "dist", ROOT,
+            cwd=work)
+        [wheel] = (work / "dist").glob("mockface-*.whl")
+        names = set(zipfile.ZipFile(wheel).namelist())
+        missing = [name for name in MUST_SHIP if name not in names]
+        if missing:
+            sys.exit(f"FAILED: the wheel lacks {missing}")
+        print(f"{wheel.name}: {len(names)} files")
+
+        step("install it into a fresh venv")
+        run(sys.executable, "-m", "venv", work / "venv", cwd=work)
+        bin_dir = work / "venv" / "bin"
+        run(bin_dir / "pip", "install", "-q", wheel, "pytest", "requests", cwd=work)
+        home = work / "user"  # an empty directory: no ./scenarios, no checkout in sight
+        home.mkdir()
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+        for name in ("MOCKFACE_URL", "MOCKFACE_APPID", "MOCKFACE_SECRET_ID",
+                     "MOCKFACE_SECRET_KEY", "MOCKFACE_ADMIN_TOKEN", "PYTHONPATH"):
+            env.pop(name, None)
+        mockface = bin_dir / "mockface"
+        located = run(bin_dir / "python", "-c", "import mockface; print(mockface.__file__)",
+                      cwd=home, env=env).stdout.strip()
+        if not located.startswith(str(work / "venv")):
+            sys.exit(f"FAILED: mockface imported from {located}, not from the venv")
+
+        step("the library and the samples from any directory")
+        listing = run(mockface, "scenarios", cwd=home, env=env).stdout
+        if not re.search(r"^wrong-digits\s+The person read the wrong digits", listing, re.M):
+            sys.exit(f"FAILED: mockface scenarios does not list wrong-digits:\n{listing}")
+        run(mockface, "check", "wrong-digits", cwd=home, env=env)
+        copied = run(mockface, "samples", "--out", "media", cwd=home, env=env).stdout.split()
+        if sorted(Path(p).name for p in copied) != ["card.jpg", "face.jpg", "video.mp4"]:
+            sys.exit(f"FAILED: mockface samples copied {copied}")
+
+        step("mockface serve --scenario wrong-digits, and the README's Python example")
+        ready = home / "ready.json"
+        server = subprocess.Popen([str(mockface), "serve", "--port", "0", "--scenario",
+                                   "wrong-digits", "--ready-file", str(ready)], cwd=home,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            url = run(mockface, "wait", "--ready-file", ready, "--pid", str(server.pid),
+                      "--timeout", "30", cwd=home, env=env).stdout.strip()
+            document = json.loads(ready.read_text())
+            if document["url"] != url or document["appid"] != "123456":
+                sys.exit(f"FAILED: ready file {document}")
+            example = readme_python_example(url)
+            live_status = run(bin_dir / "python", "-c", example, cwd=home, env=env).stdout.split()
+            if live_status[0] != "-5008":
+                sys.exit(f"FAILED: with wrong-digits the example printed {live_status}")
+            request = urllib.request.Request(f"{url}/__mockface/scenarios", method="DELETE",
+                                             data=b"{}",
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request).read()
+            live_status, sim = run(bin_dir / "python", "-c", example, cwd=home,
+                                   env=env).stdout.split()
+            if live_status != "0" or not 80 <= int(sim) < 100:
+                sys.exit(f"FAILED: the README example printed {live_status} {sim}")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        if ready.exists():
+            sys.exit("FAILED: the ready file outlived the server")
+
+        step("examples/test_with_mockface.py in-process")
+        (home / "examples").mkdir()
+        for name in ("test_with_mockface.py", "ci-recipe.sh"):
+            (home / "examples" / name).write_bytes((ROOT / "examples" / name).read_bytes())
+        outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
+                      "examples/test_with_mockface.py", cwd=home, env=env).stdout
+        if "5 passed" not in outcome:
+            sys.exit(f"FAILED: in-process example:\n{outcome}")
+
+        step("examples/test_with_mockface.py attached to mockface serve (the CI recipe)")
+        outcome = run("bash", "examples/ci-recipe.sh", cwd=home, env=env).stdout
+        if "5 passed" not in outcome:
+            sys.exit(f"FAILED: attached example:\n{outcome}")
+        print("the installed wheel keeps every promise checked here")
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    main()
+    print(f"wheel check took {time.monotonic() - started:.0f} s")

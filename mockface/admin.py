@@ -7,6 +7,8 @@ header.
 from __future__ import annotations
 
 import hmac
+import math
+import re
 import secrets
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ from .identity import well_formed_name, well_formed_number
 from .logs import log_admin
 from .scenario_engine import UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
+from .wire import loads_strict
 
 
 class AdminError(Exception):
@@ -34,34 +37,62 @@ class AdminError(Exception):
         self.extra = extra
 
 
+MAX_ADMIN_BODY = 2 * 1024 * 1024
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+#: The emulated clock stays within what a datetime can show: 1970 to the end of year 9999.
+LATEST_TIME = 253_402_300_799
+
+
 def _body() -> dict[str, Any]:
-    """The JSON object sent (an empty body counts as ``{}``)."""
-    if not request.get_data():
+    """The JSON object sent (an empty body counts as ``{}``): strict JSON (no NaN/Infinity,
+    bounded depth, repeated names keep their first value), at most MAX_ADMIN_BODY bytes."""
+    if (request.content_length or 0) > MAX_ADMIN_BODY:
+        raise AdminError(413, f"the body is over {MAX_ADMIN_BODY} bytes")
+    raw = request.stream.read(MAX_ADMIN_BODY + 1)
+    if len(raw) > MAX_ADMIN_BODY:
+        raise AdminError(413, f"the body is over {MAX_ADMIN_BODY} bytes")
+    if not raw:
         return {}
-    payload = request.get_json(silent=True)
+    try:
+        payload = loads_strict(raw)
+    except ValueError:
+        raise AdminError(400, "the body must be a JSON object") from None
     if not isinstance(payload, dict):
         raise AdminError(400, "the body must be a JSON object")
     return payload
 
 
 def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], default=None):
-    """A value from the JSON body, falling back to the query string."""
+    """A value from the JSON body, falling back to the query string; AdminError 400 for
+    the wrong type, a number that is not finite, or an integer of more than 15 digits."""
     value = payload.get(name, request.args.get(name, default))
     if value is None or value is default:
         return value
-    if kind is float and isinstance(value, str):
+    numeric = kind in (int, float) or kind == (int, float)
+    if numeric and isinstance(value, str):
+        if kind is int:
+            if not _INTEGER.fullmatch(value):
+                raise AdminError(400, f"{name} must be an integer")
+            return int(value)
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
             raise AdminError(400, f"{name} must be a number") from None
-    if kind is int and isinstance(value, str):
-        if not value.lstrip("-").isdigit():
-            raise AdminError(400, f"{name} must be an integer")
-        return int(value)
+    if numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or abs(value) >= 10**15:
+            raise AdminError(400, f"{name} must be a finite number below 10**15")
     if kind is str and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise AdminError(400, f"{name} has the wrong type")
+    return value
+
+
+def _time(name: str, value: float) -> float:
+    """``value`` as a clock time, refused unless between 1970 and the end of year 9999."""
+    if not 0 <= value <= LATEST_TIME:
+        raise AdminError(400, f"{name} must put the clock between 1970 and the end of year "
+                              f"9999 (0 to {LATEST_TIME})")
     return value
 
 
@@ -189,7 +220,8 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
 
     @admin.post("/clock/freeze")
     def freeze():
-        now = emulator.clock.freeze(_param(_body(), "at", (int, float)))
+        at = _param(_body(), "at", (int, float))
+        now = emulator.clock.freeze(None if at is None else _time("at", at))
         log_admin("clock frozen", at=now)
         return clock_state()
 
@@ -198,6 +230,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         seconds = _param(_body(), "seconds", (int, float))
         if seconds is None:
             raise AdminError(400, "seconds is required")
+        _time("seconds", emulator.clock.now() + seconds)
         now = emulator.clock.advance(seconds)
         log_admin("clock advanced", seconds=seconds, now=now)
         return clock_state()
@@ -208,6 +241,8 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         payload = _body()
         frozen_at = _param(payload, "frozen_at", (int, float))
         offset = _param(payload, "offset", (int, float), 0)
+        _time("frozen_at" if frozen_at is not None else "offset",
+              frozen_at if frozen_at is not None else time.time() + offset)
         emulator.clock.restore(frozen_at, offset)
         log_admin("clock restored", frozen_at=frozen_at, offset=offset)
         return clock_state()

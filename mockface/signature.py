@@ -20,6 +20,8 @@ from .errors import SUSPENDED_MESSAGE, ApiError
 from .state import OnceSignatureStore, RateLimiter
 
 DIGEST_SIZE = 20
+MAX_HEADER = 4096  # characters; a real signature is a few hundred
+MAX_DIGITS = 19  # of e, t and r
 MAX_LIFETIME = 90 * 24 * 3600  # "three months"
 LAYOUTS = ("seed", "java", "node")
 
@@ -101,10 +103,15 @@ def parse(header: str | None) -> Signature:
         raise ApiError(4, detail="no Authorization header" if header is None
                        else "the Authorization header is empty")
     header = header.strip()
+    if len(header) > MAX_HEADER:
+        raise ApiError(5, detail=f"Authorization is longer than {MAX_HEADER} characters")
     try:
         raw = base64.b64decode(header, validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(5, detail="Authorization is not standard base64") from None
+    if base64.b64encode(raw).decode("ascii") != header:
+        # extra padding or non-zero trailing bits: another spelling of the same bytes
+        raise ApiError(5, detail="Authorization is not canonical base64")
     if len(raw) <= DIGEST_SIZE:
         raise ApiError(5, detail="Authorization is too short")
     digest, plaintext = raw[:DIGEST_SIZE], raw[DIGEST_SIZE:]
@@ -122,8 +129,11 @@ def parse(header: str | None) -> Signature:
         if key not in fields:
             raise ApiError(5, detail=f"signature lacks {key!r}")
     for key in ("e", "t", "r"):
-        if key in fields and not (fields[key].isascii() and fields[key].isdigit()):
-            raise ApiError(5, detail=f"signature field {key!r} is not a number")
+        value = fields.get(key)
+        if value is not None and not (value.isascii() and value.isdigit()
+                                      and len(value) <= MAX_DIGITS):
+            raise ApiError(5, detail=f"signature field {key!r} is not a number of at most "
+                                     f"{MAX_DIGITS} digits")
     return Signature(header, digest, plaintext, fields)
 
 
@@ -165,7 +175,7 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
     if signature.once:
         if not signature.fileid:
             raise ApiError(5, detail="once-signature without f")
-        if not once_store.consume(app.appid, signature.header):
+        if not once_store.consume(app.appid, signature.digest):
             raise ApiError(13, detail=f"once-signature for f={signature.fileid} already used")
     if app.suspended:
         raise ApiError(3, message=SUSPENDED_MESSAGE, detail=f"appid {app.appid} is suspended")

@@ -21,11 +21,12 @@ class OnceSignatureStore:
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._used: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._used: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def consume(self, appid: str, key: str) -> bool:
-        """Mark ``key`` used for ``appid``; True when it had not been used before."""
+    def consume(self, appid: str, key: bytes) -> bool:
+        """Mark ``key`` (a signature's HMAC digest: small, and the same for every spelling
+        of one signature) used for ``appid``; True when it had not been used before."""
         with self._lock:
             if (appid, key) in self._used:
                 return False

@@ -9,8 +9,9 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -23,6 +24,7 @@ TEXT_FIELDS = frozenset({"appid", "bucket", "idcard_number", "idcard_name", "url
                          "session_id", "seq", "validate_data", "compare_flag", "sign"})
 MEDIA_FIELDS = frozenset({"image", "video", "card"})
 CHUNK_SIZE = 256 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
@@ -67,10 +69,19 @@ def _keep_text(body: RequestBody, name: str, value: str) -> None:
     body.text.setdefault(name, value)
 
 
+def loads_strict(raw: bytes) -> Any:
+    """Parse JSON strictly: no NaN/Infinity, no nesting deep enough to exhaust the stack,
+    repeated names keep their first value.  ValueError for anything else."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_first_wins)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def _json_body(raw: bytes) -> RequestBody:
     try:
-        document = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        document = loads_strict(raw)
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise ApiError(3, detail="body is not valid JSON") from None
     if not isinstance(document, dict):
         raise ApiError(3, detail="JSON body is not an object")
@@ -85,6 +96,14 @@ def _json_body(raw: bytes) -> RequestBody:
     return body
 
 
+def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose repeated names keep their first value, as multipart parts do."""
+    document: dict[str, object] = {}
+    for name, value in pairs:
+        document.setdefault(name, value)
+    return document
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
@@ -93,7 +112,11 @@ def _json_text(name: str, value: object) -> str:
     """JSON scalars as strings: numbers where strings are documented compare as strings."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, str)):
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise ApiError(21, detail=f"field {name!r} is not valid Unicode (lone surrogate)")
+        return value
+    if isinstance(value, int):
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
         return str(int(value)) if value.is_integer() else repr(value)

@@ -7,12 +7,14 @@ header.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import math
 import re
 import secrets
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -23,9 +25,10 @@ from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
 from .identity import well_formed_name, well_formed_number
 from .logs import log_admin
-from .scenario_engine import UnknownScenario
+from .scenario_engine import ForbiddenScenario, UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
 from .wire import loads_strict
+from .yamlsource import show
 
 
 class AdminError(Exception):
@@ -96,6 +99,31 @@ def _time(name: str, value: float) -> float:
     return value
 
 
+def loopback_name(host: str) -> bool:
+    """Whether a Host header value (port allowed) names this machine's loopback interface:
+    ``localhost``, ``*.localhost``, 127.0.0.0/8 or ``[::1]``.  An empty Host counts (HTTP/1.0
+    clients); browsers always send one."""
+    if not host:
+        return True
+    name = host[1:host.index("]")] if host.startswith("[") and "]" in host \
+        else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_or_loopback(origin: str, host: str) -> bool:
+    """Whether a browser's Origin is this server itself or another loopback page."""
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False  # "null" and the like: sandboxed or file pages
+    return parts.netloc.lower() == host.lower() or loopback_name(parts.netloc)
+
+
 def _endpoint_query() -> str | None:
     """The ``endpoint`` query parameter, checked to name one of the five endpoints."""
     endpoint = request.args.get("endpoint")
@@ -114,12 +142,26 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         return jsonify(error=str(error), **error.extra), error.status
 
     @admin.before_request
-    def check_token() -> tuple[Response, int] | None:
-        if token is None or request.endpoint == "mockface_admin.health":
+    def guard() -> tuple[Response, int] | None:
+        """Who may use the admin API: with a token, whoever sends it; without one (a loopback
+        bind), only requests for a loopback Host (no DNS rebinding).  Changes also need a
+        JSON body type and no foreign Origin (no cross-site form posts)."""
+        if token is None and not loopback_name(request.host):
+            return jsonify(error=f"the admin API answers only loopback hosts, not "
+                                 f"{show(request.host)} (bind a public address to use a "
+                                 "token instead)"), 403
+        if request.endpoint == "mockface_admin.health":
             return None
-        sent = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), token.encode()):
-            return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
+        if token is not None:
+            sent = request.headers.get(TOKEN_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), token.encode()):
+                return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("Origin")
+            if origin is not None and not _same_or_loopback(origin, request.host):
+                return jsonify(error=f"cross-site request refused (Origin {show(origin)})"), 403
+            if request.mimetype != "application/json":
+                return jsonify(error="changes need Content-Type: application/json"), 415
         return None
 
     @admin.get("/health")
@@ -164,11 +206,18 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
             raise AdminError(400, f"{kind} must be a string")
         appid = _param(payload, "appid", str)
         first = bool(_param(payload, "first", bool, False))
+        engine = emulator.scenarios
         try:
             if kind == "text":
-                label = str(payload.get("source", "<text>"))
+                label = str(payload.get("source", "<text>"))[:200]
                 source = parse_scenario_text(source, label, Path(label).stem or "text")
-            activation = emulator.scenarios.activate(source, appid=appid, first=first)
+            elif kind == "name":
+                source = engine.find_name(source)
+            elif kind == "path":
+                source = engine.find_path(source)
+            activation = engine.activate(source, appid=appid, first=first)
+        except ForbiddenScenario as error:
+            raise AdminError(403, str(error)) from None
         except UnknownScenario as error:
             raise AdminError(404, str(error)) from None
         except ScenarioError as error:

@@ -176,13 +176,19 @@ def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
 
 
 def admin_token_for(host: str, given: str | None) -> str | None:
-    """The admin token to require: the one given, else a fresh one for non-loopback binds."""
-    if given is not None:
-        return given
+    """The admin token to require: the one given, else a fresh one for non-loopback binds.
+    An empty token means none, which only a loopback bind may have (CliError otherwise)."""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = host == "localhost"
+    if given == "":
+        if not loopback:
+            raise CliError(f"--admin-token '' would leave the admin API open to everyone who "
+                           f"reaches {host}; give a token or leave it out to get one")
+        return None
+    if given is not None:
+        return given
     return None if loopback else secrets.token_urlsafe(24)
 
 

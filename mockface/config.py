@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
+from . import yamlsource
 from .errors import ENDPOINTS
+from .yamlsource import show
 
 DEFAULT_APPID = "123456"
 DEFAULT_SECRET_ID = "AKIDmockfaceDEVELOPMENTsecretid00001"
@@ -61,7 +63,7 @@ class Keyring:
         """Register an app at run time; ValueError when its appid or a secret id is taken."""
         with self._lock:
             if app.appid in self._by_appid:
-                raise ValueError(f"appid {app.appid!r} already exists")
+                raise ValueError(f"appid {show(app.appid)} already exists")
             taken = [sid for sid in app.secrets if sid in self._by_secret_id]
             if taken:
                 raise ValueError(f"secret id {taken[0]!r} already exists")
@@ -139,17 +141,20 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         return settings
     path = Path(config_path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsource.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{yamlsource.line_of_error(exc)}: not valid YAML: {reason}"
+                          ) from None
     return _ConfigReader(str(path)).read(document, settings)
 
 
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][\w-]{0,39}")
 _TOP_KEYS = {"apps", "identities", "clock_skew", "check_idcard", "strict_lip_codes", "seed",
              "loose", "once_store_size"}
 _APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit"}
@@ -199,27 +204,28 @@ class _ConfigReader:
     def no_unknown_keys(self, mapping: dict, allowed: set[str], where: str) -> None:
         for key in mapping:
             if key not in allowed:
-                name = f"{where}.{key}" if where else str(key)
+                shown = str(key) if _PLAIN_KEY.fullmatch(str(key)) else show(key)
+                name = f"{where}.{shown}" if where else shown
                 raise self.fail(name, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
     def string(self, value: Any, key: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
-            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+            raise self.fail(key, f"must be a non-empty string, got {show(value)}")
         return str(value)
 
     def integer(self, value: Any, key: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"must be an integer >= {minimum}, got {value!r}")
+            raise self.fail(key, f"must be an integer >= {minimum}, got {show(value)}")
         return value
 
     def boolean(self, value: Any, key: str) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {value!r}")
+            raise self.fail(key, f"must be true or false, got {show(value)}")
         return value
 
     def listing(self, value: Any, key: str) -> list:
         if not isinstance(value, list):
-            raise self.fail(key, f"must be a list, got {type(value).__name__}")
+            raise self.fail(key, f"must be a list, got {show(value)}")
         return value
 
     def apps(self, value: Any) -> tuple[App, ...]:
@@ -233,12 +239,12 @@ class _ConfigReader:
             where = f"apps[{index}]"
             app = self.app(item, where)
             if app.appid in seen_appids:
-                raise self.fail(f"{where}.appid", f"duplicate appid {app.appid!r}")
+                raise self.fail(f"{where}.appid", f"duplicate appid {show(app.appid)}")
             seen_appids.add(app.appid)
             for secret_id in app.secrets:
                 if secret_id in seen_secret_ids:
-                    raise self.fail(f"{where}.secrets", f"secret_id {secret_id!r} is already "
-                                    f"used by app {seen_secret_ids[secret_id]!r}")
+                    raise self.fail(f"{where}.secrets", f"secret_id {show(secret_id)} is already "
+                                    f"used by app {show(seen_secret_ids[secret_id])}")
                 seen_secret_ids[secret_id] = app.appid
             apps.append(app)
         return tuple(apps)
@@ -255,7 +261,7 @@ class _ConfigReader:
             self.mapping(pair, key, _SECRET_KEYS, ("secret_id", "secret_key"))
             secret_id = self.string(pair["secret_id"], f"{key}.secret_id")
             if secret_id in secrets:
-                raise self.fail(f"{key}.secret_id", f"duplicate secret_id {secret_id!r}")
+                raise self.fail(f"{key}.secret_id", f"duplicate secret_id {show(secret_id)}")
             secrets[secret_id] = self.string(pair["secret_key"], f"{key}.secret_key")
         buckets = frozenset(self.string(b, f"{where}.buckets[{i}]")
                             for i, b in enumerate(self.listing(item.get("buckets", []),
@@ -265,7 +271,7 @@ class _ConfigReader:
             names = self.listing(item["services"], f"{where}.services")
             for i, name in enumerate(names):
                 if name not in ENDPOINTS:
-                    raise self.fail(f"{where}.services[{i}]", f"unknown service {name!r} "
+                    raise self.fail(f"{where}.services[{i}]", f"unknown service {show(name)} "
                                     f"(expected one of: {', '.join(ENDPOINTS)})")
             services = frozenset(names)
         suspended = self.boolean(item.get("suspended", False), f"{where}.suspended")
@@ -282,6 +288,6 @@ class _ConfigReader:
             number = self.string(item["idcard_number"], f"{where}.idcard_number")
             if not _ID_NUMBER.fullmatch(number):
                 raise self.fail(f"{where}.idcard_number",
-                                f"must be 17 digits and a digit or X, got {number!r}")
+                                f"must be 17 digits and a digit or X, got {show(number)}")
             registry[number] = self.string(item["idcard_name"], f"{where}.idcard_name")
         return registry

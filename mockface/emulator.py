@@ -231,7 +231,8 @@ class Emulator:
             chosen = self.scenarios.select(exchange.endpoint, facts, exchange.body.get("appid"),
                                            before_auth, header)
         except (UnknownScenario, ScenarioError) as error:
-            raise ApiError(3, f"unknown scenario {header}", 400, detail=str(error)) from None
+            raise ApiError(3, f"unknown scenario {(header or '')[:80]}", 400,
+                           detail=str(error)) from None
         if isinstance(chosen, Miss):
             exchange.miss = None if before_auth else chosen
             return False

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .packaged import packaged_folder
+from .yamlsource import show
 from .scenarios import Response, Rule, Scenario, ScenarioError, load_scenario, parse_scenario
 
 log = logging.getLogger("mockface.scenarios")
@@ -42,6 +44,15 @@ def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
 
 class UnknownScenario(LookupError):
     """A scenario name that is neither a file nor found on the search path."""
+
+
+class ForbiddenScenario(UnknownScenario):
+    """A path the admin API may not read: outside the search directories and the files
+    given on the command line, or not a .yaml/.yml/.json file."""
+
+
+#: What a scenario name looks like: a file name without its extension, no path in it.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass
@@ -131,6 +142,7 @@ class ScenarioEngine:
         self._random = random.Random(f"delays:{seed}")
         self._random_lock = threading.Lock()
         self.reload_errors: dict[str, str] = {}  # path -> problems, while a reload fails
+        self.given_files: set[Path] = set()  # files named on the command line (resolved)
 
     # -- the library -----------------------------------------------------------------------
 
@@ -146,16 +158,48 @@ class ScenarioEngine:
         return dict(sorted(found.items()))
 
     def find(self, name_or_path: str | os.PathLike[str]) -> Path:
-        """The file for a scenario name (searched on the path) or an existing file path."""
+        """The file for a scenario name (searched on the path) or any existing file path:
+        for the command line, whose user may read any file.  Such files may later be
+        activated by path over the admin API too."""
         candidate = Path(name_or_path)
         if candidate.is_file():
+            self.given_files.add(candidate.resolve())
             return candidate
         path = self.library().get(str(name_or_path))
         if path is None:
-            searched = ", ".join(str(p) for p in self.search_paths) or "no directories"
-            raise UnknownScenario(f"unknown scenario {str(name_or_path)!r}: not a file and not "
-                                  f"found in {searched}")
+            raise UnknownScenario(f"unknown scenario {show(str(name_or_path))}: not a file and "
+                                  f"not found in {self._searched()}")
         return path
+
+    def find_name(self, name: str) -> Path:
+        """The library file of a scenario name: for names that arrive over the network
+        (admin API, X-Mockface-Scenario header), which must never reach another file."""
+        if not SCENARIO_NAME.fullmatch(name):
+            raise UnknownScenario(f"unknown scenario {show(name)}: a name is a file name "
+                                  "without extension (letters, digits, '.', '_', '-')")
+        path = self.library().get(name)
+        if path is None:
+            raise UnknownScenario(f"unknown scenario {show(name)}: not found in "
+                                  f"{self._searched()}")
+        return path
+
+    def find_path(self, path: str) -> Path:
+        """A scenario file named by path over the admin API: only .yaml/.yml/.json files
+        inside the search directories, or files given on the command line."""
+        candidate = Path(path).resolve()
+        if candidate.suffix not in SCENARIO_SUFFIXES:
+            raise ForbiddenScenario("only .yaml, .yml and .json files can be scenarios")
+        inside = any(candidate.is_relative_to(directory.resolve())
+                     for directory in self.search_paths)
+        if not inside and candidate not in self.given_files:
+            raise ForbiddenScenario(f"{show(path)} is outside the scenario directories "
+                                    f"({self._searched()}); send the file's text instead")
+        if not candidate.is_file():
+            raise UnknownScenario(f"unknown scenario {show(path)}: no such file")
+        return candidate
+
+    def _searched(self) -> str:
+        return ", ".join(str(p) for p in self.search_paths) or "no directories"
 
     def load(self, source: str | os.PathLike[str] | dict | Scenario
              ) -> tuple[Scenario, Path | None]:
@@ -224,8 +268,8 @@ class ScenarioEngine:
         """The per-request activation for ``X-Mockface-Scenario: name`` (counters kept)."""
         with self._lock:
             activation = self._header_activations.get(name)
-            if activation is None:
-                scenario, path = self.load(name)
+            if activation is None:  # only library names: the cache stays that small
+                scenario, path = self.load(self.find_name(name))
                 activation = self._header_activations[name] = Activation(scenario, None, path)
             return activation
 

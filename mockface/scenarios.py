@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from . import yamlsource
+from .yamlsource import show
 from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
 from .model import RequestBody
 
@@ -96,9 +97,9 @@ class Condition:
             if value in self.equals:
                 return None
             wanted = self.equals[0] if len(self.equals) == 1 else f"one of {list(self.equals)}"
-            return f"{self.field} is {value!r}, not {wanted!r}"
+            return f"{self.field} is {show(value)}, not {show(wanted)}"
         if self.regex is not None and self.regex.fullmatch(value) is None:
-            return f"{self.field} {value!r} does not match /{self.regex.pattern}/"
+            return f"{self.field} {show(value)} does not match /{self.regex.pattern}/"
         return None
 
 
@@ -226,7 +227,7 @@ class _Checker:
             guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else \
                 f" (allowed: {', '.join(allowed)})"
-            self.problem(self.line(mapping, key), f"unknown key {key!r} in {where}{hint}")
+            self.problem(self.line(mapping, key), f"unknown key {show(key)} in {where}{hint}")
 
     def expect_mapping(self, value: Any, line: int, what: str) -> bool:
         if isinstance(value, dict):
@@ -237,7 +238,7 @@ class _Checker:
     def integer(self, value: Any, line: int, what: str, low: int | None = None,
                 high: int | None = None) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(line, f"{what} must be an integer, got {_type_name(value)} {value!r}")
+            self.problem(line, f"{what} must be an integer, got {_type_name(value)} {show(value)}")
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"from {low} to {high}" if high is not None else f">= {low}"
@@ -248,19 +249,22 @@ class _Checker:
     def boolean(self, value: Any, line: int, what: str) -> bool:
         if isinstance(value, bool):
             return value
-        self.problem(line, f"{what} must be true or false, got {_type_name(value)} {value!r}")
+        self.problem(line, f"{what} must be true or false, got {_type_name(value)} {show(value)}")
         return False
 
     def string(self, value: Any, line: int, what: str) -> str | None:
         if isinstance(value, str):
             return value
-        self.problem(line, f"{what} must be a string, got {_type_name(value)} {value!r}")
+        self.problem(line, f"{what} must be a string, got {_type_name(value)} {show(value)}")
         return None
 
     # the document
 
     def scenario(self, document: Any, default_name: str) -> Scenario:
-        if not self.expect_mapping(document, self.line(document), "a scenario"):
+        if not isinstance(document, dict) or "rules" not in document:
+            # Not scenario-shaped (say, some other file): one problem, none of its content.
+            self.problem(self.line(document), "not a scenario: the top level must be a "
+                                              "mapping with a 'rules' list")
             raise ScenarioError(self.problems)
         self.unknown_keys(document, _SCENARIO_KEYS, "the scenario")
         name = default_name
@@ -271,9 +275,7 @@ class _Checker:
             description = self.string(document["description"],
                                       self.line(document, "description"), "description") or ""
         rules: list[Rule] = []
-        if "rules" not in document:
-            self.problem(self.line(document), "the scenario has no 'rules' list")
-        elif not isinstance(document["rules"], list):
+        if not isinstance(document["rules"], list):
             self.problem(self.line(document, "rules"),
                          f"rules must be a list, got {_type_name(document['rules'])}")
         else:
@@ -333,7 +335,7 @@ class _Checker:
             guess = difflib.get_close_matches(str(name), ENDPOINTS, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else \
                 f" (expected one of: {', '.join(ENDPOINTS)}, or \"*\")"
-            self.problem(line, f"unknown endpoint {name!r}{hint}")
+            self.problem(line, f"unknown endpoint {show(name)}{hint}")
         if not names:
             self.problem(line, "endpoint must not be an empty list")
         return frozenset(chosen or ENDPOINTS)
@@ -348,7 +350,7 @@ class _Checker:
                 guess = difflib.get_close_matches(str(name), MATCH_FIELDS, n=1, cutoff=0.6)
                 hint = f"; did you mean {guess[0]!r}?" if guess else \
                     f" (allowed: {', '.join(MATCH_FIELDS)})"
-                self.problem(at, f"unknown match field {name!r}{hint}")
+                self.problem(at, f"unknown match field {show(name)}{hint}")
                 continue
             condition = self.condition(name, spec, at)
             if condition is not None:
@@ -452,7 +454,7 @@ class _Checker:
         if key == "similarity":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not 0 <= value <= 100:
-                self.problem(line, f"similarity must be a number from 0 to 100, got {value!r}")
+                self.problem(line, f"similarity must be a number from 0 to 100, got {show(value)}")
                 return None
             return round(float(value), 2)
         if key in ("score", "sim"):
@@ -460,7 +462,7 @@ class _Checker:
         if key == "validate_data":
             if not isinstance(value, str) or not value.isascii() or not value.isdigit():
                 self.problem(line, f"validate_data must be a quoted string of digits, got "
-                                   f"{value!r}")
+                                   f"{show(value)}")
                 return None
             return value
         if key in ("live_status", "compare_status"):
@@ -493,7 +495,7 @@ class _Checker:
     def delay(self, value: Any, line: int) -> tuple[int, int] | None:
         if isinstance(value, list):
             if len(value) != 2:
-                self.problem(line, f"delay_ms must be a number or [min, max], got {value!r}")
+                self.problem(line, f"delay_ms must be a number or [min, max], got {show(value)}")
                 return None
             low = self.integer(value[0], line, "delay_ms min", 0, 600_000)
             high = self.integer(value[1], line, "delay_ms max", 0, 600_000)
@@ -512,7 +514,7 @@ class _Checker:
                 return Fault(value)
             guess = difflib.get_close_matches(value, FAULT_NAMES, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            self.problem(line, f"unknown fault {value!r}{hint} (expected one of: "
+            self.problem(line, f"unknown fault {show(value)}{hint} (expected one of: "
                                f"{', '.join(FAULT_NAMES)}, {{http_status: ...}} or "
                                f"{{timeout_ms: ...}})")
             return None

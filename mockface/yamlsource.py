@@ -2,13 +2,34 @@
 
 ``load(text)`` returns plain-looking dicts and lists (subclasses) whose ``line`` is where they
 start and whose ``line_of(key_or_index)`` is where an entry starts, 1-based, for messages of
-the form ``file:line: problem``.
+the form ``file:line: problem``.  It refuses what a hostile document could do to the
+reader: a repeated key (silently last-wins in plain YAML), aliases that expand to more than
+MAX_NODES nodes (a "billion laughs" bomb), nesting deep enough to exhaust the stack.
+``show(value)`` is how any value from a document may appear in a message: short and bounded.
 """
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import yaml
+
+MAX_NODES = 100_000  # nodes of a document with every alias expanded
+SHOWN = 80  # characters of a value shown in a message
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = SHOWN
+_REPR.maxlevel = 1
+
+
+def show(value: Any) -> str:
+    """A value for a message: collections only by kind and size (their content may be a
+    secret or a whole file), scalars as a repr clipped to SHOWN characters."""
+    if isinstance(value, dict):
+        return f"a mapping ({len(value)} key{'' if len(value) == 1 else 's'})"
+    if isinstance(value, list):
+        return f"a list ({len(value)} item{'' if len(value) == 1 else 's'})"
+    text = _REPR.repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
 
 
 class LocatedDict(dict):
@@ -43,6 +64,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a scalar", key_node.start_mark) from None
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {show(key)} (first on line "
+                            f"{result.key_lines[key]})", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -60,8 +85,43 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 
 def load(text: str) -> Any:
-    """Parse one YAML or JSON document; raises yaml.YAMLError with a line on bad syntax."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    """Parse one YAML or JSON document; raises yaml.YAMLError with a line on bad syntax, a
+    repeated key, excessive alias expansion or excessive nesting."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the document expands to more than {MAX_NODES} nodes "
+                            "(aliases repeating anchors)", node.start_mark)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise yaml.YAMLError("the document is nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for with every alias expanded (aliases share the
+    anchored node object, so a memo keeps this linear in the text)."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            size += _expanded_size(child, memo)
+            if size > MAX_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            size += _expanded_size(key, memo) + _expanded_size(value, memo)
+            if size > MAX_NODES:
+                break
+    memo[id(node)] = size
+    return size
 
 
 def line_of_error(error: yaml.YAMLError) -> int:

@@ -72,7 +72,7 @@ def test_config_without_apps_keeps_the_built_in_app(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("apps: {}\n", "apps: must be a list, got dict"),
+    ("apps: {}\n", "apps: must be a list, got a mapping (0 keys)"),
     ("apps: []\n", "apps: must declare at least one app"),
     ("colck_skew: 5\n", "colck_skew: unknown key (allowed: apps, check_idcard, clock_skew, "
                         "identities, loose, once_store_size, seed, strict_lip_codes)"),
@@ -99,14 +99,20 @@ def test_config_without_apps_keeps_the_built_in_app(tmp_path):
     ("identities:\n  - {idcard_number: '123', idcard_name: 张三}\n",
      "identities[0].idcard_number: must be 17 digits and a digit or X, got '123'"),
     ("- just\n- a list\n", "the top level must be a mapping"),
-    ("apps: [unclosed\n", "not valid YAML"),
+    ("apps: [unclosed\n", "2: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("seed: 1\nseed: 2\n", "2: not valid YAML: duplicate key 'seed' (first on line 1)"),
+    ("apps:\n  - {appid: '1', secrets: [{secret_id: a, secret_key: b, password: hunter2}]}\n",
+     "apps[0].secrets[0].password: unknown key"),
+    ("clock_skew: {password: hunter2}\n",
+     "clock_skew: must be an integer >= 0, got a mapping (1 key)"),
 ])
 def test_bad_config_names_file_key_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
-    assert str(caught.value).startswith(f"{path}: ")
+    assert str(caught.value).startswith((f"{path}: ", f"{path}:2: "))
     assert message in str(caught.value)
+    assert "hunter2" not in str(caught.value)
 
 
 def test_missing_config_file(tmp_path):

@@ -140,3 +140,218 @@ def test_the_clock_accepts_the_last_second_of_year_9999(client):
     response = client.post("/__mockface/clock/freeze", json={"at": 253_402_300_799})
     assert response.status_code == 200 and response.get_json()["now"] == 253_402_300_799
     assert client.post("/__mockface/clock/advance", json={"seconds": 1}).status_code == 400
+
+
+# -- no file content comes back through the admin API or the scenario header -----------------
+
+SECRET_FILE_TEXT = "rootx:$6$pw4f7ahash:19000:0:99999:7:::\ndaemonx:*:19000:0:99999:7:::\n"
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    path = tmp_path / "shadow"
+    path.write_text(SECRET_FILE_TEXT)
+    yaml_path = tmp_path / "credentials.yaml"
+    yaml_path.write_text("db:\n  password: pw4f7a\n")
+    return path, yaml_path
+
+
+def assert_no_content(response):
+    text = response.get_data(as_text=True)
+    assert "pw4f7a" not in text and "rootx" not in text and "daemonx" not in text, text
+
+
+@pytest.mark.parametrize("body", [
+    lambda shadow, creds: {"path": str(shadow)},
+    lambda shadow, creds: {"path": str(creds)},
+    lambda shadow, creds: {"name": str(creds.with_suffix(""))},
+    lambda shadow, creds: {"name": "../" * 12 + str(shadow).lstrip("/")},
+    lambda shadow, creds: {"name": str(shadow)},
+], ids=["path-no-suffix", "path-yaml-outside", "name-absolute", "name-traversal", "name-file"])
+def test_the_admin_api_reads_no_file_outside_the_scenario_directories(client, secret_file,
+                                                                       body):
+    response = client.post("/__mockface/scenarios", json=body(*secret_file))
+    assert response.status_code in (403, 404)
+    assert_no_content(response)
+
+
+def test_a_path_inside_the_search_directories_still_works(tmp_path, clock):
+    from mockface.app import create_app
+    from mockface.emulator import Emulator
+    from mockface.scenario_engine import ScenarioEngine
+
+    from .support import make_settings
+
+    (tmp_path / "mine.yaml").write_text("rules:\n  - endpoint: livegetfour\n"
+                                        "    respond: {code: 15}\n")
+    (tmp_path / "notes.txt").write_text("rules: []\n")
+    emulator = Emulator(make_settings(), clock, scenarios=ScenarioEngine([tmp_path]))
+    client = create_app(emulator=emulator).test_client()
+    ok = client.post("/__mockface/scenarios", json={"path": str(tmp_path / "mine.yaml")})
+    assert ok.status_code == 201
+    wrong_type = client.post("/__mockface/scenarios", json={"path": str(tmp_path / "notes.txt")})
+    assert (wrong_type.status_code, wrong_type.get_json()) == (
+        403, {"error": "only .yaml, .yml and .json files can be scenarios"})
+
+
+def test_a_yaml_file_that_is_not_a_scenario_is_not_echoed(tmp_path, clock):
+    from mockface.app import create_app
+    from mockface.emulator import Emulator
+    from mockface.scenario_engine import ScenarioEngine
+
+    from .support import make_settings
+
+    (tmp_path / "config.yaml").write_text("password: hunter2\nroot: daemon\n")
+    emulator = Emulator(make_settings(), clock, scenarios=ScenarioEngine([tmp_path]))
+    client = create_app(emulator=emulator).test_client()
+    response = client.post("/__mockface/scenarios", json={"name": "config"})
+    assert response.status_code == 400
+    assert response.get_json()["problems"] == [
+        f"{tmp_path / 'config.yaml'}:1: not a scenario: the top level must be a mapping with "
+        "a 'rules' list"]
+
+
+def test_the_scenario_header_takes_library_names_only(scenario_server, secret_file):
+    import requests
+
+    from .support import signed_now
+
+    server, emulator = scenario_server
+    shadow, creds = secret_file
+    for value in ("../" * 12 + str(shadow).lstrip("/"), str(creds), str(shadow)):
+        answer = requests.post(f"{server.url}/face/livegetfour", json={"appid": MAIN.appid},
+                               headers={"Authorization": signed_now(),
+                                        "X-Mockface-Scenario": value}, timeout=10)
+        assert (answer.status_code, answer.json()) == (
+            400, {"code": 3, "message": f"unknown scenario {value[:80]}"})
+        assert "pw4f7a" not in answer.text and "daemonx" not in answer.text
+    assert len(emulator.scenarios._header_activations) == 0  # refused names are not cached
+    ok = requests.post(f"{server.url}/face/livegetfour", json={"appid": MAIN.appid},
+                       headers={"Authorization": signed_now(),
+                                "X-Mockface-Scenario": "happy-path"}, timeout=10)
+    assert ok.json()["data"]["validate_data"] == "1234"
+
+
+# -- YAML bombs and duplicate keys ------------------------------------------------------------
+
+BOMB = "".join(f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join(
+    [f"*{chr(96 + i)}"] * 9 if i else ['"lol"'] * 9) + "]\n" for i in range(9)) + "rules: [*i]\n"
+
+
+def test_an_alias_bomb_is_refused_quickly_with_a_short_message(client, tmp_path):
+    import time
+
+    started = time.monotonic()
+    response = client.post("/__mockface/scenarios", json={"text": BOMB})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400
+    assert response.get_json()["problems"] == [
+        "<text>:1: not valid YAML/JSON: the document expands to more than 100000 nodes "
+        "(aliases repeating anchors)"]
+    assert len(response.get_data()) < 500
+    assert 0 < elapsed < 1.0
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    result = run_check(path)
+    assert result.returncode == 1 and len(result.stderr) < 300
+
+
+def run_check(path):
+    from .support import run_mockface
+
+    return run_mockface("check", str(path))
+
+
+def test_anchors_that_stay_small_are_fine(client):
+    text = ("rules:\n  - endpoint: livegetfour\n    respond: &answer {code: 15}\n"
+            "  - endpoint: livedetectpicture\n    respond: *answer\n")
+    assert client.post("/__mockface/scenarios", json={"text": text}).status_code == 201
+
+
+def test_duplicate_keys_are_an_error_with_their_line(client):
+    text = "rules:\n  - endpoint: livegetfour\n    endpoint: idcardcompare\n    respond: {}\n"
+    response = client.post("/__mockface/scenarios", json={"text": text})
+    assert response.get_json()["problems"] == [
+        "<text>:3: not valid YAML/JSON: duplicate key 'endpoint' (first on line 2)"]
+
+
+def test_long_values_are_clipped_in_problems(client):
+    text = "rules:\n  - endpoint: " + "x" * 5000 + "\n"
+    problems = client.post("/__mockface/scenarios", json={"text": text}).get_json()["problems"]
+    assert all(len(problem) < 300 for problem in problems), problems
+
+
+# -- DNS rebinding and cross-site requests ------------------------------------------------------
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8080", "10.0.0.5",
+                                  "localhost.attacker.example", "127.0.0.1.nip.io"])
+def test_foreign_hosts_get_no_admin_answer_on_a_loopback_server(client, host):
+    for method, route in (("GET", "requests"), ("POST", "reset"), ("GET", "health")):
+        response = client.open(f"/__mockface/{route}", method=method, json={},
+                               headers={"Host": host})
+        assert response.status_code == 403
+        assert response.get_json()["error"].startswith("the admin API answers only loopback")
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1:9", "127.8.9.10",
+                                  "[::1]:8080", "app.localhost", "LOCALHOST"])
+def test_loopback_hosts_are_answered(client, host):
+    response = client.post("/__mockface/reset", json={}, headers={"Host": host})
+    assert response.status_code == 200
+
+
+def test_a_form_post_cannot_change_anything(client, emulator):
+    emulator.clock.freeze(1_800_000_000)
+    for content_type in ("application/x-www-form-urlencoded", "text/plain",
+                         "multipart/form-data; boundary=x", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = client.post("/__mockface/clock/unfreeze", data="", headers=headers)
+        assert (response.status_code, response.get_json()) == (
+            415, {"error": "changes need Content-Type: application/json"})
+    assert emulator.clock.frozen
+
+
+@pytest.mark.parametrize("origin", ["https://attacker.example", "null",
+                                    "http://localhost.attacker.example"])
+def test_a_foreign_origin_cannot_change_anything(client, emulator, origin):
+    response = client.post("/__mockface/reset", json={}, headers={"Origin": origin})
+    assert response.status_code == 403
+    assert response.get_json()["error"].startswith("cross-site request refused")
+
+
+def test_the_servers_own_origin_may_change_things(client):
+    response = client.post("/__mockface/reset", json={},
+                           headers={"Origin": "http://127.0.0.1:8080"})
+    assert response.status_code == 200
+
+
+def test_a_token_server_answers_any_host_that_sends_the_token(clock):
+    from mockface.app import create_app
+    from mockface.emulator import Emulator
+
+    from .support import make_settings
+
+    client = create_app(emulator=Emulator(make_settings(), clock),
+                        admin_token="t0k").test_client()
+    headers = {"Host": "mockface.internal:8080", "X-Mockface-Admin-Token": "t0k"}
+    assert client.post("/__mockface/reset", json={}, headers=headers).status_code == 200
+    del headers["X-Mockface-Admin-Token"]
+    assert client.post("/__mockface/reset", json={}, headers=headers).status_code == 401
+
+
+def test_an_empty_admin_token_is_refused_on_a_public_bind():
+    from .support import run_mockface
+
+    result = run_mockface("serve", "--host", "0.0.0.0", "--port", "0", "--admin-token", "")
+    assert result.returncode == 2
+    assert result.stderr == ("Error: --admin-token '' would leave the admin API open to "
+                             "everyone who reaches 0.0.0.0; give a token or leave it out to "
+                             "get one\n")
+
+
+def test_an_empty_admin_token_on_loopback_means_none():
+    from mockface.cli import admin_token_for
+
+    assert admin_token_for("127.0.0.1", "") is None
+    assert admin_token_for("127.0.0.1", None) is None
+    assert len(admin_token_for("0.0.0.0", None)) >= 32

@@ -47,7 +47,8 @@ def test_json_files_are_accepted(tmp_path):
      "2: unknown match field 'idcard_numbr'; did you mean 'idcard_number'?"),
     ("rules:\n  - respond: {fault: conection_reset}\n",
      "2: unknown fault 'conection_reset'; did you mean 'connection_reset'?"),
-    ("description: x\n", "1: the scenario has no 'rules' list"),
+    ("description: x\n", "1: not a scenario: the top level must be a mapping with a 'rules' "
+                          "list"),
     ("rules: {a: 1}\n", "1: rules must be a list, got a mapping"),
     ("rules:\n  - endpoint: livegetfour\n", "2: rule 1 has no 'respond'"),
     ("rules:\n  - respond: []\n", "2: respond must not be an empty list"),
@@ -103,7 +104,7 @@ def test_json_files_are_accepted(tmp_path):
      "2: fault.http_status must be from 100 to 599, got 700"),
     ("rules:\n  - respond: {delay_ms: [5, 1]}\n", "2: delay_ms min 5 is above max 1"),
     ("rules:\n  - respond: {delay_ms: [1, 2, 3]}\n",
-     "2: delay_ms must be a number or [min, max], got [1, 2, 3]"),
+     "2: delay_ms must be a number or [min, max], got a list (3 items)"),
     ("rules:\n  - respond: {delay_ms: -1}\n", "2: delay_ms must be from 0 to 600000, got -1"),
     ("rules:\n  - respond: {http_status: 42}\n", "2: http_status must be from 100 to 599, got 42"),
     ("rules:\n  - endpoint: livedetectfour\n    respond: {photo: '@@'}\n",

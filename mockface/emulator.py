@@ -124,7 +124,7 @@ class Emulator:
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
             fields=summarise_fields(body.text) if body else {},
-            media={name: summarise_media(name, data, body.sha256(name))
+            media={name: summarise_media(name, data, body.sha256(name), body.inspect(name).kind)
                    for name, data in body.media.items()}
             if body else {},
             signature={"status": exchange.signature_check,

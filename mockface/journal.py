@@ -33,9 +33,11 @@ def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
     return {name: clip(value) for name, value in fields.items()}
 
 
-def summarise_media(name: str, data: bytes, sha256: str | None = None) -> dict[str, Any]:
-    """Size, sha256 (computed unless given) and sniffed type of a media part."""
-    kind = inspect_video(data).kind if name == "video" else inspect_image(data).kind
+def summarise_media(name: str, data: bytes, sha256: str | None = None,
+                    kind: str | None = None) -> dict[str, Any]:
+    """Size, sha256 and sniffed type of a media part (each computed unless given)."""
+    if kind is None:
+        kind = inspect_video(data).kind if name == "video" else inspect_image(data).kind
     return {"size": len(data), "sha256": sha256 or hashlib.sha256(data).hexdigest(),
             "type": kind}
 

@@ -69,6 +69,19 @@ def log_admin(action: str, **fields: Any) -> None:
                    extra={"fields": {"action": action, **fields}})
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with every control character written as ``\\uXXXX``: one line, no NUL."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class SafeFormatter(logging.Formatter):
+    """Escapes control characters in every message (whatever a log call passed in), then
+    appends a traceback, which alone may span lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return escape_controls(super().formatMessage(record))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message and the record's fields."""
 
@@ -94,7 +107,9 @@ def configure(level: str = "info", fmt: str = "text", stream: TextIO | None = No
     writer.setFormatter(JsonFormatter() if fmt == "json" else
                         logging.Formatter("%(asctime)s %(name)s %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    feeder = logging.handlers.QueueHandler(records)
+    feeder.setFormatter(SafeFormatter("%(message)s"))  # runs in the logging thread
+    root.handlers[:] = [feeder]
     root.setLevel(getattr(logging, level.upper()))
     logging.getLogger("waitress").setLevel(max(logging.WARNING, root.level))
     listener = logging.handlers.QueueListener(records, writer, respect_handler_level=True)

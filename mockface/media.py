@@ -11,6 +11,10 @@ import zlib
 from dataclasses import dataclass
 
 IMAGE_KINDS = ("jpeg", "png", "bmp")
+#: Bounds on the structural walk, far above real files (a camera JPEG has some 10-30 markers
+#: before its scan, a PNG a few hundred chunks): crafted files cannot make it expensive.
+MAX_JPEG_STEPS = 1_000
+MAX_PNG_CHUNKS = 10_000
 MIN_VIDEO_SHORT_SIDE = 270
 MIN_VIDEO_LONG_SIDE = 480
 
@@ -62,7 +66,9 @@ def inspect_image(data: bytes) -> ImageInfo:
 
 def _jpeg(data: bytes) -> ImageInfo:
     pos, size = 2, None
-    while pos + 4 <= len(data):
+    for _ in range(MAX_JPEG_STEPS):
+        if pos + 4 > len(data):
+            break
         if data[pos] != 0xFF:
             return ImageInfo("jpeg", False)
         marker = data[pos + 1]
@@ -89,7 +95,9 @@ def _jpeg(data: bytes) -> ImageInfo:
 
 def _png(data: bytes) -> ImageInfo:
     pos, size, seen_data = 8, None, False
-    while pos + 12 <= len(data):
+    for _ in range(MAX_PNG_CHUNKS):
+        if pos + 12 > len(data):
+            break
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
         end = pos + 12 + length
         if end > len(data):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError
+from .media import ImageInfo, VideoInfo, inspect_image, inspect_video
 
 
 @dataclass
@@ -19,9 +20,20 @@ class RequestBody:
     text: dict[str, str] = field(default_factory=dict)
     media: dict[str, bytes] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
+    _facts: dict[str, ImageInfo | VideoInfo] = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> str | None:
         return self.text.get(name)
+
+    def inspect(self, name: str) -> ImageInfo | VideoInfo:
+        """What media part ``name`` is (a VideoInfo for ``video``, else an ImageInfo),
+        sniffed once per request however many readers ask."""
+        facts = self._facts.get(name)
+        if facts is None:
+            data = self.media[name]
+            facts = self._facts[name] = inspect_video(data) if name == "video" \
+                else inspect_image(data)
+        return facts
 
     def sha256(self, name: str) -> str:
         """Hex SHA-256 of media part ``name``, computed once per request."""

@@ -14,7 +14,7 @@ from .clock import Clock
 from .config import Settings
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .identity import valid_number, well_formed_name, well_formed_number
-from .media import ImageInfo, inspect_image, inspect_video
+from .media import ImageInfo
 from .model import Reply, RequestBody
 from .scenarios import Response
 from .state import IdentityRegistry, LipCodeBook
@@ -88,8 +88,8 @@ class FaceService:
     def idcardlivedetectfour(self, appid: str, body: RequestBody) -> Reply:
         self._validate_data(body)
         number, name = self._identity(body)
-        video = self._required_media(body, "video")
-        live, video_ok, live_reason = self._liveness(appid, body, video)
+        self._required_media(body, "video")
+        live, video_ok, live_reason = self._liveness(appid, body)
         compare, compare_reason = 0, ""
         if not video_ok:
             compare, compare_reason = -5005, "the video cannot be compared"
@@ -103,15 +103,15 @@ class FaceService:
         flag = (body.get("compare_flag") or "").lower()
         if flag not in ("true", "false"):
             raise ApiError(21, detail="compare_flag must be true or false")
-        video = self._required_media(body, "video")
+        self._required_media(body, "video")
         card = body.media.get("card")
         if flag == "true" and card is None:
             raise ApiError(-5805, detail="compare_flag=true without card")
-        live, video_ok, live_reason = self._liveness(appid, body, video)
+        live, video_ok, live_reason = self._liveness(appid, body)
         if flag == "false":
             return _in_band(self._video_data(live, None, "photo", body, "livedetectfour"),
                             live_reason, "")
-        info = inspect_image(card or b"")
+        info = body.inspect("card")
         compare, compare_reason = 0, ""
         if not (info.supported and info.decodes):
             compare, compare_reason = -4018, _image_problem("card", info)
@@ -152,8 +152,8 @@ class FaceService:
     def _image(self, body: RequestBody, endpoint: str) -> None:
         if body.get("url") is not None:
             return  # url wins over image; mockface never downloads it
-        image = self._required_media(body, "image")
-        info = inspect_image(image)
+        self._required_media(body, "image")
+        info = body.inspect("image")
         if not info.supported:
             raise ApiError(-1400, detail=_image_problem("image", info))
         if not info.decodes:
@@ -172,10 +172,10 @@ class FaceService:
         if value is None or not (value.isascii() and value.isdigit()):
             raise ApiError(21, detail="validate_data must be a string of digits")
 
-    def _liveness(self, appid: str, body: RequestBody, video: bytes) -> tuple[int, bool, str]:
+    def _liveness(self, appid: str, body: RequestBody) -> tuple[int, bool, str]:
         """The in-band live status, whether the video is usable for comparison, and why the
         status is not 0."""
-        info = inspect_video(video)
+        info = body.inspect("video")
         if info.kind is None:
             return -5001, False, "video is not MP4, FLV, AVI or WebM"
         if info.too_small:

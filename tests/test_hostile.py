@@ -355,3 +355,107 @@ def test_an_empty_admin_token_on_loopback_means_none():
     assert admin_token_for("127.0.0.1", "") is None
     assert admin_token_for("127.0.0.1", None) is None
     assert len(admin_token_for("0.0.0.0", None)) >= 32
+
+
+# -- crafted media cannot make a request expensive -------------------------------------------
+
+def crafted_jpeg(segments: int) -> bytes:
+    """A JPEG start followed by ``segments`` empty COM segments, then a frame and a scan."""
+    return (b"\xff\xd8" + b"\xff\xfe\x00\x02" * segments
+            + b"\xff\xc0\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00"
+            + b"\xff\xda\x00\x02" + b"\x00" * 16 + b"\xff\xd9")
+
+
+def test_a_jpeg_of_a_million_tiny_segments_costs_little():
+    import time
+
+    from mockface.media import MAX_JPEG_STEPS, inspect_image
+
+    small = inspect_image(crafted_jpeg(10))
+    assert (small.kind, small.decodes, small.width, small.height) == ("jpeg", True, 16, 16)
+    assert inspect_image(crafted_jpeg(MAX_JPEG_STEPS - 10)).decodes
+    started = time.process_time()
+    huge = inspect_image(crafted_jpeg(1_500_000))
+    spent = time.process_time() - started
+    assert (huge.kind, huge.decodes) == ("jpeg", False)
+    assert 0 <= spent < 0.1
+    started = time.process_time()
+    fill = inspect_image(b"\xff\xd8" + b"\xff" * 6_000_000)
+    assert (fill.kind, fill.decodes) == ("jpeg", False)
+    assert time.process_time() - started < 0.1
+
+
+def test_a_png_of_countless_chunks_costs_little():
+    import struct
+    import time
+    import zlib
+
+    from mockface.media import inspect_image
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + \
+            struct.pack(">I", zlib.crc32(kind + body))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)) \
+        + chunk(b"tEXt", b"") * 500_000 + chunk(b"IDAT", b"x") + chunk(b"IEND", b"")
+    started = time.process_time()
+    info = inspect_image(png)
+    assert (info.kind, info.decodes) == ("png", False)
+    assert 0 <= time.process_time() - started < 0.2
+
+
+def test_each_media_part_is_sniffed_once_per_request(call, monkeypatch):
+    import mockface.model as model
+
+    from .support import media
+
+    counts = {"image": 0, "video": 0}
+    real_image, real_video = model.inspect_image, model.inspect_video
+
+    def count_image(data):
+        counts["image"] += 1
+        return real_image(data)
+
+    def count_video(data):
+        counts["video"] += 1
+        return real_video(data)
+
+    monkeypatch.setattr(model, "inspect_image", count_image)
+    monkeypatch.setattr(model, "inspect_video", count_video)
+    status, body = call.multipart("livedetectpicture", {"appid": MAIN.appid},
+                                  {"image": media("face.jpg")})
+    assert (status, body["code"], counts["image"]) == (200, 0, 1)
+    call.multipart("livedetectfour", {"appid": MAIN.appid, "validate_data": "1234",
+                                      "compare_flag": "true"},
+                   {"video": media("video.mp4"), "card": media("card.jpg")})
+    assert counts == {"image": 2, "video": 1}
+
+
+# -- log lines cannot be forged ---------------------------------------------------------------
+
+def test_every_logged_message_is_one_line_whatever_its_arguments():
+    import io
+    import logging
+
+    from mockface.logs import configure
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    listener = configure("info", "text", stream)
+    try:
+        logging.getLogger("mockface.scenarios").info("activated scenario %s",
+                                                     "x\nFORGED line\x00")
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logging.getLogger("mockface.error").exception("unexpected error on %s", "a\rb")
+    finally:
+        listener.stop()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("mockface.scenarios activated scenario x\\u000aFORGED line\\u0000")
+    assert lines[1].endswith("mockface.error unexpected error on a\\u000db")
+    assert lines[2] == "Traceback (most recent call last):"  # tracebacks keep their lines
+    assert not any(line.startswith("FORGED") for line in lines)

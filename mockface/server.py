@@ -7,20 +7,30 @@ thing mockface adds to it is a way for the app to close a connection without ans
 """
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server as _waitress_server
-from waitress.task import WSGITask
+from waitress.task import ErrorTask, WSGITask
 
 from .app import DROP_CONNECTION
 from .config import MAX_BODY_BYTES
+from .errors import CATALOGUE
 
 DEFAULT_THREADS = 64
+CONNECTION_LIMIT = 1000
+#: Bodies over this are refused by the server before any of it is buffered (a little above
+#: the 6 MB the endpoints allow, so that the endpoints answer 23 themselves up to there).
+MAX_REQUEST_BODY = MAX_BODY_BYTES + 64 * 1024
+#: A client has this long from its first byte to the end of its request headers.
+HEADER_TIMEOUT = 10.0
 
 
 class _DroppableTask(WSGITask):
@@ -50,18 +60,59 @@ class _DroppableTask(WSGITask):
             super().finish()
 
 
+class _JsonErrorTask(ErrorTask):
+    """Protocol errors waitress answers itself (a body over the cap, a bad Content-Length,
+    headers over the limit) as the documented JSON instead of plain text: code 23 with
+    HTTP 400 for a body too large, code 3 with waitress's status for the rest."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        code, status = (23, "400 Bad Request") if error.code == 413 else \
+            (3, f"{error.code} {error.reason}")
+        body = json.dumps({"code": code, "message": CATALOGUE[code].message}).encode()
+        self.status = status
+        self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _Channel(HTTPChannel):
     task_class = _DroppableTask
+    error_task_class = _JsonErrorTask
+    request_started = 0.0  # time.time() of the first byte of the request being read
+
+    def received(self, data: bytes) -> bool:
+        if data and self.request is None:
+            self.request_started = time.time()
+        return super().received(data)
+
+    def headers_overdue(self, now: float) -> bool:
+        """Whether the request being read has sent its first byte HEADER_TIMEOUT ago or more
+        and its headers are still not complete (a slow-header client)."""
+        request = self.request
+        return request is not None and not request.headers_finished and \
+            now - self.request_started >= HEADER_TIMEOUT
+
+
+def _maintenance(server, now: float) -> None:
+    """waitress's idle-channel clean-up, plus closing slow-header connections."""
+    type(server).maintenance(server, now)
+    for channel in list(server.active_channels.values()):
+        if isinstance(channel, _Channel) and channel.headers_overdue(now):
+            channel.will_close = True
 
 
 def create_server(app, host: str = "127.0.0.1", port: int = 8080,
                   threads: int = DEFAULT_THREADS):
     """A bound, not yet running server for ``app``; its ``.port`` is the real port (also for 0)."""
     server = _waitress_server(
-        app, host=host, port=port, threads=threads, connection_limit=1000,
+        app, host=host, port=port, threads=threads, connection_limit=CONNECTION_LIMIT,
         recv_bytes=262_144, inbuf_overflow=2 * MAX_BODY_BYTES, ident="mockface",
-        channel_timeout=120, clear_untrusted_proxy_headers=True)
+        channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
+        clear_untrusted_proxy_headers=True)
     server.channel_class = _Channel
+    server.maintenance = types.MethodType(_maintenance, server)
     server.port = getattr(server, "effective_port", port)
     server.host = getattr(server, "effective_host", host)
     return server

@@ -459,3 +459,89 @@ def test_every_logged_message_is_one_line_whatever_its_arguments():
     assert lines[1].endswith("mockface.error unexpected error on a\\u000db")
     assert lines[2] == "Traceback (most recent call last):"  # tracebacks keep their lines
     assert not any(line.startswith("FORGED") for line in lines)
+
+
+# -- socket-level limits ------------------------------------------------------------------------
+
+def raw_exchange(url: str, request: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes to the server and read until it closes the connection."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_and_json(answer: bytes) -> tuple[int, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), head
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_sent(live_server):
+    import time
+
+    started = time.monotonic()
+    answer = raw_exchange(live_server.url, b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n"
+                          b"Content-Length: 300000000\r\n\r\n{")
+    assert status_and_json(answer) == (400, {"code": 23, "message": "request body too large"})
+    assert time.monotonic() - started < 5  # answered without waiting for 300 MB
+
+
+def test_a_chunked_body_over_the_cap_is_code_23(live_server):
+    chunk = b"x" * 1_048_576
+    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(8)) + b"0\r\n\r\n"
+    answer = raw_exchange(live_server.url, b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n" + body)
+    assert status_and_json(answer) == (400, {"code": 23, "message": "request body too large"})
+
+
+@pytest.mark.parametrize("headers,status", [
+    (b"Content-Length: abc\r\n", 400),
+    (b"Content-Length: 1\r\nContent-Length: 2\r\n", 400),
+    (b"X-Long: " + b"a" * 300_000 + b"\r\n", 431),
+], ids=["bad-length", "two-lengths", "huge-headers"])
+def test_protocol_errors_are_json_code_3(live_server, headers, status):
+    answer = raw_exchange(live_server.url, b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n"
+                          + headers + b"\r\n{}")
+    assert status_and_json(answer) == (status, {"code": 3, "message": "invalid request"})
+
+
+def test_a_slow_header_connection_is_closed(monkeypatch):
+    import socket
+    import time
+
+    from mockface import server as server_module
+    from mockface.app import create_app
+    from mockface.server import start_background
+
+    from .support import make_settings
+
+    monkeypatch.setattr(server_module, "HEADER_TIMEOUT", 1.0)
+    background = start_background(create_app(make_settings()))
+    try:
+        with socket.create_connection(("127.0.0.1", background.port), timeout=10) as slow, \
+                socket.create_connection(("127.0.0.1", background.port), timeout=10) as idle:
+            slow.sendall(b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert slow.recv(1024) == b""  # closed by the server, without an answer
+            waited = time.monotonic() - started
+            assert 0.9 <= waited <= 4.0
+            idle.settimeout(0.5)  # a connection that sent nothing is not a slow header
+            with pytest.raises(socket.timeout):
+                idle.recv(1)
+    finally:
+        background.stop()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 from . import yamlsource
@@ -50,6 +50,12 @@ _RULE_KEYS = ("name", "endpoint", "match", "times", "respond", "cycle", "before_
 _RESPONSE_KEYS = ("code", "message", "http_status", "allow_undocumented", "delay_ms",
                   "fault") + tuple(DATA_FIELDS)
 _CONDITION_KEYS = ("regex", "present")
+#: User patterns run on RE2 (time linear in the input, no catastrophic backtracking) and see
+#: values of at most MAX_MATCHED characters.
+MAX_MATCHED = 4096
+MAX_PATTERN = 1000
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 _RAW_FAULT_KEYS = ("http_status", "body", "content_type")
 
 
@@ -81,7 +87,7 @@ class Condition:
 
     field: str
     equals: tuple[str, ...] | None = None
-    regex: re.Pattern | None = None
+    regex: Any = None  # a compiled RE2 pattern (linear time, whatever the input)
     present: bool | None = None
 
     def test(self, facts: dict[str, str]) -> str | None:
@@ -98,8 +104,12 @@ class Condition:
                 return None
             wanted = self.equals[0] if len(self.equals) == 1 else f"one of {list(self.equals)}"
             return f"{self.field} is {show(value)}, not {show(wanted)}"
-        if self.regex is not None and self.regex.fullmatch(value) is None:
-            return f"{self.field} {show(value)} does not match /{self.regex.pattern}/"
+        if self.regex is not None:
+            if len(value) > MAX_MATCHED:
+                return f"{self.field} is longer than {MAX_MATCHED} characters (a regex never " \
+                       "matches it)"
+            if self.regex.fullmatch(value) is None:
+                return f"{self.field} {show(value)} does not match /{show(self.regex.pattern)}/"
         return None
 
 
@@ -370,10 +380,16 @@ class _Checker:
             pattern = self.string(spec["regex"], line, f"match.{name}.regex")
             if pattern is None:
                 return None
+            if len(pattern) > MAX_PATTERN:
+                self.problem(line, f"match.{name}.regex is longer than {MAX_PATTERN} characters")
+                return None
             try:
-                return Condition(name, regex=re.compile(pattern))
-            except re.error as exc:
-                self.problem(line, f"match.{name}.regex is not a valid regular expression: {exc}")
+                return Condition(name, regex=re2.compile(pattern, options=_RE2_OPTIONS))
+            except re2.error as exc:
+                reason = exc.args[0].decode("utf-8", "replace") if exc.args and \
+                    isinstance(exc.args[0], bytes) else str(exc)
+                self.problem(line, f"match.{name}.regex is not a valid RE2 regular expression: "
+                                   f"{reason}")
                 return None
         values = spec if isinstance(spec, list) else [spec]
         texts = []

@@ -545,3 +545,55 @@ def test_a_slow_header_connection_is_closed(monkeypatch):
                 idle.recv(1)
     finally:
         background.stop()
+
+
+# -- user regexes cannot stall the server --------------------------------------------------
+
+def test_a_catastrophic_pattern_answers_at_once_and_stalls_nothing(scripted):
+    import threading
+    import time
+
+    import requests
+
+    from .support import signed_now
+
+    server, engine = scripted
+    engine.activate({"name": "evil", "rules": [
+        {"endpoint": "livegetfour", "match": {"seq": {"regex": "(a+)+$"}},
+         "respond": {"validate_data": "1111"}}]})
+    results = {}
+
+    def hostile():
+        started = time.monotonic()
+        answer = requests.post(f"{server.url}/face/livegetfour",
+                               json={"appid": MAIN.appid, "seq": "a" * 4000 + "b"},
+                               headers={"Authorization": signed_now()}, timeout=30)
+        results["hostile"] = (answer.json()["code"], time.monotonic() - started)
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    started = time.monotonic()
+    other = requests.post(f"{server.url}/face/livegetfour", json={"appid": MAIN.appid},
+                          headers={"Authorization": signed_now()}, timeout=30)
+    other_took = time.monotonic() - started
+    thread.join(timeout=30)
+    assert other.json()["code"] == 0 and 0 < other_took < 1.0
+    code, took = results["hostile"]
+    assert code == 0 and 0 < took < 1.0  # default answer: the pattern did not match
+
+
+def test_patterns_re2_cannot_run_are_refused_by_check(client):
+    text = "rules:\n  - match: {seq: {regex: '(a)\\1'}}\n    respond: {}\n"
+    problems = client.post("/__mockface/scenarios", json={"text": text}).get_json()["problems"]
+    assert problems == ["<text>:2: match.seq.regex is not a valid RE2 regular expression: "
+                        "invalid escape sequence: \\1"]
+
+
+def test_values_over_the_match_limit_never_match_a_regex():
+    from mockface.scenarios import MAX_MATCHED, parse_scenario
+
+    scenario = parse_scenario({"rules": [{"match": {"seq": {"regex": "a*"}}, "respond": {}}]})
+    [condition] = scenario.rules[0].conditions
+    assert condition.test({"seq": "a" * MAX_MATCHED}) is None
+    assert condition.test({"seq": "a" * (MAX_MATCHED + 1)}) == \
+        f"seq is longer than {MAX_MATCHED} characters (a regex never matches it)"

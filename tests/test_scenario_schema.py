@@ -58,7 +58,7 @@ def test_json_files_are_accepted(tmp_path):
     ("rules:\n  - cycle: yes please\n    respond: {}\n",
      "2: cycle must be true or false, got str 'yes please'"),
     ("rules:\n  - match: {seq: {regex: '('}}\n    respond: {}\n",
-     "2: match.seq.regex is not a valid regular expression"),
+     "2: match.seq.regex is not a valid RE2 regular expression: missing ): ("),
     ("rules:\n  - match: {seq: {regex: a, present: true}}\n    respond: {}\n",
      "2: match.seq takes one of 'regex' or 'present'"),
     ("rules:\n  - match: {seq: {presnt: true}}\n    respond: {}\n",

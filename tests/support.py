@@ -22,6 +22,15 @@ from mockface.identity import with_check_digit
 from mockface.signature import sign
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+#: Every code the seed documents (face and face-verification tables) plus -5806/-5807 of
+#: the contract, written out so that a test fails when one goes missing or appears.
+DOCUMENTED_CODES = frozenset({
+    3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 21, 23, 24, 107, 108, 213,
+    -1101, -1102, -1103, -1104, -1105, -1106, -1107, -1108, -1109, -1200,
+    -1300, -1301, -1302, -1303, -1304, -1305, -1306, -1307, -1308, -1309, -1310, -1311, -1312,
+    -1400, -1403, -4006, -4007, -4009, -4010, -4011, -4012, -4015, -4016, -4017, -4018,
+    -5001, -5002, -5005, -5007, -5008, -5009, -5010, -5011, -5012, -5013, -5014, -5015, -5016,
+    -5801, -5802, -5803, -5804, -5805, -5806, -5807, -5809, -5817})
 NOW = 1_800_000_000  # 2027-01-15, the frozen time of unit tests
 
 MAIN = App("1000001", {"AKIDmain": "main-key"})

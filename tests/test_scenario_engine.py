@@ -10,7 +10,7 @@ from mockface.model import RequestBody
 from mockface.scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario
 from mockface.scenarios import ScenarioError, request_facts
 
-from .support import ID_NAME, ID_NUMBER, auth, caller_with, media, run_concurrently
+from .support import ID_NAME, ID_NUMBER, MAIN, auth, caller_with, media, run_concurrently
 
 URL = "http://x/y.jpg"
 COMPARE = {"appid": "1000001", "idcard_number": ID_NUMBER, "idcard_name": ID_NAME, "url": URL}
@@ -150,10 +150,15 @@ def test_data_values_and_messages_are_laid_over_defaults(setup):
                     "compare_msg": "OK", "sim": 33, "video_photo": "aGVsbG8="}
 
 
-def test_scripted_lip_code_is_remembered(setup, emulator=None):
-    caller, engine = setup
-    engine.activate(rule({"validate_data": "0042"}, endpoint="livegetfour"))
+def test_scripted_lip_code_is_remembered(clock):
+    caller, emulator = caller_with(clock, strict_lip_codes=True)
+    emulator.scenarios.activate(rule({"validate_data": "0042"}, endpoint="livegetfour"))
     assert lip(caller)["data"] == {"validate_data": "0042"}
+    assert emulator.lip_codes.issued(MAIN.appid) == ["0042"]
+    emulator.scenarios.reset()
+    fields = {"appid": MAIN.appid, "validate_data": "0042", "compare_flag": "false"}
+    status, body = caller.multipart("livedetectfour", fields, {"video": media("video.mp4")})
+    assert (status, body["data"]["live_status"]) == (200, 0)  # strict mode accepts it
 
 
 def test_undocumented_code_is_top_level(setup):

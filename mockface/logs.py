@@ -21,7 +21,7 @@ admin_log = logging.getLogger("mockface.admin")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _PLAIN = re.compile(r"[\w.:/#@+\-]+")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MAX_VALUE = 200  # characters of one logged value
 
 

@@ -215,4 +215,5 @@ def _multipart_body(boundary: bytes, chunks: Iterator[bytes]) -> RequestBody:
 def render(reply: Reply) -> tuple[int, bytes]:
     """The HTTP status and UTF-8 JSON body for a reply (keys in the order code, message, data)."""
     text = json.dumps(reply.body(), ensure_ascii=False, separators=(",", ":"))
-    return reply.http_status, text.encode("utf-8")
+    # A lone surrogate (only a scenario could script one) becomes its JSON escape \udXXX.
+    return reply.http_status, text.encode("utf-8", "backslashreplace")

@@ -2,7 +2,14 @@
 HTTP server on a free loopback port."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("fuzz", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("MOCKFACE_HYPOTHESIS_PROFILE", "ci"))
 
 from mockface.app import create_app
 from mockface.clock import Clock
@@ -11,6 +18,15 @@ from mockface.scenario_engine import ScenarioEngine, search_path
 from mockface.server import start_background
 
 from .support import NOW, Caller, make_settings
+
+
+@pytest.fixture(autouse=True)
+def lean_pytester(request, monkeypatch):
+    """pytest sessions started by pytester skip the plugins of Faker and Hypothesis, which
+    mockface's tests install and the example suites do not use (each costs about a second of
+    start-up)."""
+    if "pytester" in request.fixturenames:
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:hypothesispytest")
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ def lean_pytester(request, monkeypatch):
     mockface's tests install and the example suites do not use (each costs about a second of
     start-up)."""
     if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")  # first: it clears PYTEST_ADDOPTS when made
         monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:hypothesispytest")
 
 

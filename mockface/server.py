@@ -105,17 +105,30 @@ def _maintenance(server, now: float) -> None:
 
 def create_server(app, host: str = "127.0.0.1", port: int = 8080,
                   threads: int = DEFAULT_THREADS):
-    """A bound, not yet running server for ``app``; its ``.port`` is the real port (also for 0)."""
+    """A bound, not yet running server for ``app``; its ``.port`` is the real port (also for 0).
+
+    A host name is resolved here to one address (IPv4 first): waitress would otherwise bind
+    every address of a name such as ``localhost`` (``::1`` and ``127.0.0.1``, each on its own
+    free port) behind an object that has none of mockface's channel settings.
+    socket.gaierror when the name does not resolve."""
     server = _waitress_server(
-        app, host=host, port=port, threads=threads, connection_limit=CONNECTION_LIMIT,
+        app, host=_one_address(host, port), port=port, threads=threads, connection_limit=CONNECTION_LIMIT,
         recv_bytes=262_144, inbuf_overflow=2 * MAX_BODY_BYTES, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
         clear_untrusted_proxy_headers=True)
     server.channel_class = _Channel
     server.maintenance = types.MethodType(_maintenance, server)
-    server.port = getattr(server, "effective_port", port)
+    server.port = int(getattr(server, "effective_port", port))  # waitress gives a string
     server.host = getattr(server, "effective_host", host)
     return server
+
+
+def _one_address(host: str, port: int) -> str:
+    """The address to bind for ``host``: itself when numeric, else its first IPv4 address
+    (or first address at all)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    return str(infos[0][4][0])
 
 
 def shutdown(server, in_loop_thread: bool = False) -> None:

@@ -75,6 +75,7 @@ def test_ready_file_holds_the_real_port_and_goes_away(tmp_path):
         document = json.loads(ready.read_text())
         assert set(document) == {"url", "port", "appid", "secret_id", "secret_key",
                                  "admin_token"}
+        assert isinstance(document["port"], int) and document["port"] > 0
         assert document["url"] == f"http://127.0.0.1:{document['port']}" == \
             waited.stdout.strip()
         assert (document["appid"], document["secret_key"], document["admin_token"]) == \

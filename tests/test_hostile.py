@@ -597,3 +597,20 @@ def test_values_over_the_match_limit_never_match_a_regex():
     assert condition.test({"seq": "a" * MAX_MATCHED}) is None
     assert condition.test({"seq": "a" * (MAX_MATCHED + 1)}) == \
         f"seq is longer than {MAX_MATCHED} characters (a regex never matches it)"
+
+
+def test_a_host_name_binds_one_address_with_mockfaces_channel():
+    from waitress.server import TcpWSGIServer
+
+    from mockface import server as server_module
+    from mockface.app import create_app
+
+    from .support import make_settings
+
+    server = server_module.create_server(create_app(make_settings()), "localhost", 0)
+    try:
+        assert isinstance(server, TcpWSGIServer)
+        assert server.channel_class is server_module._Channel
+        assert server.host in ("127.0.0.1", "::1") and server.port > 0
+    finally:
+        server.close()

@@ -65,3 +65,36 @@ def test_scenario_examples_are_valid():
     assert len(blocks) >= 8
     for block in blocks:
         assert parse_scenario(load(block)).rules
+
+
+def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
+    """The first three example lines of "Why did it answer that?", re-created for real."""
+    import logging
+
+    from mockface.clock import Clock
+    from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+    from mockface.emulator import Emulator
+    from mockface.signature import sign
+
+    section = README[README.index("## Why did it answer that?"):]
+    shown = re.search(r"```\n(.*?)```", section, re.S).group(1).splitlines()[:3]
+    clock = Clock()
+    clock.freeze(1_800_000_000)
+    client = create_app(emulator=Emulator(load_settings(env={}), clock)).test_client()
+
+    def authorization(**options):
+        options.setdefault("now", 1_800_000_000)
+        return sign(DEFAULT_APPID, DEFAULT_SECRET_ID, options.pop("key", DEFAULT_SECRET_KEY),
+                    **options)
+
+    caplog.set_level(logging.INFO, logger="mockface.access")
+    client.post("/face/livegetfour", json={"appid": DEFAULT_APPID},
+                headers={"Authorization": authorization(now=1_800_001_000)})
+    client.post("/face/idcardcompare", headers={"Authorization": authorization()},
+                json={"appid": DEFAULT_APPID, "idcard_number": "110105199003071230",
+                      "idcard_name": "张三", "url": "http://x/y.jpg"})
+    client.post("/face/livegetfour", json={"appid": DEFAULT_APPID},
+                headers={"Authorization": authorization(key="not-the-key")})
+    logged = [r.getMessage() for r in caplog.records if r.name == "mockface.access"]
+    without_latency = [re.sub(r" [0-9.]+ms ", " ", line) for line in logged]
+    assert without_latency == [re.sub(r" [0-9.]+ms ", " ", line) for line in shown]

@@ -56,7 +56,7 @@ def _settings(config: str | None) -> Settings:
         raise CliError(f"invalid configuration: {error}") from None
 
 
-@main.command()
+@main.command(short_help="Run the emulator.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Keep the loopback default unless others must reach it.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
@@ -222,7 +222,7 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
     ])
 
 
-@main.command("sign")
+@main.command("sign", short_help="Print a legacy Authorization value.")
 @click.option("--appid", help="Appid to sign for [default: the configured first app].")
 @click.option("--secret-id", help="Secret id [default: the app's first secret id].")
 @click.option("--secret-key", help="Secret key [default: the key of --secret-id].")
@@ -282,7 +282,7 @@ def server_url(text: str) -> str:
     return candidate.rstrip("/")
 
 
-@main.command()
+@main.command(short_help="Wait until a server is healthy; print its URL.")
 @click.argument("url", required=False)
 @click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Instead of URL: wait for a server started with --ready-file PATH and "
@@ -336,7 +336,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@main.command()
+@main.command(short_help="Validate scenario files, directories or names.")
 @click.argument("targets", nargs=-1, required=True, metavar="NAME_OR_PATH...")
 @SCENARIO_DIRS_OPTION
 def check(targets: tuple[str, ...], scenario_dirs: tuple[str, ...]) -> None:
@@ -379,7 +379,7 @@ def _scenario_files(engine: ScenarioEngine, target: str) -> list[Path]:
     return [engine.find(target)]
 
 
-@main.command("scenarios")
+@main.command("scenarios", short_help="List the scenario names and descriptions.")
 @SCENARIO_DIRS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def scenarios_command(scenario_dirs: tuple[str, ...], as_json: bool) -> None:
@@ -404,7 +404,7 @@ def scenarios_command(scenario_dirs: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"{entry['name']:<{width}}  {entry['description']}{where}")
 
 
-@main.command()
+@main.command(short_help="Copy the sample image, card and video.")
 @click.option("--out", "directory", default=".", show_default=True,
               type=click.Path(file_okay=False), help="Directory to copy the samples into.")
 def samples(directory: str) -> None:
@@ -416,7 +416,7 @@ def samples(directory: str) -> None:
         click.echo(str(path))
 
 
-@main.command()
+@main.command(short_help="Print realistic test identities (needs Faker).")
 @click.option("-n", "--count", default=5, show_default=True, type=click.IntRange(1, 10_000),
               help="How many identities.")
 @click.option("--seed", type=int, help="Repeatable output (for one Faker version).")
@@ -440,7 +440,7 @@ def identities(count: int, seed: int | None, fmt: str) -> None:
                    f'idcard_name: {person["idcard_name"]}}}')
 
 
-@main.command()
+@main.command(short_help="List the documented error codes.")
 @click.option("--endpoint", type=click.Choice(ENDPOINTS), help="Only codes documented for it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def codes(endpoint: str | None, as_json: bool) -> None:

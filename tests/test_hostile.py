@@ -613,4 +613,4 @@ def test_a_host_name_binds_one_address_with_mockfaces_channel():
         assert server.channel_class is server_module._Channel
         assert server.host in ("127.0.0.1", "::1") and server.port > 0
     finally:
-        server.close()
+        server_module.shutdown(server, in_loop_thread=True)  # never ran: close it here

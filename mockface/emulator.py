@@ -67,8 +67,8 @@ class Exchange:
         """Why the answer is not a plain success ("" when it is one)."""
         if self.fault is not None:
             return f"scripted fault {self.fault.kind} ({self.rule})"
-        if self.rule is not None and (self.reply.code != 0 or self.reply.detail):
-            return f"scripted by {self.rule}"
+        if self.rule is not None:
+            return "" if self.reply.plain_success else f"scripted by {self.rule}"
         if self.reply.code != 0:
             return self.error_detail or self.reply.message
         return self.reply.detail

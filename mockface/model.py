@@ -8,6 +8,8 @@ from typing import Any
 from .errors import ApiError
 from .media import ImageInfo, VideoInfo, inspect_image, inspect_video
 
+IN_BAND_STATUSES = ("live_status", "compare_status")
+
 
 @dataclass
 class RequestBody:
@@ -56,6 +58,12 @@ class Reply:
     @classmethod
     def ok(cls, data: dict[str, Any]) -> Reply:
         return cls(0, "OK", 200, data)
+
+    @property
+    def plain_success(self) -> bool:
+        """Code 0 with no failing in-band status (live_status, compare_status)."""
+        return self.code == 0 and not any(
+            (self.data or {}).get(key) not in (None, 0) for key in IN_BAND_STATUSES)
 
     @classmethod
     def from_error(cls, error: ApiError) -> Reply:

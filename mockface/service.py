@@ -227,10 +227,7 @@ class FaceService:
         elif placement is Placement.COMPARE:
             overrides["compare_status"] = code
         data = self._success_data(endpoint, body, overrides)
-        in_band = [f"{key} {data[key]}" for key in ("live_status", "compare_status")
-                   if data.get(key) not in (None, 0)]
-        return Reply(0, response.message or "OK", response.http_status or 200, data,
-                     detail=", ".join(in_band))
+        return Reply(0, response.message or "OK", response.http_status or 200, data)
 
     def _success_data(self, endpoint: str, body: RequestBody,
                        overrides: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
-from mockface.identity import with_check_digit  # noqa: E402
+from mockface.core.identity import with_check_digit  # noqa: E402
 from mockface.signature import sign  # noqa: E402
 
 

@@ -23,12 +23,12 @@ from .client import TOKEN_HEADER
 from .config import App, mask
 from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
-from .identity import well_formed_name, well_formed_number
-from .logs import log_admin
+from .core.identity import well_formed_name, well_formed_number
+from .core.logs import log_admin
 from .scenario_engine import ForbiddenScenario, UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
 from .wire import loads_strict
-from .yamlsource import show
+from .core.yamlsource import show
 
 
 class AdminError(Exception):

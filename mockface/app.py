@@ -10,7 +10,7 @@ from .admin import admin_blueprint
 from .config import Settings, load_settings
 from .emulator import Emulator, Incoming
 from .errors import ApiError
-from .logs import log_access
+from .core.logs import log_access
 from .model import Reply
 from .scenarios import Fault
 from .wire import JSON_CONTENT_TYPE, render

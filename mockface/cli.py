@@ -19,9 +19,9 @@ from . import __version__
 from .client import TOKEN_ENV
 from .config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
 from .errors import CATALOGUE, ENDPOINTS, codes_for
-from .journal import DEFAULT_JOURNAL_SIZE
-from .logs import LOG_FORMATS, LOG_LEVELS
-from .logs import configure as configure_logs
+from .core.journal import DEFAULT_JOURNAL_SIZE
+from .core.logs import LOG_FORMATS, LOG_LEVELS
+from .core.logs import configure as configure_logs
 from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine,
                               ScenarioWatcher, UnknownScenario, search_path)
 from .scenarios import ScenarioError, load_scenario

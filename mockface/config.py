@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from . import yamlsource
+from .core import yamlsource
 from .errors import ENDPOINTS
-from .yamlsource import show
+from .core.yamlsource import show
 
 DEFAULT_APPID = "123456"
 DEFAULT_SECRET_ID = "AKIDmockfaceDEVELOPMENTsecretid00001"

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from . import signature, wire
-from .clock import Clock
+from .core.clock import Clock
 from .config import Settings
 from .errors import ENDPOINTS, ApiError
-from .journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
+from .core.journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
                       summarise_media)
-from .logs import log_access
+from .core.logs import log_access
 from .model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
 from .service import FaceService
-from .state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
+from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 
 error_log = logging.getLogger("mockface.error")
 

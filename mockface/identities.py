@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .identity import valid_number, well_formed_name
+from .core.identity import valid_number, well_formed_name
 
 FAKER_MISSING = "generating identities needs Faker: pip install 'mockface[faker]'"
 FIELDS = ("idcard_number", "idcard_name")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .packaged import packaged_folder
-from .yamlsource import show
+from .core.yamlsource import show
 from .scenarios import Response, Rule, Scenario, ScenarioError, load_scenario, parse_scenario
 
 log = logging.getLogger("mockface.scenarios")

@@ -17,8 +17,8 @@ from typing import Any
 import re2
 import yaml
 
-from . import yamlsource
-from .yamlsource import show
+from .core import yamlsource
+from .core.yamlsource import show
 from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
 from .model import RequestBody
 

@@ -12,7 +12,7 @@ settings.register_profile("fuzz", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("MOCKFACE_HYPOTHESIS_PROFILE", "ci"))
 
 from mockface.app import create_app
-from mockface.clock import Clock
+from mockface.core.clock import Clock
 from mockface.emulator import Emulator
 from mockface.scenario_engine import ScenarioEngine, search_path
 from mockface.server import start_background

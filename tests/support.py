@@ -15,10 +15,10 @@ from pathlib import Path
 import requests
 
 from mockface.app import create_app
-from mockface.clock import Clock
+from mockface.core.clock import Clock
 from mockface.config import App, Settings
 from mockface.emulator import Emulator
-from mockface.identity import with_check_digit
+from mockface.core.identity import with_check_digit
 from mockface.signature import sign
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from mockface.cli import main
 from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
 from mockface.signature import parse, verify
-from mockface.state import OnceSignatureStore, RateLimiter
+from mockface.core.state import OnceSignatureStore, RateLimiter
 
 from .support import DOCUMENTED_CODES, ServeProcess, run_mockface
 

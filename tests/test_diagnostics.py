@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from mockface.identity import with_check_digit
-from mockface.logs import JsonFormatter, log_access, log_value
+from mockface.core.identity import with_check_digit
+from mockface.core.logs import JsonFormatter, log_access, log_value
 
 from .support import ID_NAME, MAIN, NOW, REGISTERED_NAME, REGISTERED_NUMBER, auth, media
 

@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-from mockface.identity import with_check_digit
-from mockface.media import inspect_image
+from mockface.core.identity import with_check_digit
+from mockface.core.media import inspect_image
 from mockface.signature import sign
 
 from .support import (ID_NAME, ID_NUMBER, MAIN, REGISTERED_NAME, REGISTERED_NUMBER, auth,
@@ -330,7 +330,7 @@ def test_loose_mode_answers_any_well_formed_signature(clock):
 
 
 def test_lip_code_book_remembers_a_bounded_number_of_apps():
-    from mockface.state import LipCodeBook
+    from mockface.core.state import LipCodeBook
     book = LipCodeBook(seed=0, per_app=2, apps=3)
     for appid in "abcd":
         book.issue(appid)

@@ -369,7 +369,7 @@ def crafted_jpeg(segments: int) -> bytes:
 def test_a_jpeg_of_a_million_tiny_segments_costs_little():
     import time
 
-    from mockface.media import MAX_JPEG_STEPS, inspect_image
+    from mockface.core.media import MAX_JPEG_STEPS, inspect_image
 
     small = inspect_image(crafted_jpeg(10))
     assert (small.kind, small.decodes, small.width, small.height) == ("jpeg", True, 16, 16)
@@ -390,7 +390,7 @@ def test_a_png_of_countless_chunks_costs_little():
     import time
     import zlib
 
-    from mockface.media import inspect_image
+    from mockface.core.media import inspect_image
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + \
@@ -437,7 +437,7 @@ def test_every_logged_message_is_one_line_whatever_its_arguments():
     import io
     import logging
 
-    from mockface.logs import configure
+    from mockface.core.logs import configure
 
     stream = io.StringIO()
     root = logging.getLogger()

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from mockface.identity import with_check_digit
+from mockface.core.identity import with_check_digit
 from mockface.signature import sign
 
 from .support import ID_NAME, ID_NUMBER, MAIN, media, run_concurrently

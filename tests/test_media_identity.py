@@ -5,8 +5,8 @@ import datetime
 
 import pytest
 
-from mockface.identity import check_digit, valid_number, well_formed_name, well_formed_number
-from mockface.media import inspect_image, inspect_video
+from mockface.core.identity import check_digit, valid_number, well_formed_name, well_formed_number
+from mockface.core.media import inspect_image, inspect_video
 
 from .support import media
 

@@ -18,7 +18,7 @@ from mockface import signature, wire
 from mockface.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
 from mockface.model import Reply
 from mockface.scenarios import ScenarioError, parse_scenario, parse_scenario_text
-from mockface.state import OnceSignatureStore, RateLimiter
+from mockface.core.state import OnceSignatureStore, RateLimiter
 
 from .support import MAIN, NOW, caller_with, make_settings, media
 

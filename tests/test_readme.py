@@ -57,7 +57,7 @@ def test_quick_start_commands_match_ci():
 
 def test_scenario_examples_are_valid():
     from mockface.scenarios import parse_scenario
-    from mockface.yamlsource import load
+    from mockface.core.yamlsource import load
     texts = [(ROOT / "README.md").read_text(encoding="utf-8"),
              (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")]
     blocks = [block for text in texts for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
@@ -71,7 +71,7 @@ def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
     """The first three example lines of "Why did it answer that?", re-created for real."""
     import logging
 
-    from mockface.clock import Clock
+    from mockface.core.clock import Clock
     from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from mockface.emulator import Emulator
     from mockface.signature import sign

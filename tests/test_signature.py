@@ -10,7 +10,7 @@ import pytest
 from mockface.config import Keyring
 from mockface.errors import ApiError
 from mockface.signature import encode, parse, sign, verify
-from mockface.state import OnceSignatureStore, RateLimiter
+from mockface.core.state import OnceSignatureStore, RateLimiter
 
 from .support import (APPS, BUCKETED, LIMITED, MAIN, NOW, SUSPENDED, THROTTLED, auth,
                       run_concurrently)

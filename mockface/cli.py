@@ -441,10 +441,28 @@ def identities(count: int, seed: int | None, fmt: str) -> None:
 
 
 @main.command(short_help="List the documented error codes.")
-@click.option("--endpoint", type=click.Choice(ENDPOINTS), help="Only codes documented for it.")
+@click.option("--api", type=click.Choice(("legacy", "faceid")), default="legacy",
+              show_default=True, help="legacy: the /face/* codes; faceid: the API 3.0 "
+                                      "Error.Code and Result names.")
+@click.option("--endpoint", type=click.Choice(ENDPOINTS),
+              help="Only codes documented for this legacy endpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def codes(endpoint: str | None, as_json: bool) -> None:
-    """List the documented error codes with message, HTTP status and meaning."""
+def codes(api: str, endpoint: str | None, as_json: bool) -> None:
+    """List the documented error codes with message, HTTP status and meaning (legacy), or
+    the API 3.0 names with their English message and Chinese meaning (faceid)."""
+    if api == "faceid":
+        if endpoint:
+            raise click.UsageError("--endpoint is for --api legacy")
+        from .faceid.catalogue import CATALOGUE as FACEID
+
+        names = list(FACEID.values())
+        if as_json:
+            click.echo(json.dumps([entry.as_dict() for entry in names], ensure_ascii=False,
+                                  indent=2))
+            return
+        for entry in names:
+            click.echo(f"{entry.name:<48} {entry.en}  {entry.zh}")
+        return
     entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
     if as_json:
         click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,

@@ -1,0 +1,59 @@
+"""The API 3.0 actions implemented so far, answered from the legacy API's rules and state."""
+from __future__ import annotations
+
+import pytest
+
+from mockface.core.clock import Clock
+from mockface.core.identity import with_check_digit
+from mockface.core.state import IdentityRegistry, LipCodeBook
+from mockface.faceid.actions import ID_RESULTS, FaceIdActions
+from mockface.faceid.request import FaceIdError
+
+NUMBER = with_check_digit("11010519900307123")
+REGISTERED = with_check_digit("44030419851120456")
+
+
+@pytest.fixture
+def actions() -> FaceIdActions:
+    clock = Clock()
+    clock.freeze(1_800_000_000)
+    return FaceIdActions(LipCodeBook(0), IdentityRegistry({REGISTERED: "李四"}), clock)
+
+
+def test_live_codes_are_issued_and_remembered_per_app(actions):
+    first = actions.answer("GetLiveCode", "app1", {})["LiveCode"]
+    second = actions.answer("GetLiveCode", "app1", {})["LiveCode"]
+    assert len(first) == 4 and first.isdigit()
+    assert actions.lip_codes.issued("app1") == [first, second]
+    assert actions.lip_codes.issued("app2") == []
+    with pytest.raises(FaceIdError) as caught:
+        actions.answer("GetLiveCode", "app1", {"Extra": "x"})
+    assert caught.value.code == "UnknownParameter"
+
+
+@pytest.mark.parametrize("number,name,result", [
+    (NUMBER, "张三", "0"),
+    (REGISTERED, "李四", "0"),
+    (REGISTERED, "张三", "-1"),
+    (NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1"), "张三", "-2"),
+    ("12345", "张三", "-2"),
+    (NUMBER, "Zhang San", "-3"),
+])
+def test_id_card_verification(actions, number, name, result):
+    answer = actions.answer("IdCardVerification", "app1", {"IdCard": number, "Name": name})
+    assert answer == {"Result": result, "Description": ID_RESULTS[result]}
+
+
+def test_id_card_verification_without_checksum_checks():
+    clock = Clock()
+    loose = FaceIdActions(LipCodeBook(0), IdentityRegistry({}), clock, check_idcard=False)
+    wrong_checksum = NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")
+    assert loose.answer("IdCardVerification", "a", {"IdCard": wrong_checksum,
+                                                    "Name": "张三"})["Result"] == "0"
+
+
+def test_id_card_verification_needs_both_fields(actions):
+    with pytest.raises(FaceIdError) as caught:
+        actions.answer("IdCardVerification", "app1", {"IdCard": NUMBER})
+    assert (caught.value.code, caught.value.message) == (
+        "MissingParameter", "The parameter `Name` is missing.")

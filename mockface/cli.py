@@ -455,21 +455,17 @@ def codes(api: str, endpoint: str | None, as_json: bool) -> None:
             raise click.UsageError("--endpoint is for --api legacy")
         from .faceid.catalogue import CATALOGUE as FACEID
 
-        names = list(FACEID.values())
-        if as_json:
-            click.echo(json.dumps([entry.as_dict() for entry in names], ensure_ascii=False,
-                                  indent=2))
-            return
-        for entry in names:
-            click.echo(f"{entry.name:<48} {entry.en}  {entry.zh}")
-        return
-    entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
+        entries: list = list(FACEID.values())
+        line = "{0.name:<48} {0.en}  {0.zh}"
+    else:
+        entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
+        line = "{0.code:>6}  {0.http_status}  {0.message:<34} {0.meaning}"
     if as_json:
         click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
                               indent=2))
         return
-    for e in entries:
-        click.echo(f"{e.code:>6}  {e.http_status}  {e.message:<34} {e.meaning}")
+    for entry in entries:
+        click.echo(line.format(entry))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -614,3 +614,18 @@ def test_a_host_name_binds_one_address_with_mockfaces_channel():
         assert server.host in ("127.0.0.1", "::1") and server.port > 0
     finally:
         server_module.shutdown(server, in_loop_thread=True)  # never ran: close it here
+
+
+def test_stopping_a_server_whose_trigger_is_gone_still_closes_it():
+    import socket
+
+    from mockface.app import create_app
+    from mockface.server import start_background
+
+    from .support import make_settings
+
+    background = start_background(create_app(make_settings()))
+    background.server.trigger.close()  # as if its wake-up pipe had been closed early
+    background.stop()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", background.port)) != 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,14 +51,26 @@ def readme_python_example(url: str) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mockface-wheel-") as temp:
         work = Path(temp)
-        step("build the wheel")
-        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work / "dist", ROOT,
-            cwd=work)
+        step("build the wheel from the tracked files only")
+        source = work / "src"  # a build/ folder in the checkout would leak stale modules
+        tracked = run("git", "ls-files", "-z", cwd=ROOT).stdout.split("\0")
+        for name in filter(None, tracked):
+            target = source / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target)
+        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work / "dist",
+            source, cwd=work)
         [wheel] = (work / "dist").glob("mockface-*.whl")
         names = set(zipfile.ZipFile(wheel).namelist())
         missing = [name for name in MUST_SHIP if name not in names]
         if missing:
             sys.exit(f"FAILED: the wheel lacks {missing}")
+        modules = {name for name in names if name.endswith(".py")}
+        expected = {str(path.relative_to(ROOT)) for path in (ROOT / "mockface").rglob("*.py")
+                    if "__pycache__" not in path.parts}
+        if modules - expected - {"mockface/fixtures/make_fixtures.py"}:
+            sys.exit(f"FAILED: the wheel has modules the source does not: "
+                     f"{sorted(modules - expected)}")
         print(f"{wheel.name}: {len(names)} files")
 
         step("install it into a fresh venv")

@@ -57,3 +57,16 @@ def test_id_card_verification_needs_both_fields(actions):
         actions.answer("IdCardVerification", "app1", {"IdCard": NUMBER})
     assert (caught.value.code, caught.value.message) == (
         "MissingParameter", "The parameter `Name` is missing.")
+
+
+def test_action_sequences_are_issued_and_remembered_per_app(actions):
+    issued = [actions.answer("GetActionSequence", "app1", {})["ActionSequence"]
+              for _ in range(20)]
+    assert set(issued) == {"1,2", "2,1"}
+    assert actions.action_sequences.issued("app1") == issued
+    assert actions.lip_codes.issued("app1") == []  # a separate book
+    assert actions.answer("GetActionSequence", "app1", {"ActionType": "x"})["ActionSequence"] \
+        in ("1,2", "2,1")
+    again = FaceIdActions(LipCodeBook(0), IdentityRegistry({}), Clock())
+    assert [again.answer("GetActionSequence", "app1", {})["ActionSequence"]
+            for _ in range(20)] == issued  # the same seed gives the same sequences

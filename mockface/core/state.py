@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 
 class OnceSignatureStore:
@@ -75,31 +75,47 @@ class RateLimiter:
                 self._hits.pop(appid, None)
 
 
-class LipCodeBook:
-    """Issues 4-digit lip-reading codes per appid from a seeded generator and remembers them.
+def four_digits(generator: random.Random) -> str:
+    """A lip-reading code: four digits, leading zeros allowed."""
+    return f"{generator.randrange(10_000):04d}"
 
-    The sequence for an appid depends only on the server seed and the appid, so two servers
-    started with the same seed issue the same codes in the same order.  At most
-    ``per_app`` codes are remembered per appid (oldest forgotten first).
+
+def action_order(generator: random.Random) -> str:
+    """An API 3.0 action sequence: ``1,2`` or ``2,1`` (1 open the mouth, 2 close the eyes)."""
+    return ",".join(generator.sample(["1", "2"], 2))
+
+
+class LipCodeBook:
+    """Issues codes per appid from a seeded generator and remembers them: 4-digit lip codes
+    by default, or whatever ``make`` draws (API 3.0 action sequences).
+
+    The sequence for an appid depends only on the server seed, the book's ``namespace`` and
+    the appid, so two servers started with the same seed issue the same codes in the same
+    order.  At most ``per_app`` codes are remembered per appid (oldest forgotten first).
     """
 
-    def __init__(self, seed: int, per_app: int = 1000, apps: int = 10_000) -> None:
+    def __init__(self, seed: int, per_app: int = 1000, apps: int = 10_000,
+                 make: Callable[[random.Random], str] = four_digits,
+                 namespace: str = "") -> None:
         self.seed = seed
         self.per_app = per_app
         self.apps = apps  # appids remembered at most (loose mode admits any appid)
+        self.make = make
+        self.namespace = namespace
         self._generators: OrderedDict[str, random.Random] = OrderedDict()
         self._issued: OrderedDict[str, deque[str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def issue(self, appid: str) -> str:
-        """A new code for ``appid``: four digits, leading zeros allowed."""
+        """A new code for ``appid`` (remembered as issued)."""
         with self._lock:
             generator = self._generators.get(appid)
             if generator is None:
-                generator = self._generators[appid] = random.Random(f"{self.seed}:{appid}")
+                generator = self._generators[appid] = random.Random(
+                    f"{self.namespace}{self.seed}:{appid}")
                 if len(self._generators) > self.apps:
                     self._generators.popitem(last=False)
-            code = f"{generator.randrange(10_000):04d}"
+            code = self.make(generator)
         self.remember(appid, code)
         return code
 

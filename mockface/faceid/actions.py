@@ -1,7 +1,7 @@
 """The API 3.0 actions, as an emulated backend: parameters checked, then answered from the
 same rules and state as the legacy API (identity checks, the identity registry, lip codes).
 
-Implemented so far: ``GetLiveCode`` and ``IdCardVerification``.  Each handler takes the
+Implemented so far: ``GetLiveCode``, ``GetActionSequence`` and ``IdCardVerification``.  Each handler takes the
 calling app's appid and the checked parameters and returns the ``Response`` fields (without
 ``RequestId``); a refused call raises FaceIdError.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.clock import Clock
 from ..core.identity import valid_number, well_formed_name, well_formed_number
-from ..core.state import IdentityRegistry, LipCodeBook
+from ..core.state import IdentityRegistry, LipCodeBook, action_order
 from .params import Param, check_params
 from .request import FaceIdError
 
@@ -41,6 +41,7 @@ class Action:
 
 ACTIONS: dict[str, Action] = {
     "GetLiveCode": Action((), "get_live_code"),
+    "GetActionSequence": Action((Param("ActionType"),), "get_action_sequence"),
     "IdCardVerification": Action((Param("IdCard", required=True),
                                   Param("Name", required=True),
                                   Param("Encryption", kind=dict)), "id_card_verification"),
@@ -51,8 +52,10 @@ class FaceIdActions:
     """Answers API 3.0 actions with the state the legacy endpoints use too."""
 
     def __init__(self, lip_codes: LipCodeBook, identities: IdentityRegistry, clock: Clock,
-                 check_idcard: bool = True) -> None:
+                 check_idcard: bool = True, action_sequences: LipCodeBook | None = None) -> None:
         self.lip_codes = lip_codes
+        self.action_sequences = action_sequences if action_sequences is not None else \
+            LipCodeBook(lip_codes.seed, make=action_order, namespace="actions:")
         self.identities = identities
         self.clock = clock
         self.check_idcard = check_idcard
@@ -69,6 +72,10 @@ class FaceIdActions:
     def get_live_code(self, appid: str, params: dict[str, Any]) -> dict[str, Any]:
         """Four digits, remembered per app like the legacy ``livegetfour``'s."""
         return {"LiveCode": self.lip_codes.issue(appid)}
+
+    def get_action_sequence(self, appid: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``1,2`` or ``2,1``, remembered per app for the ACTION liveness checks."""
+        return {"ActionSequence": self.action_sequences.issue(appid)}
 
     def id_card_verification(self, appid: str, params: dict[str, Any]) -> dict[str, Any]:
         """``Result`` "0" when number and name are valid and agree with the registry;

@@ -25,9 +25,9 @@ from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
 from .core.identity import well_formed_name, well_formed_number
 from .core.logs import log_admin
+from .core.strictjson import loads_strict
 from .scenario_engine import ForbiddenScenario, UnknownScenario
 from .scenarios import ScenarioError, parse_scenario_text
-from .wire import loads_strict
 from .core.yamlsource import show
 
 

@@ -11,12 +11,13 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .config import MAX_BODY_BYTES
+from .core.strictjson import loads_strict
 from .errors import ApiError
 from .model import Reply, RequestBody
 
@@ -69,15 +70,6 @@ def _keep_text(body: RequestBody, name: str, value: str) -> None:
     body.text.setdefault(name, value)
 
 
-def loads_strict(raw: bytes) -> Any:
-    """Parse JSON strictly: no NaN/Infinity, no nesting deep enough to exhaust the stack,
-    repeated names keep their first value.  ValueError for anything else."""
-    try:
-        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_first_wins)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
 def _json_body(raw: bytes) -> RequestBody:
     try:
         document = loads_strict(raw)
@@ -94,18 +86,6 @@ def _json_body(raw: bytes) -> RequestBody:
         elif name in TEXT_FIELDS:
             _keep_text(body, name, _json_text(name, value))
     return body
-
-
-def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """A JSON object whose repeated names keep their first value, as multipart parts do."""
-    document: dict[str, object] = {}
-    for name, value in pairs:
-        document.setdefault(name, value)
-    return document
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _json_text(name: str, value: object) -> str:

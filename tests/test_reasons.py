@@ -3,6 +3,7 @@ it; the exact text of JSON values turned into fields; boundaries of the time che
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -124,7 +125,7 @@ def test_in_band_reasons_on_the_video_endpoints(clock):
     (True, "true"), (False, "false"), (123456, "123456"), (123456.0, "123456"), (1.5, "1.5"),
     ("x", "x")])
 def test_json_scalars_become_text(value, text):
-    raw = wire.json.dumps({"appid": "1", "seq": value}).encode()
+    raw = json.dumps({"appid": "1", "seq": value}).encode()
     assert wire.read_body("application/json", str(len(raw)), io.BytesIO(raw)).text["seq"] == text
 
 

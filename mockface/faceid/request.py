@@ -7,12 +7,12 @@ permissions as functions.  Nothing here knows HTTP frameworks or the legacy API.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..core.strictjson import loads_strict
 from .signature import KeyLookup, SignatureRefused, Verdict, verify_tc3, verify_v1
 
 MAX_BODY = 10 * 1024 * 1024
@@ -159,13 +159,9 @@ def _v1_params(method: str, query: str, headers: Mapping[str, str],
 
 def _json_params(body: bytes) -> dict[str, Any]:
     try:
-        params = json.loads(body or b"{}", parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+        params = loads_strict(body or b"{}")
+    except ValueError:
         raise FaceIdError("InvalidRequest", "the body is not valid JSON") from None
     if not isinstance(params, dict):
         raise FaceIdError("InvalidRequest", "the body is not a JSON object")
     return params
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")

@@ -113,7 +113,8 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
     free port) behind an object that has none of mockface's channel settings.
     socket.gaierror when the name does not resolve."""
     server = _waitress_server(
-        app, host=_one_address(host, port), port=port, threads=threads, connection_limit=CONNECTION_LIMIT,
+        app, host=_one_address(host, port), port=port, threads=threads,
+        connection_limit=CONNECTION_LIMIT,
         recv_bytes=262_144, inbuf_overflow=2 * MAX_BODY_BYTES, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
         clear_untrusted_proxy_headers=True)

@@ -7,10 +7,6 @@ import os
 import pytest
 from hypothesis import settings
 
-settings.register_profile("ci", max_examples=60, deadline=None)
-settings.register_profile("fuzz", max_examples=3000, deadline=None)
-settings.load_profile(os.environ.get("MOCKFACE_HYPOTHESIS_PROFILE", "ci"))
-
 from mockface.app import create_app
 from mockface.core.clock import Clock
 from mockface.emulator import Emulator
@@ -18,6 +14,10 @@ from mockface.scenario_engine import ScenarioEngine, search_path
 from mockface.server import start_background
 
 from .support import NOW, Caller, make_settings
+
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("fuzz", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("MOCKFACE_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,8 @@ from mockface.scenario_engine import ScenarioEngine, search_path
 from mockface.server import start_background
 from mockface.signature import sign
 
-from .support import DOCUMENTED_CODES, MAIN, ServeProcess, make_settings, media, signed_now, valid_request
+from .support import (DOCUMENTED_CODES, MAIN, ServeProcess, make_settings, media, signed_now,
+                      valid_request)
 
 
 @pytest.fixture

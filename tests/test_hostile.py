@@ -11,7 +11,6 @@ from mockface.signature import encode, sign
 
 from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth
 
-
 # -- once-signatures cannot be replayed by re-encoding ----------------------------------------
 
 def respell(header: str) -> list[str]:
@@ -20,7 +19,6 @@ def respell(header: str) -> list[str]:
     spellings = [header + "=", header + "=="]
     if header.endswith("="):
         stem = header.rstrip("=")
-        last = stem[-1]
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
         for other in alphabet:
             candidate = stem[:-1] + other + header[len(stem):]

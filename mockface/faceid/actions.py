@@ -1,9 +1,9 @@
 """The API 3.0 actions, as an emulated backend: parameters checked, then answered from the
 same rules and state as the legacy API (identity checks, the identity registry, lip codes).
 
-Implemented so far: ``GetLiveCode``, ``GetActionSequence`` and ``IdCardVerification``.  Each handler takes the
-calling app's appid and the checked parameters and returns the ``Response`` fields (without
-``RequestId``); a refused call raises FaceIdError.
+Implemented so far: ``GetLiveCode``, ``GetActionSequence`` and ``IdCardVerification``.
+Each handler takes the calling app's appid and the checked parameters and returns the
+``Response`` fields (without ``RequestId``); a refused call raises FaceIdError.
 """
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ Takes plain values (a RequestBody, the settings, a clock); knows nothing of HTTP
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 from importlib import resources
 from typing import Any
@@ -135,7 +134,7 @@ class FaceService:
             raise ApiError(-5806, detail=f"idcard_name {name[:40]!r} is not 2-30 Chinese "
                                          "characters")
         if self.settings.check_idcard:
-            today = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).date()
+            today = self.clock.today()
             if not valid_number(number, today):
                 raise ApiError(-5804, detail=f"idcard_number {number}: GB 11643 check digit "
                                              "or birth date invalid")

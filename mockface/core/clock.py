@@ -1,6 +1,7 @@
 """An injectable clock: real time by default, frozen or shifted on demand."""
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
@@ -24,6 +25,10 @@ class Clock:
             if self._frozen_at is not None:
                 return self._frozen_at
             return self._source() + self._offset
+
+    def today(self) -> datetime.date:
+        """The emulated date in UTC (what birth dates are judged against)."""
+        return datetime.datetime.fromtimestamp(self.now(), datetime.timezone.utc).date()
 
     @property
     def frozen(self) -> bool:

@@ -7,7 +7,6 @@ Each handler takes the calling app's appid and the checked parameters and return
 """
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +81,7 @@ class FaceIdActions:
         "-2" for a malformed number (or checksum/birth date with check_idcard), "-3" for a
         malformed name, "-1" for a name the registry does not hold for the number."""
         number, name = params["IdCard"], params["Name"]
-        today = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).date()
+        today = self.clock.today()
         if not well_formed_number(number) or \
                 (self.check_idcard and not valid_number(number, today)):
             result = "-2"

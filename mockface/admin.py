@@ -7,7 +7,6 @@ header.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import math
 import re
 import secrets
@@ -23,6 +22,7 @@ from .client import TOKEN_HEADER
 from .config import App, mask
 from .emulator import Emulator
 from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .core.hosts import is_loopback
 from .core.identity import well_formed_name, well_formed_number
 from .core.logs import log_admin
 from .core.strictjson import loads_strict
@@ -107,13 +107,7 @@ def loopback_name(host: str) -> bool:
         return True
     name = host[1:host.index("]")] if host.startswith("[") and "]" in host \
         else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(name)
 
 
 def _same_or_loopback(origin: str, host: str) -> bool:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from . import __version__
 from .client import TOKEN_ENV
 from .config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
 from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .core.hosts import is_loopback
 from .core.journal import DEFAULT_JOURNAL_SIZE
 from .core.logs import LOG_FORMATS, LOG_LEVELS
 from .core.logs import configure as configure_logs
@@ -178,10 +178,7 @@ def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
 def admin_token_for(host: str, given: str | None) -> str | None:
     """The admin token to require: the one given, else a fresh one for non-loopback binds.
     An empty token means none, which only a loopback bind may have (CliError otherwise)."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
+    loopback = is_loopback(host)
     if given == "":
         if not loopback:
             raise CliError(f"--admin-token '' would leave the admin API open to everyone who "

@@ -7,7 +7,6 @@ thing mockface adds to it is a way for the app to close a connection without ans
 """
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -15,6 +14,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -23,7 +23,9 @@ from waitress.task import ErrorTask, WSGITask
 
 from .app import DROP_CONNECTION
 from .config import MAX_BODY_BYTES
-from .errors import CATALOGUE
+from .errors import ApiError
+from .model import Reply
+from .wire import JSON_CONTENT_TYPE, render
 
 DEFAULT_THREADS = 64
 CONNECTION_LIMIT = 1000
@@ -68,11 +70,11 @@ class _JsonErrorTask(ErrorTask):
 
     def execute(self) -> None:
         error = self.request.error
-        code, status = (23, "400 Bad Request") if error.code == 413 else \
-            (3, f"{error.code} {error.reason}")
-        body = json.dumps({"code": code, "message": CATALOGUE[code].message}).encode()
-        self.status = status
-        self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
+        reply = Reply.from_error(ApiError(23) if error.code == 413 else
+                                 ApiError(3, http_status=error.code))
+        status, body = render(reply)
+        self.status = f"{status} {HTTPStatus(status).phrase}"
+        self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)

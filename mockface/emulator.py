@@ -118,7 +118,7 @@ class Emulator:
         else:
             self.loose_appids.discard(appid)
 
-    def record(self, exchange: Exchange, http_status: int | None, latency_ms: float) -> None:
+    def record(self, exchange: Exchange, latency_ms: float) -> None:
         """Add a handled exchange to the journal."""
         body = exchange.body
         self.journal.record(
@@ -130,7 +130,7 @@ class Emulator:
             signature={"status": exchange.signature_check,
                        "once": exchange.verdict.once if exchange.verdict else None},
             rule=exchange.rule or "default",
-            http_status=http_status,
+            http_status=exchange.http_status,
             code=None if exchange.fault else exchange.reply.code,
             data=None if exchange.fault else summarise_data(exchange.reply.data),
             fault=exchange.fault.kind if exchange.fault else None,
@@ -155,7 +155,7 @@ class Emulator:
                 ApiError(3, "unknown endpoint", 404)),
                 error_detail=f"no endpoint {incoming.endpoint!r}")
             exchange.http_status = 404
-            self._log(incoming, exchange, started)
+            self._log(incoming, exchange, (time.perf_counter() - started) * 1000)
             return exchange
         exchange = self.handle(incoming.endpoint, incoming.authorization,
                                incoming.content_type, incoming.content_length,
@@ -168,16 +168,16 @@ class Emulator:
         exchange.http_status = exchange.reply.http_status if fault is None else \
             None if fault.kind in DROPPING_FAULTS else fault.http_status
         latency_ms = (time.perf_counter() - started) * 1000
-        self.record(exchange, exchange.http_status, latency_ms)
-        self._log(incoming, exchange, started)
+        self.record(exchange, latency_ms)
+        self._log(incoming, exchange, latency_ms)
         return exchange
 
     @staticmethod
-    def _log(incoming: Incoming, exchange: Exchange, started: float) -> None:
+    def _log(incoming: Incoming, exchange: Exchange, latency_ms: float) -> None:
         fault = exchange.fault
         log_access(incoming.method, incoming.path, appid=exchange.appid,
                    code=None if fault else exchange.reply.code, status=exchange.http_status,
-                   latency_ms=(time.perf_counter() - started) * 1000,
+                   latency_ms=latency_ms,
                    rule=exchange.rule or "default", reason=exchange.reason,
                    fault=fault.kind if fault else None,
                    miss=str(exchange.miss) if exchange.miss else None)

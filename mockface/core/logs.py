@@ -49,7 +49,10 @@ def log_access(method: str, path: str, *, appid: str | None, code: int | None,
                status: int | None, latency_ms: float, rule: str | None = None,
                reason: str | None = None, fault: str | None = None,
                miss: str | None = None) -> None:
-    """One INFO line for one request to an emulated endpoint."""
+    """One INFO line for one request to an emulated endpoint (nothing is built when INFO
+    is off, as with ``--quiet``)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     fields = {"method": method, "path": path, "appid": appid, "code": code, "status": status,
               "latency_ms": round(latency_ms, 3), "rule": rule, "fault": fault,
               "reason": reason or None, "miss": miss}

@@ -23,7 +23,7 @@ from .core.journal import DEFAULT_JOURNAL_SIZE
 from .core.logs import LOG_FORMATS, LOG_LEVELS
 from .core.logs import configure as configure_logs
 from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine,
-                              ScenarioWatcher, UnknownScenario, search_path)
+                              ScenarioWatcher, UnknownScenario, scenario_files, search_path)
 from .scenarios import ScenarioError, load_scenario
 from .server import DEFAULT_THREADS, create_server, shutdown
 from .signature import LAYOUTS, sign, time_problem
@@ -366,8 +366,7 @@ def _scenario_files(engine: ScenarioEngine, target: str) -> list[Path]:
     """The scenario files a ``check`` argument names: a directory's, a file, a library name."""
     directory = Path(target)
     if directory.is_dir():
-        files = sorted(p for p in directory.iterdir()
-                       if p.suffix in SCENARIO_SUFFIXES and p.is_file())
+        files = scenario_files(directory)
         if not files:
             raise UnknownScenario(f"{target}: no .yaml, .yml or .json files in this directory")
         return files

@@ -42,6 +42,15 @@ def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
     return paths
 
 
+def scenario_files(directory: Path) -> list[Path]:
+    """The .yaml, .yml and .json files directly in ``directory``, sorted (none when it is
+    not a directory)."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir()
+                  if path.suffix in SCENARIO_SUFFIXES and path.is_file())
+
+
 class UnknownScenario(LookupError):
     """A scenario name that is neither a file nor found on the search path."""
 
@@ -150,11 +159,8 @@ class ScenarioEngine:
         """Scenario names found on the search path (first directory wins), sorted."""
         found: dict[str, Path] = {}
         for directory in self.search_paths:
-            if not directory.is_dir():
-                continue
-            for path in sorted(directory.iterdir()):
-                if path.suffix in SCENARIO_SUFFIXES and path.is_file():
-                    found.setdefault(path.stem, path)
+            for path in scenario_files(directory):
+                found.setdefault(path.stem, path)
         return dict(sorted(found.items()))
 
     def find(self, name_or_path: str | os.PathLike[str]) -> Path:

@@ -340,7 +340,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
             emulator.keyring.add(app)
         except ValueError as error:
             raise AdminError(409, str(error)) from None
-        secret_id, secret_key = next(iter(app.secrets.items()))
+        secret_id, secret_key = app.first_secret
         log_admin("app created", appid=appid, secret_id=secret_id)
         return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
 

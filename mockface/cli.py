@@ -161,7 +161,7 @@ def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
                       admin_token: str | None) -> None:
     """Write the ready file atomically (readers never see half of it)."""
     app = settings.default_app
-    secret_id, secret_key = next(iter(app.secrets.items()))
+    secret_id, secret_key = app.first_secret
     document = {"url": url, "port": port, "appid": app.appid, "secret_id": secret_id,
                 "secret_key": secret_key if secret_key == DEFAULT_SECRET_KEY else None,
                 "admin_token": admin_token}
@@ -197,7 +197,7 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
            admin_token: str | None = None) -> str:
     """The start-up text: where the server listens, its credentials and a curl to paste."""
     app = settings.default_app
-    secret_id, secret_key = next(iter(app.secrets.items()))
+    secret_id, secret_key = app.first_secret
     authorization = sign(app.appid, secret_id, secret_key, now=int(time.time()),
                          expires_in=30 * 24 * 3600)
     body = json.dumps({"appid": app.appid})

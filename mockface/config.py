@@ -48,6 +48,12 @@ class App:
     suspended: bool = False
     rate_limit: int | None = None  # requests per second; None: unlimited
 
+    @property
+    def first_secret(self) -> tuple[str, str]:
+        """The app's first (secret id, secret key): what banners, fixtures and signing use
+        by default."""
+        return next(iter(self.secrets.items()))
+
 
 class Keyring:
     """Looks apps up by appid and by secret id."""

@@ -95,7 +95,7 @@ class MockfaceServer:
         admin = AdminClient(background.url)
         admin.wait_until_healthy(timeout)
         app = settings.default_app
-        secret_id, secret_key = next(iter(app.secrets.items()))
+        secret_id, secret_key = app.first_secret
         return cls(background.url, Credentials(app.appid, secret_id, secret_key), admin,
                    background=background)
 

@@ -14,12 +14,13 @@ from .config import Settings
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .core.identity import valid_number, well_formed_name, well_formed_number
 from .core.media import ImageInfo
-from .model import Reply, RequestBody
+from .model import IN_BAND_STATUSES, Reply, RequestBody
 from .scenarios import Response
 from .core.state import IdentityRegistry, LipCodeBook
 
 #: The top-level code each image endpoint answers when its image does not decode.
 IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}
+UNUSABLE_VIDEO = "the video cannot be compared"
 
 
 def default_photo() -> bytes:
@@ -38,8 +39,7 @@ def _image_problem(name: str, info: ImageInfo) -> str:
 def _in_band(data: dict[str, Any], live_reason: str, compare_reason: str) -> Reply:
     """A success reply whose detail says why its in-band statuses are not 0."""
     reasons = [f"{key} {data[key]}: {reason}"
-               for key, reason in (("live_status", live_reason),
-                                   ("compare_status", compare_reason))
+               for key, reason in zip(IN_BAND_STATUSES, (live_reason, compare_reason))
                if data.get(key) not in (None, 0) and reason]
     return Reply(0, "OK", 200, data, detail="; ".join(reasons))
 
@@ -91,7 +91,7 @@ class FaceService:
         live, video_ok, live_reason = self._liveness(appid, body)
         compare, compare_reason = 0, ""
         if not video_ok:
-            compare, compare_reason = -5005, "the video cannot be compared"
+            compare, compare_reason = -5005, UNUSABLE_VIDEO
         elif self._registry_mismatch(number, name):
             compare, compare_reason = -5803, self._mismatch_reason(number)
         data = self._video_data(live, compare, "video_photo", body, "idcardlivedetectfour")
@@ -115,7 +115,7 @@ class FaceService:
         if not (info.supported and info.decodes):
             compare, compare_reason = -4018, _image_problem("card", info)
         elif not video_ok:
-            compare, compare_reason = -5005, "the video cannot be compared"
+            compare, compare_reason = -5005, UNUSABLE_VIDEO
         return _in_band(self._video_data(live, compare, "photo", body, "livedetectfour"),
                         live_reason, compare_reason)
 

@@ -35,8 +35,7 @@ def log_value(value: Any) -> str:
         text = f"{text[:MAX_VALUE]}...(+{len(text) - MAX_VALUE})"
     if _PLAIN.fullmatch(text):
         return text
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    return escape_controls(json.dumps(text, ensure_ascii=False))
 
 
 def log_fields(**fields: Any) -> str:
@@ -86,7 +85,8 @@ class SafeFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and the record's fields."""
+    """One JSON object per record: time, level, logger, message and the record's fields.
+    (Behind ``configure``'s queue a traceback is already part of the message.)"""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -95,8 +95,6 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(), "logger": record.name,
             "message": record.getMessage()}
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

@@ -7,6 +7,7 @@ shape: a valid check digit, a real region code, a plausible birth date, a 2-4 ch
 """
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from .core.identity import valid_number, well_formed_name
@@ -48,8 +49,6 @@ def _name(fake: Any) -> str:
 
 def is_valid(identity: dict[str, str], today=None) -> bool:
     """Whether an identity passes mockface's own checks (number checksum, birth date, name)."""
-    import datetime
-
     today = today or datetime.date.today()
     return valid_number(identity["idcard_number"], today) and \
         well_formed_name(identity["idcard_name"])

@@ -20,6 +20,7 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server as _waitress_server
 from waitress.task import ErrorTask, WSGITask
+from waitress.trigger import trigger
 
 from .app import DROP_CONNECTION
 from .config import MAX_BODY_BYTES
@@ -146,10 +147,12 @@ def shutdown(server, in_loop_thread: bool = False) -> None:
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     except OSError:
         # The loop's wake-up pipe is already gone (seen rarely when many servers start and
-        # stop in one test process): close the sockets from here instead.
-        logging.getLogger("mockface.error").warning("server trigger closed early; closing "
-                                                    "its sockets directly")
-        wasyncore.close_all(server._map, ignore_all=True)
+        # stop in one test process): give the loop a new one.  It is picked up within the
+        # loop's select timeout, and the sockets are still closed from the loop's thread.
+        logging.getLogger("mockface.error").warning("server trigger closed early; replacing "
+                                                    "it to stop the server")
+        server.trigger = trigger(server._map)
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
 
 
 @dataclass

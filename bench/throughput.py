@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
 from mockface.core.identity import with_check_digit  # noqa: E402
-from mockface.signature import sign  # noqa: E402
+from mockface.legacy.signature import sign  # noqa: E402
 
 
 def workloads() -> dict[str, tuple[bytes, str]]:

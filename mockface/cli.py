@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .client import TOKEN_ENV
 from .config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
-from .errors import CATALOGUE, ENDPOINTS, codes_for
+from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .core.hosts import is_loopback
 from .core.journal import DEFAULT_JOURNAL_SIZE
 from .core.logs import LOG_FORMATS, LOG_LEVELS
@@ -25,8 +25,8 @@ from .core.logs import configure as configure_logs
 from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine,
                               ScenarioWatcher, UnknownScenario, scenario_files, search_path)
 from .scenarios import ScenarioError, load_scenario
-from .server import DEFAULT_THREADS, create_server, shutdown
-from .signature import LAYOUTS, sign, time_problem
+from .web.server import DEFAULT_THREADS, create_server, shutdown
+from .legacy.signature import LAYOUTS, sign, time_problem
 
 
 SCENARIO_DIRS_OPTION = click.option(
@@ -99,7 +99,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
           threads: int, ready_file: str | None, log_level: str, verbose: bool,
           log_format: str, quiet: bool) -> None:
     """Run the emulator until interrupted (one process, many threads)."""
-    from .app import create_app
+    from .web.app import create_app
     from .emulator import Emulator
 
     settings = _settings(config).with_overrides(seed=seed, loose=loose)

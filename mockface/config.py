@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from .core import yamlsource
-from .errors import ENDPOINTS
+from .legacy.errors import ENDPOINTS
 from .core.yamlsource import show
 
 DEFAULT_APPID = "123456"

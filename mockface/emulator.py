@@ -13,17 +13,17 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from . import signature, wire
+from .legacy import signature, wire
 from .core.clock import Clock
 from .config import Settings
-from .errors import ENDPOINTS, ApiError
+from .legacy.errors import ENDPOINTS, ApiError
 from .core.journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
                       summarise_media)
 from .core.logs import log_access
-from .model import Reply, RequestBody
+from .legacy.model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
 from .scenarios import Fault, ScenarioError, request_facts
-from .service import FaceService
+from .legacy.service import FaceService
 from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 
 error_log = logging.getLogger("mockface.error")

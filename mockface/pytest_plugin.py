@@ -82,11 +82,11 @@ class MockfaceServer:
     @classmethod
     def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
         """An in-process server on a free loopback port, ready when this returns."""
-        from .app import create_app
+        from .web.app import create_app
         from .config import load_settings
         from .emulator import Emulator
         from .scenario_engine import ScenarioEngine, search_path
-        from .server import start_background
+        from .web.server import start_background
 
         settings = load_settings()
         engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
@@ -185,7 +185,7 @@ class Mockface:
         Overrides: ``appid``, ``secret_id``, ``secret_key``, ``expires_in`` (default 3600),
         ``once``/``fileid``, ``bucket``, ``layout``, ``now``.
         """
-        from .signature import sign
+        from .legacy.signature import sign
 
         creds = self.credentials
         options = {"appid": creds.appid, "secret_id": creds.secret_id,

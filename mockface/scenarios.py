@@ -19,8 +19,8 @@ import yaml
 
 from .core import yamlsource
 from .core.yamlsource import show
-from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
-from .model import RequestBody
+from .legacy.errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
+from .legacy.model import RequestBody
 
 TEXT_MATCH_FIELDS = ("appid", "idcard_number", "idcard_name", "seq", "session_id",
                      "validate_data", "compare_flag", "url", "bucket")

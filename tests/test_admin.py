@@ -9,13 +9,13 @@ from importlib import metadata
 import pytest
 import requests
 
-from mockface.app import create_app
+from mockface.web.app import create_app
 from mockface.cli import admin_token_for
 from mockface.client import AdminCallError, AdminClient
 from mockface.emulator import Emulator
 from mockface.scenario_engine import ScenarioEngine, search_path
-from mockface.server import start_background
-from mockface.signature import sign
+from mockface.web.server import start_background
+from mockface.legacy.signature import sign
 
 from .support import (DOCUMENTED_CODES, MAIN, ServeProcess, make_settings, media, signed_now,
                       valid_request)

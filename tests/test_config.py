@@ -7,7 +7,7 @@ import pytest
 
 from mockface.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, ConfigError,
                              load_settings)
-from mockface.errors import ENDPOINTS
+from mockface.legacy.errors import ENDPOINTS
 
 
 def write(tmp_path, text: str):

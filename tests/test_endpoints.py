@@ -7,7 +7,7 @@ import pytest
 
 from mockface.core.identity import with_check_digit
 from mockface.core.media import inspect_image
-from mockface.signature import sign
+from mockface.legacy.signature import sign
 
 from .support import (ID_NAME, ID_NUMBER, MAIN, REGISTERED_NAME, REGISTERED_NUMBER, auth,
                       caller_with, media)

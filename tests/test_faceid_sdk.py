@@ -19,7 +19,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 from mockface.faceid import envelope
 from mockface.faceid.signature import SignatureRefused, verify_tc3, verify_v1
-from mockface.server import start_background
+from mockface.web.server import start_background
 
 SECRET_ID, SECRET_KEY = "AKIDsdktest0001", "sdk-test-key"
 

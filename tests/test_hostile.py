@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mockface.signature import encode, sign
+from mockface.legacy.signature import encode, sign
 
 from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth
 
@@ -174,7 +174,7 @@ def test_the_admin_api_reads_no_file_outside_the_scenario_directories(client, se
 
 
 def test_a_path_inside_the_search_directories_still_works(tmp_path, clock):
-    from mockface.app import create_app
+    from mockface.web.app import create_app
     from mockface.emulator import Emulator
     from mockface.scenario_engine import ScenarioEngine
 
@@ -193,7 +193,7 @@ def test_a_path_inside_the_search_directories_still_works(tmp_path, clock):
 
 
 def test_a_yaml_file_that_is_not_a_scenario_is_not_echoed(tmp_path, clock):
-    from mockface.app import create_app
+    from mockface.web.app import create_app
     from mockface.emulator import Emulator
     from mockface.scenario_engine import ScenarioEngine
 
@@ -324,7 +324,7 @@ def test_the_servers_own_origin_may_change_things(client):
 
 
 def test_a_token_server_answers_any_host_that_sends_the_token(clock):
-    from mockface.app import create_app
+    from mockface.web.app import create_app
     from mockface.emulator import Emulator
 
     from .support import make_settings
@@ -403,7 +403,7 @@ def test_a_png_of_countless_chunks_costs_little():
 
 
 def test_each_media_part_is_sniffed_once_per_request(call, monkeypatch):
-    import mockface.model as model
+    import mockface.legacy.model as model
 
     from .support import media
 
@@ -522,9 +522,9 @@ def test_a_slow_header_connection_is_closed(monkeypatch):
     import socket
     import time
 
-    from mockface import server as server_module
-    from mockface.app import create_app
-    from mockface.server import start_background
+    from mockface.web import server as server_module
+    from mockface.web.app import create_app
+    from mockface.web.server import start_background
 
     from .support import make_settings
 
@@ -600,8 +600,8 @@ def test_values_over_the_match_limit_never_match_a_regex():
 def test_a_host_name_binds_one_address_with_mockfaces_channel():
     from waitress.server import TcpWSGIServer
 
-    from mockface import server as server_module
-    from mockface.app import create_app
+    from mockface.web import server as server_module
+    from mockface.web.app import create_app
 
     from .support import make_settings
 
@@ -617,8 +617,8 @@ def test_a_host_name_binds_one_address_with_mockfaces_channel():
 def test_stopping_a_server_whose_trigger_is_gone_still_closes_it():
     import socket
 
-    from mockface.app import create_app
-    from mockface.server import start_background
+    from mockface.web.app import create_app
+    from mockface.web.server import start_background
 
     from .support import make_settings
 

@@ -272,7 +272,7 @@ def test_loading_the_plugin_imports_neither_flask_nor_the_emulator():
     code = ("import sys, mockface.pytest_plugin; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('flask', 'werkzeug', 'waitress', 'yaml', 'faker') or m in "
-            "('mockface.emulator', 'mockface.app', 'mockface.admin', 'urllib.request')))")
+            "('mockface.emulator', 'mockface.web.app', 'mockface.web.admin', 'urllib.request')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.stdout.strip() == "[]", result.stderr

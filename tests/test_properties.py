@@ -14,9 +14,9 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mockface import signature, wire
-from mockface.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
-from mockface.model import Reply
+from mockface.legacy import signature, wire
+from mockface.legacy.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
+from mockface.legacy.model import Reply
 from mockface.scenarios import ScenarioError, parse_scenario, parse_scenario_text
 from mockface.core.state import OnceSignatureStore, RateLimiter
 

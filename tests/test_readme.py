@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mockface.app import create_app
+from mockface.web.app import create_app
 from mockface.config import load_settings
-from mockface.server import start_background
+from mockface.web.server import start_background
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
     from mockface.core.clock import Clock
     from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from mockface.emulator import Emulator
-    from mockface.signature import sign
+    from mockface.legacy.signature import sign
 
     section = README[README.index("## Why did it answer that?"):]
     shown = re.search(r"```\n(.*?)```", section, re.S).group(1).splitlines()[:3]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mockface import wire
+from mockface.legacy import wire
 from mockface.core.identity import with_check_digit
 
 from .support import BUCKETED, ID_NAME, ID_NUMBER, MAIN, NOW, auth, caller_with, media

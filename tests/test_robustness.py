@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from mockface import wire
-from mockface.errors import CATALOGUE, ApiError
+from mockface.legacy import wire
+from mockface.legacy.errors import CATALOGUE, ApiError
 
 from .support import ID_NAME, ID_NUMBER, auth, media
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from mockface.model import RequestBody
+from mockface.legacy.model import RequestBody
 from mockface.scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario
 from mockface.scenarios import ScenarioError, request_facts
 

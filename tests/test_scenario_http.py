@@ -9,7 +9,7 @@ import requests
 
 from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from mockface.scenario_engine import ScenarioEngine
-from mockface.signature import sign
+from mockface.legacy.signature import sign
 
 from .support import ServeProcess, run_mockface, signed_now, valid_request
 

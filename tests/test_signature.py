@@ -8,8 +8,8 @@ import hmac
 import pytest
 
 from mockface.config import Keyring
-from mockface.errors import ApiError
-from mockface.signature import encode, parse, sign, verify
+from mockface.legacy.errors import ApiError
+from mockface.legacy.signature import encode, parse, sign, verify
 from mockface.core.state import OnceSignatureStore, RateLimiter
 
 from .support import (APPS, BUCKETED, LIMITED, MAIN, NOW, SUSPENDED, THROTTLED, auth,

@@ -7,13 +7,13 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .admin import admin_blueprint
-from .config import Settings, load_settings
-from .emulator import Emulator, Incoming
-from .errors import ApiError
-from .core.logs import log_access
-from .model import Reply
-from .scenarios import Fault
-from .wire import JSON_CONTENT_TYPE, render
+from ..config import Settings, load_settings
+from ..emulator import Emulator, Incoming
+from ..legacy.errors import ApiError
+from ..core.logs import log_access
+from ..legacy.model import Reply
+from ..scenarios import Fault
+from ..legacy.wire import JSON_CONTENT_TYPE, render
 
 error_log = logging.getLogger("mockface.error")
 

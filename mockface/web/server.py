@@ -23,10 +23,10 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.trigger import trigger
 
 from .app import DROP_CONNECTION
-from .config import MAX_BODY_BYTES
-from .errors import ApiError
-from .model import Reply
-from .wire import JSON_CONTENT_TYPE, render
+from ..config import MAX_BODY_BYTES
+from ..legacy.errors import ApiError
+from ..legacy.model import Reply
+from ..legacy.wire import JSON_CONTENT_TYPE, render
 
 DEFAULT_THREADS = 64
 CONNECTION_LIMIT = 1000

@@ -17,18 +17,18 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import __version__
-from .client import TOKEN_HEADER
-from .config import App, mask
-from .emulator import Emulator
-from .errors import CATALOGUE, ENDPOINTS, codes_for
-from .core.hosts import is_loopback
-from .core.identity import well_formed_name, well_formed_number
-from .core.logs import log_admin
-from .core.strictjson import loads_strict
-from .scenario_engine import ForbiddenScenario, UnknownScenario
-from .scenarios import ScenarioError, parse_scenario_text
-from .core.yamlsource import show
+from .. import __version__
+from ..client import TOKEN_HEADER
+from ..config import App, mask
+from ..emulator import Emulator
+from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
+from ..core.hosts import is_loopback
+from ..core.identity import well_formed_name, well_formed_number
+from ..core.logs import log_admin
+from ..core.strictjson import loads_strict
+from ..scenario_engine import ForbiddenScenario, UnknownScenario
+from ..scenarios import ScenarioError, parse_scenario_text
+from ..core.yamlsource import show
 
 
 class AdminError(Exception):

@@ -15,9 +15,9 @@ import hmac
 import random
 from dataclasses import dataclass
 
-from .config import App, Keyring
+from ..config import App, Keyring
 from .errors import SUSPENDED_MESSAGE, ApiError
-from .core.state import OnceSignatureStore, RateLimiter
+from ..core.state import OnceSignatureStore, RateLimiter
 
 DIGEST_SIZE = 20
 MAX_HEADER = 4096  # characters; a real signature is a few hundred

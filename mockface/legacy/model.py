@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError
-from .core.media import ImageInfo, VideoInfo, inspect_image, inspect_video
+from ..core.media import ImageInfo, VideoInfo, inspect_image, inspect_video
 
 IN_BAND_STATUSES = ("live_status", "compare_status")
 

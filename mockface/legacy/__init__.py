@@ -1,0 +1,2 @@
+"""The legacy API: the five /face/* endpoints, their wire format, HMAC-SHA1 signature,
+code catalogue and emulated service."""

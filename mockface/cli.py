@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .client import TOKEN_ENV
-from .config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
+from .core.config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
 from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .core.hosts import is_loopback
 from .core.journal import DEFAULT_JOURNAL_SIZE

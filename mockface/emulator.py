@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from .legacy import signature, wire
 from .core.clock import Clock
-from .config import Settings
+from .core.config import Settings
 from .legacy.errors import ENDPOINTS, ApiError
 from .core.journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
                       summarise_media)

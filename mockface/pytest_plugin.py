@@ -83,7 +83,7 @@ class MockfaceServer:
     def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
         """An in-process server on a free loopback port, ready when this returns."""
         from .web.app import create_app
-        from .config import load_settings
+        from .core.config import load_settings
         from .emulator import Emulator
         from .scenario_engine import ScenarioEngine, search_path
         from .web.server import start_background

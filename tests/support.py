@@ -16,7 +16,7 @@ import requests
 
 from mockface.web.app import create_app
 from mockface.core.clock import Clock
-from mockface.config import App, Settings
+from mockface.core.config import App, Settings
 from mockface.emulator import Emulator
 from mockface.core.identity import with_check_digit
 from mockface.legacy.signature import sign

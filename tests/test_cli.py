@@ -10,7 +10,7 @@ import requests
 from click.testing import CliRunner
 
 from mockface.cli import main
-from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
+from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
 from mockface.legacy.signature import parse, verify
 from mockface.core.state import OnceSignatureStore, RateLimiter
 

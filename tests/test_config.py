@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from mockface.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, ConfigError,
+from mockface.core.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, ConfigError,
                              load_settings)
 from mockface.legacy.errors import ENDPOINTS
 
@@ -21,7 +21,7 @@ def test_built_in_defaults_need_no_configuration():
     app = settings.default_app
     assert app.appid == DEFAULT_APPID
     assert dict(app.secrets) == {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
-    assert app.services == frozenset(ENDPOINTS) and not app.suspended and app.rate_limit is None
+    assert app.services == frozenset(ENDPOINTS) | {"faceid", "iai"} and not app.suspended and app.rate_limit is None
     assert (settings.loose, settings.seed, settings.clock_skew) == (False, 0, 900)
 
 
@@ -58,7 +58,7 @@ def test_config_file_declares_several_apps(tmp_path):
     assert first.buckets == {"photos", "videos"}
     assert first.services == {"livegetfour", "livedetectfour"}
     assert first.rate_limit == 5 and not first.suspended
-    assert second.suspended and second.services == frozenset(ENDPOINTS)
+    assert second.suspended and second.services == frozenset(ENDPOINTS) | {"faceid", "iai"}
     assert dict(settings.identities) == {"11010519491231002X": "张三"}
     assert (settings.clock_skew, settings.seed, settings.check_idcard,
             settings.strict_lip_codes) == (60, 42, False, True)

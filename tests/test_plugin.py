@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mockface.client import AdminClient
-from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, App
+from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, App
 
 from .support import FIXTURES, ServeProcess, signed_now
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mockface.web.app import create_app
-from mockface.config import load_settings
+from mockface.core.config import load_settings
 from mockface.web.server import start_background
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
     import logging
 
     from mockface.core.clock import Clock
-    from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+    from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from mockface.emulator import Emulator
     from mockface.legacy.signature import sign
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from mockface.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from mockface.scenario_engine import ScenarioEngine
 from mockface.legacy.signature import sign
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from mockface.config import Keyring
+from mockface.core.config import Keyring
 from mockface.legacy.errors import ApiError
 from mockface.legacy.signature import encode, parse, sign, verify
 from mockface.core.state import OnceSignatureStore, RateLimiter

@@ -10,13 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-ENDPOINTS: tuple[str, ...] = (
-    "idcardcompare",
-    "livedetectpicture",
-    "livegetfour",
-    "idcardlivedetectfour",
-    "livedetectfour",
-)
+from ..core.config import LEGACY_ENDPOINTS as ENDPOINTS
+
 VIDEO_ENDPOINTS = frozenset({"idcardlivedetectfour", "livedetectfour"})
 
 

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from ..core.clock import Clock
-from ..config import Settings
+from ..core.config import Settings
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from ..core.identity import valid_number, well_formed_name, well_formed_number
 from ..core.media import ImageInfo

@@ -15,7 +15,7 @@ import hmac
 import random
 from dataclasses import dataclass
 
-from ..config import App, Keyring
+from ..core.config import App, Keyring
 from .errors import SUSPENDED_MESSAGE, ApiError
 from ..core.state import OnceSignatureStore, RateLimiter
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from ..config import MAX_BODY_BYTES
+from ..core.config import MAX_BODY_BYTES
 from ..core.strictjson import loads_strict
 from .errors import ApiError
 from .model import Reply, RequestBody

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import __version__
 from ..client import TOKEN_HEADER
-from ..config import App, mask
+from ..core.config import SERVICES, App, mask
 from ..emulator import Emulator
 from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from ..core.hosts import is_loopback
@@ -320,7 +320,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
                    "secrets": [{"secret_id": sid, "secret_key": mask(key)}
                                for sid, key in app.secrets.items()],
                    "buckets": sorted(app.buckets), "suspended": app.suspended,
-                   "services": [name for name in ENDPOINTS if name in app.services],
+                   "services": [name for name in SERVICES if name in app.services],
                    "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
             identities=len(emulator.identities), clock_skew=settings.clock_skew,
             check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,

@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .admin import admin_blueprint
-from ..config import Settings, load_settings
+from ..core.config import Settings, load_settings
 from ..emulator import Emulator, Incoming
 from ..legacy.errors import ApiError
 from ..core.logs import log_access

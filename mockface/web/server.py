@@ -23,7 +23,7 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.trigger import trigger
 
 from .app import DROP_CONNECTION
-from ..config import MAX_BODY_BYTES
+from ..core.config import MAX_BODY_BYTES
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render

@@ -16,9 +16,21 @@ from typing import Any
 
 import yaml
 
-from .core import yamlsource
-from .legacy.errors import ENDPOINTS
-from .core.yamlsource import show
+from . import yamlsource
+from .yamlsource import show
+
+#: The legacy API's five endpoints (the names its paths, scenarios and journal use).
+LEGACY_ENDPOINTS: tuple[str, ...] = (
+    "idcardcompare",
+    "livedetectpicture",
+    "livegetfour",
+    "idcardlivedetectfour",
+    "livedetectfour",
+)
+#: The API 3.0 products: ``faceid`` and the photo-liveness actions of ``iai``.
+API3_PRODUCTS: tuple[str, ...] = ("faceid", "iai")
+#: What an app's ``services`` may list: each legacy endpoint, and each API 3.0 product.
+SERVICES: tuple[str, ...] = LEGACY_ENDPOINTS + API3_PRODUCTS
 
 DEFAULT_APPID = "123456"
 DEFAULT_SECRET_ID = "AKIDmockfaceDEVELOPMENTsecretid00001"
@@ -44,7 +56,7 @@ class App:
     appid: str
     secrets: Mapping[str, str]  # secret id -> secret key
     buckets: frozenset[str] = frozenset()  # empty: any bucket is accepted
-    services: frozenset[str] = frozenset(ENDPOINTS)
+    services: frozenset[str] = frozenset(SERVICES)
     suspended: bool = False
     rate_limit: int | None = None  # requests per second; None: unlimited
 
@@ -272,13 +284,13 @@ class _ConfigReader:
         buckets = frozenset(self.string(b, f"{where}.buckets[{i}]")
                             for i, b in enumerate(self.listing(item.get("buckets", []),
                                                                f"{where}.buckets")))
-        services = frozenset(ENDPOINTS)
+        services = frozenset(SERVICES)
         if "services" in item:
             names = self.listing(item["services"], f"{where}.services")
             for i, name in enumerate(names):
-                if name not in ENDPOINTS:
+                if name not in SERVICES:
                     raise self.fail(f"{where}.services[{i}]", f"unknown service {show(name)} "
-                                    f"(expected one of: {', '.join(ENDPOINTS)})")
+                                    f"(expected one of: {', '.join(SERVICES)})")
             services = frozenset(names)
         suspended = self.boolean(item.get("suspended", False), f"{where}.suspended")
         rate_limit = None

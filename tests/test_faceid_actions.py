@@ -46,8 +46,8 @@ def test_live_codes_are_issued_and_remembered_per_app(actions):
     (NUMBER, "Zhang San", "-3"),
 ])
 def test_id_card_verification(actions, number, name, result):
-    answer = answer(actions, "IdCardVerification", "app1", {"IdCard": number, "Name": name})
-    assert answer == {"Result": result, "Description": ID_RESULTS[result]}
+    fields = answer(actions, "IdCardVerification", "app1", {"IdCard": number, "Name": name})
+    assert fields == {"Result": result, "Description": ID_RESULTS[result]}
 
 
 def test_id_card_verification_without_checksum_checks():

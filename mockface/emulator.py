@@ -11,8 +11,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any, BinaryIO
 
+from .faceid import envelope
+from .faceid.actions import Answer, FaceIdActions, decode_base64
+from .faceid.request import MAX_BODY as API3_MAX_BODY
+from .faceid.request import FaceIdError, authenticate
 from .legacy import signature, wire
 from .core.clock import Clock
 from .core.config import Settings
@@ -22,8 +27,8 @@ from .core.journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summar
 from .core.logs import log_access
 from .legacy.model import Reply, RequestBody
 from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
-from .scenarios import Fault, ScenarioError, request_facts
-from .legacy.service import FaceService
+from .scenarios import Fault, Response, ScenarioError, call_facts, request_facts
+from .legacy.service import FaceService, default_photo
 from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 
 error_log = logging.getLogger("mockface.error")
@@ -79,6 +84,108 @@ class Exchange:
             return self.body.get("appid")
         return self.verdict.appid if self.verdict else None
 
+    @property
+    def answer_status(self) -> int:
+        return self.reply.http_status
+
+    @property
+    def code(self) -> int:
+        return self.reply.code
+
+    def journal_values(self) -> dict[str, Any]:
+        """What the journal keeps of this exchange besides its outcome."""
+        body = self.body
+        return {
+            "fields": summarise_fields(body.text) if body else {},
+            "media": {name: summarise_media(name, data, body.sha256(name),
+                                            body.inspect(name).kind)
+                      for name, data in body.media.items()} if body else {},
+            "signature": {"status": self.signature_check,
+                          "once": self.verdict.once if self.verdict else None},
+            "data": summarise_data(self.reply.data)}
+
+
+@dataclass(frozen=True)
+class Api3Incoming:
+    """The facts of one API 3.0 request (``POST /`` or ``GET /``); header names lower-case."""
+
+    method: str
+    path: str
+    host: str
+    query: str
+    headers: Mapping[str, str]
+    stream: BinaryIO
+    scenario_header: str | None = None
+
+
+@dataclass
+class Api3Exchange:
+    """One handled API 3.0 request: the call as far as it was understood, and the answer
+    (an Answer, or a FaceIdError answered as ``Error``)."""
+
+    endpoint: str  # "faceid:LivenessCompare"; the product alone until the action is known
+    request_id: str
+    language: str | None = None
+    secret_id: str | None = None
+    appid: str | None = None
+    params: dict[str, Any] | None = None
+    answer: Answer | None = None
+    error: FaceIdError | None = None
+    rule: str | None = None
+    miss: Miss | None = None
+    delay_ms: int = 0
+    fault: Fault | None = None
+    signature_check: str = "not reached"
+    signature_method: str | None = None
+    http_status: int | None = None
+    answer_status: int = envelope.STATUS
+
+    @property
+    def code(self) -> str | None:
+        """The Error.Code of an error, else the Result of a verification (None without)."""
+        if self.error is not None:
+            return self.error.code
+        return self.answer.fields.get("Result") if self.answer else None
+
+    @property
+    def reason(self) -> str:
+        if self.fault is not None:
+            return f"scripted fault {self.fault.kind} ({self.rule})"
+        if self.rule is not None:
+            return f"scripted by {self.rule}" if self.error or (
+                self.answer and self.answer.detail) else ""
+        if self.error is not None:
+            return self.error.reason
+        return self.answer.detail if self.answer else ""
+
+    def payload(self) -> bytes:
+        """The JSON envelope sent to the client."""
+        if self.error is not None:
+            return envelope.error(self.error.code, self.request_id, self.language,
+                                  self.error.message)
+        assert self.answer is not None
+        return envelope.success(self.answer.fields, self.request_id,
+                                self.answer.deprecated_warning)
+
+    def journal_values(self) -> dict[str, Any]:
+        params = self.params or {}
+        media = {}
+        for name in ("ImageBase64", "VideoBase64", "Image"):
+            data = decode_base64(params.get(name))
+            if data:
+                media[name] = summarise_media(name, data)
+        fields = {name: value for name, value in params.items()
+                  if name not in media and isinstance(value, str)}
+        data = None
+        if self.answer is not None:
+            data = summarise_data({key: value for key, value in self.answer.fields.items()})
+        elif self.error is not None:
+            data = {"Error": {"Code": self.error.code}}
+        return {"fields": summarise_fields(fields), "media": media,
+                "signature": {"status": self.signature_check, "method": self.signature_method,
+                              "secret_id": self.secret_id},
+                "data": data}
+
 
 class Emulator:
     """Owns the settings, the clock and the in-memory state behind the five endpoints."""
@@ -99,6 +206,9 @@ class Emulator:
         self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
         self.identities = IdentityRegistry(settings.identities)
         self.service = FaceService(settings, self.lip_codes, self.clock, self.identities)
+        self.faceid = FaceIdActions(self.lip_codes, self.identities, self.clock,
+                                    check_idcard=settings.check_idcard, seed=settings.seed,
+                                    photo=default_photo())
         self.ready = threading.Event()  # set once the server answers requests
         self._closing = threading.Event()
 
@@ -109,6 +219,7 @@ class Emulator:
         self.journal.clear(appid)
         self.identities.clear(appid)
         self.lip_codes.clear(appid)
+        self.faceid.action_sequences.clear(appid)
         self.once_signatures.clear(appid)
         self.rate_limiter.clear(appid)
         self.scenarios.reset(appid)
@@ -118,24 +229,17 @@ class Emulator:
         else:
             self.loose_appids.discard(appid)
 
-    def record(self, exchange: Exchange, latency_ms: float) -> None:
-        """Add a handled exchange to the journal."""
-        body = exchange.body
+    def record(self, exchange: Exchange | Api3Exchange, latency_ms: float) -> None:
+        """Add a handled exchange (of either API) to the journal."""
+        values = exchange.journal_values()
+        if exchange.fault:
+            values["data"] = None
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
-            fields=summarise_fields(body.text) if body else {},
-            media={name: summarise_media(name, data, body.sha256(name), body.inspect(name).kind)
-                   for name, data in body.media.items()}
-            if body else {},
-            signature={"status": exchange.signature_check,
-                       "once": exchange.verdict.once if exchange.verdict else None},
-            rule=exchange.rule or "default",
-            http_status=exchange.http_status,
-            code=None if exchange.fault else exchange.reply.code,
-            data=None if exchange.fault else summarise_data(exchange.reply.data),
+            rule=exchange.rule or "default", http_status=exchange.http_status,
+            code=None if exchange.fault else exchange.code,
             fault=exchange.fault.kind if exchange.fault else None,
-            detail=exchange.reason or None,
-            latency_ms=round(latency_ms, 3))
+            detail=exchange.reason or None, latency_ms=round(latency_ms, 3), **values)
 
     def hold(self, seconds: float) -> None:
         """Wait ``seconds`` (a scripted delay), returning early when the server closes."""
@@ -155,28 +259,44 @@ class Emulator:
                 ApiError(3, "unknown endpoint", 404)),
                 error_detail=f"no endpoint {incoming.endpoint!r}")
             exchange.http_status = 404
-            self._log(incoming, exchange, (time.perf_counter() - started) * 1000)
+            self._log(incoming.method, incoming.path, exchange,
+                      (time.perf_counter() - started) * 1000)
             return exchange
         exchange = self.handle(incoming.endpoint, incoming.authorization,
                                incoming.content_type, incoming.content_length,
                                incoming.stream, incoming.scenario_header)
+        self._finish(exchange, incoming.method, incoming.path, started)
+        return exchange
+
+    def serve_api3(self, incoming: Api3Incoming) -> Api3Exchange:
+        """``serve`` for an API 3.0 request: the same lifecycle (delays, faults, journal,
+        access line) around ``handle_api3``.  Never raises."""
+        started = time.perf_counter()
+        exchange = self.handle_api3(incoming)
+        self._finish(exchange, incoming.method, exchange.endpoint, started)
+        return exchange
+
+    def _finish(self, exchange: Exchange | Api3Exchange, method: str, path: str,
+                started: float) -> None:
+        """Wait out a scripted delay or timeout, set the HTTP status the client gets, journal
+        the exchange and log its access line."""
         if exchange.delay_ms:
             self.hold(exchange.delay_ms / 1000)
         fault = exchange.fault
         if fault is not None and fault.kind == "timeout":
             self.hold(fault.timeout_ms / 1000)
-        exchange.http_status = exchange.reply.http_status if fault is None else \
+        exchange.http_status = exchange.answer_status if fault is None else \
             None if fault.kind in DROPPING_FAULTS else fault.http_status
         latency_ms = (time.perf_counter() - started) * 1000
         self.record(exchange, latency_ms)
-        self._log(incoming, exchange, latency_ms)
-        return exchange
+        self._log(method, path, exchange, latency_ms)
 
     @staticmethod
-    def _log(incoming: Incoming, exchange: Exchange, latency_ms: float) -> None:
+    def _log(method: str, path: str, exchange: Exchange | Api3Exchange,
+             latency_ms: float) -> None:
         fault = exchange.fault
-        log_access(incoming.method, incoming.path, appid=exchange.appid,
-                   code=None if fault else exchange.reply.code, status=exchange.http_status,
+        log_access(method, path, appid=exchange.appid,
+                   code=None if fault else exchange.code, status=exchange.http_status,
                    latency_ms=latency_ms,
                    rule=exchange.rule or "default", reason=exchange.reason,
                    fault=fault.kind if fault else None,
@@ -223,6 +343,94 @@ class Emulator:
             exchange.delay_ms = 0
         return exchange
 
+    def handle_api3(self, incoming: Api3Incoming) -> Api3Exchange:
+        """Read, authenticate (contract-faceid checks 1-11), check the parameters (12-14)
+        and answer one API 3.0 request: from a matching scenario rule, else from the
+        emulated actions.  A refused call is answered as ``Error``; an unexpected exception
+        is logged with its traceback and answered ``InternalError``."""
+        headers = incoming.headers
+        exchange = Api3Exchange("faceid", envelope.request_id(),
+                                language=headers.get("x-tc-language"))
+        try:
+            body = _read_bounded(incoming.stream, API3_MAX_BODY)
+            exchange.signature_check = "failed"
+            call = authenticate(
+                method=incoming.method, host=incoming.host, query=incoming.query,
+                headers=headers, body=body, now=self.clock.now(),
+                secret_key_of=self._secret_key_of, permitted=self._permitted,
+                within_rate=self._within_rate, loose=self._loose_api3)
+            exchange.language = call.language or exchange.language
+            exchange.signature_check = "loose" if call.verdict.loose else "passed"
+            exchange.signature_method = call.verdict.method
+            exchange.secret_id = call.verdict.secret_id
+            owner = self.keyring.owner_of(call.verdict.secret_id) or self.settings.default_app
+            exchange.appid = owner.appid
+            exchange.endpoint = f"{call.product}:{call.action}"
+            exchange.params = self.faceid.check(call.product, call.action, call.params)
+            response = self._scripted_api3(exchange, incoming.scenario_header)
+            if response is not None and response.error is not None:
+                exchange.error = FaceIdError(response.error, "scripted", response.message)
+            elif response is not None:
+                exchange.answer = self.faceid.scripted(call.product, call.action, call.version,
+                                                       owner.appid, exchange.params,
+                                                       response.data)
+            elif exchange.fault is None:
+                exchange.answer = self.faceid.answer(call.product, call.action, call.version,
+                                                     owner.appid, exchange.params)
+        except FaceIdError as error:
+            exchange.error = error
+        except Exception as error:
+            error_log.exception("unexpected error on API 3.0 %s", exchange.endpoint)
+            exchange.error = FaceIdError("InternalError", f"unexpected {type(error).__name__} "
+                                                          "(see the server log)")
+            exchange.answer = None
+            exchange.rule = exchange.fault = None
+            exchange.delay_ms = 0
+        return exchange
+
+    def _secret_key_of(self, secret_id: str) -> str | None:
+        app = self.keyring.owner_of(secret_id)
+        return app.secrets.get(secret_id) if app else None
+
+    def _permitted(self, secret_id: str, product: str) -> bool:
+        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        if app.suspended:
+            raise FaceIdError("UnauthorizedOperation.Arrears", f"appid {app.appid} is "
+                                                               "suspended")
+        return product in app.services
+
+    def _within_rate(self, secret_id: str) -> bool:
+        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        return app.rate_limit is None or \
+            self.rate_limiter.allow(app.appid, app.rate_limit, self.clock.now())
+
+    def _loose_api3(self, secret_id: str) -> bool:
+        app = self.keyring.owner_of(secret_id)
+        return self.settings.loose or (app is not None and app.appid in self.loose_appids)
+
+    def _scripted_api3(self, exchange: Api3Exchange, header: str | None) -> Response | None:
+        """The response of the scenario rule that answers this call (None when no rule
+        does); records the rule, its delay and its fault on the exchange."""
+        facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {})
+        try:
+            chosen = self.scenarios.select(
+                exchange.endpoint, facts, exchange.appid, False,
+                header if self.allow_scenario_header else None)
+        except (UnknownScenario, ScenarioError) as error:
+            raise FaceIdError("InvalidParameterValue", f"unknown scenario: {error}",
+                              message="The X-Mockface-Scenario header names no usable "
+                                      "scenario.") from None
+        if isinstance(chosen, Miss):
+            exchange.miss = chosen
+            return None
+        if not isinstance(chosen, Selection):
+            return None
+        response = chosen.response
+        exchange.rule = chosen.label
+        exchange.delay_ms = self.scenarios.draw_delay(response.delay_ms)
+        exchange.fault = response.fault
+        return None if response.fault is not None else response
+
     def _scripted(self, exchange: Exchange, facts: dict[str, str], header: str | None,
                   before_auth: bool) -> bool:
         """Let an active scenario answer; True when one did."""
@@ -245,3 +453,16 @@ class Emulator:
         if response.fault is None:
             exchange.reply = self.service.scripted(exchange.endpoint, exchange.body, response)
         return True
+
+
+def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
+    """The whole body; FaceIdError RequestSizeLimitExceeded past ``limit`` bytes."""
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise FaceIdError("RequestSizeLimitExceeded", f"body over {limit} bytes")
+        chunks.append(chunk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ import yaml
 
 from .core import yamlsource
 from .core.yamlsource import show
+from .faceid.actions import ACTIONS as API3_ACTIONS
+from .faceid.actions import ID_RESULTS, SUCCESS, decode_base64
+from .faceid.catalogue import CATALOGUE as API3_CATALOGUE
+from .faceid.catalogue import results_for
 from .legacy.errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
 from .legacy.model import RequestBody
 
@@ -27,6 +32,26 @@ TEXT_MATCH_FIELDS = ("appid", "idcard_number", "idcard_name", "seq", "session_id
 MEDIA_MATCH_FIELDS = tuple(f"{media}.{fact}" for media in ("image", "video", "card")
                            for fact in ("sha256", "size"))
 MATCH_FIELDS = TEXT_MATCH_FIELDS + MEDIA_MATCH_FIELDS
+#: API 3.0 targets are ``product:Action``; ``product:*`` is every action of the product.
+API3_TARGETS: tuple[str, ...] = tuple(f"{product}:{action}" for product, action in API3_ACTIONS)
+API3_WILDCARDS = ("faceid:*", "iai:*")
+API3_TEXT_MATCH_FIELDS = ("appid", "SecretId", "IdCard", "Name", "ValidateData",
+                          "LivenessType", "ActionType", "ImageUrl", "VideoUrl", "Url",
+                          "FaceModelVersion", "Extra")
+API3_MEDIA_PARAMS = ("ImageBase64", "VideoBase64", "Image")
+API3_MATCH_FIELDS = API3_TEXT_MATCH_FIELDS + tuple(
+    f"{media}.{fact}" for media in API3_MEDIA_PARAMS for fact in ("sha256", "size"))
+#: API 3.0 response keys -> (the Response field they set, the actions that have it).
+API3_DATA_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
+    "sim": ("Sim", frozenset({"faceid:ImageRecognition", "faceid:ImageRecognitionV2",
+                              "faceid:LivenessRecognition", "faceid:LivenessCompare"})),
+    "score": ("Score", frozenset({"iai:DetectLiveFace", "iai:DetectLiveFaceAccurate"})),
+    "is_liveness": ("IsLiveness", frozenset({"iai:DetectLiveFace"})),
+    "live_code": ("LiveCode", frozenset({"faceid:GetLiveCode"})),
+    "action_sequence": ("ActionSequence", frozenset({"faceid:GetActionSequence"})),
+}
+_API3_RESPONSE_KEYS = ("result", "error", "message", "delay_ms", "fault") + \
+    tuple(API3_DATA_FIELDS)
 
 #: Data values a response may set, and the endpoints whose ``data`` carries each.
 DATA_FIELDS: dict[str, frozenset[str]] = {
@@ -49,6 +74,7 @@ _SCENARIO_KEYS = ("name", "description", "rules")
 _RULE_KEYS = ("name", "endpoint", "match", "times", "respond", "cycle", "before_auth")
 _RESPONSE_KEYS = ("code", "message", "http_status", "allow_undocumented", "delay_ms",
                   "fault") + tuple(DATA_FIELDS)
+
 _CONDITION_KEYS = ("regex", "present")
 #: User patterns run on RE2 (time linear in the input, no catastrophic backtracking) and see
 #: values of at most MAX_MATCHED characters.
@@ -135,6 +161,7 @@ class Response:
     delay_ms: tuple[int, int] | None = None
     fault: Fault | None = None
     line: int = 0
+    error: str | None = None  # API 3.0: the Error.Code to answer with
 
 
 @dataclass(frozen=True)
@@ -230,9 +257,10 @@ class _Checker:
             return container.line_of(key)
         return getattr(container, "line", 1) or 1
 
-    def unknown_keys(self, mapping: dict, allowed: tuple[str, ...], where: str) -> None:
+    def unknown_keys(self, mapping: dict, allowed: tuple[str, ...], where: str,
+                     ignore: tuple[str, ...] = ()) -> None:
         for key in mapping:
-            if key in allowed:
+            if key in allowed or key in ignore:
                 continue
             guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else \
@@ -304,13 +332,22 @@ class _Checker:
         before = len(self.problems)
         self.unknown_keys(item, _RULE_KEYS, where)
         endpoints = self.endpoints(item.get("endpoint", "*"), self.line(item, "endpoint"))
-        conditions = self.conditions(item.get("match", {}), self.line(item, "match"))
+        api3 = all(":" in target for target in endpoints)
+        if not api3 and any(":" in target for target in endpoints):
+            self.problem(self.line(item, "endpoint"), "a rule targets either legacy endpoints "
+                                                      "or API 3.0 actions, not both")
+        conditions = self.conditions(item.get("match", {}), self.line(item, "match"),
+                                     API3_MATCH_FIELDS if api3 else MATCH_FIELDS)
         times = None
         if item.get("times") is not None:
             times = self.integer(item["times"], self.line(item, "times"), "times", 1)
         cycle = self.boolean(item.get("cycle", False), self.line(item, "cycle"), "cycle")
         before_auth = self.boolean(item.get("before_auth", False),
                                    self.line(item, "before_auth"), "before_auth")
+        if before_auth and api3:
+            self.problem(self.line(item, "before_auth"), "before_auth applies to legacy "
+                         "endpoints; a rule on API 3.0 actions answers after the signature "
+                         "checks (script error: AuthFailure.* to fail them)")
         name = ""
         if "name" in item:
             name = self.string(item["name"], self.line(item, "name"), "name") or ""
@@ -325,7 +362,8 @@ class _Checker:
             for position, entry in enumerate(listed):
                 entry_line = self.line(respond, position) if isinstance(respond, list) \
                     else self.line(item, "respond")
-                response = self.response(entry, entry_line, endpoints)
+                response = self.api3_response(entry, entry_line, endpoints) if api3 else \
+                    self.response(entry, entry_line, endpoints)
                 if response is not None:
                     responses.append(response)
         if len(self.problems) > before:
@@ -339,27 +377,35 @@ class _Checker:
             return frozenset(ENDPOINTS)
         chosen = set()
         for name in names:
-            if name in ENDPOINTS:
+            if name in ENDPOINTS or name in API3_TARGETS:
                 chosen.add(name)
                 continue
-            guess = difflib.get_close_matches(str(name), ENDPOINTS, n=1, cutoff=0.6)
+            if name in API3_WILDCARDS:
+                chosen.update(t for t in API3_TARGETS if t.startswith(name[:-1]))
+                continue
+            known = ENDPOINTS + API3_TARGETS + API3_WILDCARDS
+            guess = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else \
-                f" (expected one of: {', '.join(ENDPOINTS)}, or \"*\")"
+                f" (expected one of: {', '.join(ENDPOINTS)}, \"*\", or an API 3.0 action " \
+                f"such as faceid:LivenessCompare, or faceid:*)"
             self.problem(line, f"unknown endpoint {show(name)}{hint}")
         if not names:
             self.problem(line, "endpoint must not be an empty list")
-        return frozenset(chosen or ENDPOINTS)
+        if chosen:
+            return frozenset(chosen)
+        api3 = any(":" in str(name) for name in names)  # keep checking as the rule's API
+        return frozenset(API3_TARGETS) if api3 else frozenset(ENDPOINTS)
 
-    def conditions(self, match: Any, line: int) -> list[Condition]:
+    def conditions(self, match: Any, line: int, fields: tuple[str, ...]) -> list[Condition]:
         if not self.expect_mapping(match, line, "match"):
             return []
         conditions = []
         for name, spec in match.items():
             at = self.line(match, name)
-            if name not in MATCH_FIELDS:
-                guess = difflib.get_close_matches(str(name), MATCH_FIELDS, n=1, cutoff=0.6)
+            if name not in fields:
+                guess = difflib.get_close_matches(str(name), fields, n=1, cutoff=0.6)
                 hint = f"; did you mean {guess[0]!r}?" if guess else \
-                    f" (allowed: {', '.join(MATCH_FIELDS)})"
+                    f" (allowed: {', '.join(fields)})"
                 self.problem(at, f"unknown match field {show(name)}{hint}")
                 continue
             condition = self.condition(name, spec, at)
@@ -408,7 +454,12 @@ class _Checker:
         if not self.expect_mapping(entry, line, "a response"):
             return None
         before = len(self.problems)
-        self.unknown_keys(entry, _RESPONSE_KEYS, "a response")
+        for key in entry:
+            if key in _API3_RESPONSE_KEYS and key not in _RESPONSE_KEYS:
+                self.problem(self.line(entry, key), f"{show(key)} answers API 3.0 actions; "
+                             f"a rule on legacy endpoints answers with code, data fields, "
+                             f"delay_ms or fault")
+        self.unknown_keys(entry, _RESPONSE_KEYS, "a response", ignore=_API3_RESPONSE_KEYS)
         at = lambda key: self.line(entry, key)  # noqa: E731
         message = None
         if "message" in entry:
@@ -430,6 +481,105 @@ class _Checker:
         if len(self.problems) > before:
             return None
         return Response(code, message, http_status, data, delay, fault, line)
+
+    def api3_response(self, entry: Any, line: int, targets: frozenset[str]) -> Response | None:
+        """A response of a rule on API 3.0 actions: ``result`` (a verification outcome),
+        ``error`` (an Error.Code), the action's values, ``delay_ms`` or ``fault``."""
+        if not self.expect_mapping(entry, line, "a response"):
+            return None
+        before = len(self.problems)
+        for key in entry:
+            if key in _RESPONSE_KEYS and key not in _API3_RESPONSE_KEYS:
+                self.problem(self.line(entry, key), f"{show(key)} answers legacy endpoints; "
+                             f"a rule on API 3.0 actions answers with "
+                             f"{', '.join(_API3_RESPONSE_KEYS)}")
+        self.unknown_keys(entry, _API3_RESPONSE_KEYS, "a response", ignore=_RESPONSE_KEYS)
+        at = lambda key: self.line(entry, key)  # noqa: E731
+        message = self.string(entry["message"], at("message"), "message") \
+            if "message" in entry else None
+        error = self.api3_error(entry["error"], at("error")) if "error" in entry else None
+        data: dict[str, Any] = {}
+        if "result" in entry:
+            result = self.api3_result(entry["result"], at("result"), targets)
+            if result is not None:
+                data["Result"] = result
+        for key, (name, owners) in API3_DATA_FIELDS.items():
+            if key not in entry:
+                continue
+            if not owners >= targets:
+                lacking = sorted(targets - owners)
+                self.problem(at(key), f"{key} is not part of the answer of "
+                                      f"{'/'.join(lacking)} (it belongs to "
+                                      f"{'/'.join(sorted(owners))})")
+                continue
+            value = self.api3_value(key, entry[key], at(key))
+            if value is not None:
+                data[name] = value
+        delay = self.delay(entry["delay_ms"], at("delay_ms")) if "delay_ms" in entry else None
+        fault = self.fault(entry["fault"], at("fault")) if "fault" in entry else None
+        answered = [key for key in entry if key not in ("delay_ms", "fault")]
+        if fault is not None and answered:
+            self.problem(line, f"a fault answers nothing else: remove {', '.join(answered)}")
+        elif "error" in entry and len([k for k in answered if k != "message"]) > 1:
+            self.problem(line, "an error answers no fields: remove "
+                               f"{', '.join(k for k in answered if k not in ('error', 'message'))}")
+        elif message is not None and "error" not in entry:
+            self.problem(at("message"), "message goes with error (a Result's Description is "
+                                        "its catalogue text)")
+        if len(self.problems) > before:
+            return None
+        return Response(message=message, data=data, delay_ms=delay, fault=fault, line=line,
+                        error=error)
+
+    def api3_error(self, value: Any, line: int) -> str | None:
+        name = self.string(value, line, "error")
+        if name is None or name in API3_CATALOGUE:
+            return name
+        guess = difflib.get_close_matches(name, list(API3_CATALOGUE), n=1, cutoff=0.6)
+        hint = f"; did you mean {guess[0]!r}?" if guess else \
+            " (mockface codes --api faceid lists them)"
+        self.problem(line, f"unknown API 3.0 error {show(name)}{hint}")
+        return None
+
+    def api3_result(self, value: Any, line: int, targets: frozenset[str]) -> str | None:
+        name = self.string(value, line, "result")
+        if name is None:
+            return None
+        for target in sorted(targets):
+            action = target.split(":")[1]
+            valid = tuple(ID_RESULTS) if action == "IdCardVerification" else \
+                (SUCCESS,) + results_for(action) if results_for(action) else ()
+            if not valid:
+                self.problem(line, f"{target} has no Result (answer with error: or its values)")
+                return None
+            if name not in valid:
+                guess = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+                hint = f"; did you mean {guess[0]!r}?" if guess else \
+                    f" (valid: {', '.join(valid[:8])}, ...)"
+                self.problem(line, f"result {show(name)} is not documented for {target}{hint}")
+                return None
+        return name
+
+    def api3_value(self, key: str, value: Any, line: int) -> Any:
+        if key in ("sim", "score"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    not 0 <= value <= 100:
+                self.problem(line, f"{key} must be a number from 0 to 100, got {show(value)}")
+                return None
+            return round(float(value), 2)
+        if key == "is_liveness":
+            return self.boolean(value, line, key)
+        if key == "live_code":
+            if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+                self.problem(line, f"live_code must be a quoted string of digits, got "
+                                   f"{show(value)}")
+                return None
+            return value
+        if not isinstance(value, str) or not re2.fullmatch(r"[0-9](,[0-9])*", value):
+            self.problem(line, f"action_sequence must be digits separated by commas (\"1,2\"), "
+                               f"got {show(value)}")
+            return None
+        return value
 
     def code(self, value: Any, line: int, endpoints: frozenset[str], allow_undocumented: bool,
              message: str | None) -> int | None:
@@ -605,4 +755,20 @@ def request_facts(body: RequestBody) -> dict[str, str]:
     for name, data in body.media.items():
         facts[f"{name}.size"] = str(len(data))
         facts[f"{name}.sha256"] = body.sha256(name)
+    return facts
+
+
+def call_facts(appid: str | None, secret_id: str, params: dict[str, Any]) -> dict[str, str]:
+    """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
+    parameters, and size/sha256 of each base64 media parameter's decoded bytes."""
+    facts = {name: _as_text(params[name]) for name in API3_TEXT_MATCH_FIELDS
+             if params.get(name) is not None and not isinstance(params[name], (dict, list))}
+    facts["SecretId"] = secret_id
+    if appid is not None:
+        facts["appid"] = appid
+    for name in API3_MEDIA_PARAMS:
+        data = decode_base64(params.get(name))
+        if data is not None and params.get(name):
+            facts[f"{name}.size"] = str(len(data))
+            facts[f"{name}.sha256"] = hashlib.sha256(data).hexdigest()
     return facts

@@ -213,7 +213,7 @@ def test_wrong_method_is_json_405(live_server, method):
     assert_json_error(response, 405, 3, "method not allowed")
 
 
-@pytest.mark.parametrize("path", ["/", "/face/unknown", "/face/livegetfour/extra", "/x.php"])
+@pytest.mark.parametrize("path", ["/face/unknown", "/face/livegetfour/extra", "/x.php", "/faceid"])
 def test_unknown_path_is_json_404(live_server, path):
     response = requests.post(f"{live_server.url}{path}", timeout=10)
     assert_json_error(response, 404, 3, "unknown endpoint")

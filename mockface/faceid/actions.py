@@ -14,7 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.clock import Clock
@@ -109,22 +109,22 @@ class Answer:
 
 
 @dataclass
-class Media:
-    """One decoded media parameter (None when the request gave a URL instead)."""
-
-    data: bytes | None
-    url: str | None = None
-    sha256: str = ""
-
-
-@dataclass
 class _Context:
     product: str
     action: str
     version: str
     appid: str
     params: dict[str, Any]
-    media: dict[str, Media] = field(default_factory=dict)
+
+
+def decode_base64(text: Any) -> bytes | None:
+    """The bytes of a base64 parameter value, or None when it is not base64 text."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def description(result: str) -> str:
@@ -315,19 +315,14 @@ class FaceIdActions:
 
     def _decode(self, context: _Context, name: str) -> bytes:
         """The bytes of a base64 parameter (InvalidParameterValue when it is not base64)."""
-        text = context.params[name]
-        try:
-            data = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
+        data = decode_base64(context.params[name])
+        if data is None:
             raise FaceIdError("InvalidParameterValue", f"{name} is not base64",
-                              message=f"The value of the parameter `{name}` is invalid.") \
-                from None
-        context.media[name] = Media(data, sha256=hashlib.sha256(data).hexdigest())
+                              message=f"The value of the parameter `{name}` is invalid.")
         return data
 
     def _image(self, context: _Context, name: str, url_name: str | None) -> None:
         if url_name and context.params.get(url_name):
-            context.media[url_name] = Media(None, url=context.params[url_name])
             return  # a URL wins; mockface never downloads it
         if not context.params.get(name):
             missing = f"`{name}` or `{url_name}`" if url_name else f"`{name}`"
@@ -343,7 +338,6 @@ class FaceIdActions:
 
     def _video(self, context: _Context) -> None:
         if context.params.get("VideoUrl"):
-            context.media["VideoUrl"] = Media(None, url=context.params["VideoUrl"])
             return
         if not context.params.get("VideoBase64"):
             raise FaceIdError("MissingParameter", "no VideoBase64",

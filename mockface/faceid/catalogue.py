@@ -185,3 +185,32 @@ _ENTRIES = [
 
 #: name -> FaceIdCode, in the order above (common codes first).
 CATALOGUE: dict[str, FaceIdCode] = {name: FaceIdCode(name, zh, en) for name, zh, en in _ENTRIES}
+
+_IMAGE_RESULTS = tuple(f"FailedOperation.{name}" for name in (
+    "CompareFail", "CompareLibServiceUnavailable", "CompareLowSimilarity",
+    "CompareSystemError", "DecryptSystemError", "IdFormatError", "IdNameMisMatch",
+    "IdNoExistSystem", "IdPhotoNoExist", "IdPhotoPoorQuality", "IdPhotoSystemNoanswer",
+    "IdentityAuthLimitExceeded", "LifePhotoDetectFaces", "LifePhotoDetectFake",
+    "LifePhotoDetectNoFaces", "LifePhotoPoorQuality", "LifePhotoSizeError", "NameFormatError",
+    "StsUnAuthErrError", "UnKnown", "ImageDecodeFailed"))
+_LIVENESS_PREFIXES = tuple(f"FailedOperation.{prefix}" for prefix in (
+    "Action", "Lip", "Silent", "Livess", "LifePhoto", "Compare"))
+_LIVENESS_EXTRA = tuple(f"FailedOperation.{name}" for name in (
+    "DownLoadError", "DownLoadTimeoutError", "CompressVideoError", "UnKnown",
+    "ImageDecodeFailed", "VideoDecodeFailed"))
+_LIVENESS_RESULTS = tuple(name for name in CATALOGUE if name.startswith(_LIVENESS_PREFIXES)) \
+    + _LIVENESS_EXTRA
+
+
+def results_for(action: str) -> tuple[str, ...]:
+    """The ``Result`` names an action answers besides ``Success`` (contract-faceid §5), in
+    catalogue order; empty for actions without a Result."""
+    if action in ("ImageRecognition", "ImageRecognitionV2"):
+        names = _IMAGE_RESULTS
+    elif action == "LivenessRecognition":
+        names = _LIVENESS_RESULTS + _IMAGE_RESULTS
+    elif action in ("LivenessCompare", "Liveness"):
+        names = _LIVENESS_RESULTS
+    else:
+        return ()
+    return tuple(name for name in CATALOGUE if name in names)

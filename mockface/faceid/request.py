@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..core.strictjson import loads_strict
-from .signature import KeyLookup, SignatureRefused, Verdict, verify_tc3, verify_v1
+from .signature import (KeyLookup, LooseTest, SignatureRefused, Verdict, never, verify_tc3,
+                        verify_v1)
 
 MAX_BODY = 10 * 1024 * 1024
 #: product -> version -> actions.  ``iai`` holds the photo-liveness actions.
@@ -92,7 +93,8 @@ def _as_lists(value: Any) -> Any:
 def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, str],
                  body: bytes, now: float, secret_key_of: KeyLookup,
                  permitted: Callable[[str, str], bool] = lambda secret_id, product: True,
-                 within_rate: Callable[[str], bool] = lambda secret_id: True) -> Call:
+                 within_rate: Callable[[str], bool] = lambda secret_id: True,
+                 loose: LooseTest = never) -> Call:
     """Run checks 1-11 of contract-faceid §2 (12-14, the action's parameters, belong to the
     action) and return the call; FaceIdError for the first that fails."""
     if method not in ("GET", "POST"):
@@ -101,7 +103,8 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
     try:
         if "authorization" in headers:
             verdict = verify_tc3(method=method, query=query, headers=headers, body=body,
-                                 services=tuple(ACTIONS), now=now, secret_key_of=secret_key_of)
+                                 services=tuple(ACTIONS), now=now, secret_key_of=secret_key_of,
+                                 loose=loose)
             version = headers.get("x-tc-version", "")
             action = headers.get("x-tc-action", "")
             language = headers.get("x-tc-language")
@@ -109,7 +112,7 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
         elif v1_params is not None and "Signature" in v1_params:
             verdict = verify_v1(method=method, host=host, params=v1_params,
                                 service=product_of_host(host), now=now,
-                                secret_key_of=secret_key_of)
+                                secret_key_of=secret_key_of, loose=loose)
             version = v1_params.get("Version", "")
             action = v1_params.get("Action", "")
             language = v1_params.get("Language")

@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from .admin import admin_blueprint
 from ..core.config import Settings, load_settings
-from ..emulator import Emulator, Incoming
+from ..emulator import Api3Incoming, Emulator, Incoming
+from ..faceid import envelope
 from ..legacy.errors import ApiError
 from ..core.logs import log_access
 from ..legacy.model import Reply
@@ -28,13 +29,19 @@ def json_response(reply: Reply) -> Response:
     return Response(body, status=status, content_type=JSON_CONTENT_TYPE)
 
 
-def fault_response(fault: Fault, environ: dict) -> Response:
+#: The cut-off JSON of the ``malformed_json`` fault, per API.
+MALFORMED = {"legacy": b'{"code":0,"message":"OK","data":{',
+             "api3": b'{"Response":{"RequestId":'}
+API3_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> Response:
     """The broken answer a scenario fault asks for."""
+    content_type = JSON_CONTENT_TYPE if api == "legacy" else envelope.CONTENT_TYPE
     if fault.kind == "malformed_json":
-        return Response(b'{"code":0,"message":"OK","data":{', 200,
-                        content_type=JSON_CONTENT_TYPE)
+        return Response(MALFORMED[api], 200, content_type=content_type)
     if fault.kind == "empty_body":
-        return Response(b"", 200, content_type=JSON_CONTENT_TYPE)
+        return Response(b"", 200, content_type=content_type)
     if fault.kind == "raw":
         return Response(fault.body.encode("utf-8"), fault.http_status,
                         content_type=fault.content_type)
@@ -65,6 +72,21 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         if exchange.fault is None:
             return json_response(exchange.reply)
         return fault_response(exchange.fault, request.environ)
+
+    def api3() -> Response:
+        exchange = emulator.serve_api3(Api3Incoming(
+            request.method, request.path, request.host,
+            request.query_string.decode("latin-1"),
+            {name.lower(): value for name, value in request.headers.items()},
+            request.stream, request.headers.get(SCENARIO_HEADER)))
+        if exchange.fault is not None:
+            return fault_response(exchange.fault, request.environ, "api3")
+        response = Response(exchange.payload(), status=envelope.STATUS)
+        response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
+        return response
+
+    app.add_url_rule("/", "api3", api3, methods=API3_METHODS,
+                     provide_automatic_options=False)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

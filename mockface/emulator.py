@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from .faceid import envelope
 from .faceid.actions import Answer, FaceIdActions, decode_base64
 from .faceid.request import MAX_BODY as API3_MAX_BODY
-from .faceid.request import FaceIdError, authenticate
+from .faceid.request import FaceIdError, authenticate, claimed_target
 from .legacy import signature, wire
 from .core.clock import Clock
 from .core.config import Settings
@@ -353,6 +353,8 @@ class Emulator:
                                 language=headers.get("x-tc-language"))
         try:
             body = _read_bounded(incoming.stream, API3_MAX_BODY)
+            exchange.endpoint = claimed_target(incoming.method, incoming.host, incoming.query,
+                                               headers, body) or exchange.endpoint
             exchange.signature_check = "failed"
             call = authenticate(
                 method=incoming.method, host=incoming.host, query=incoming.query,

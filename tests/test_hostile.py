@@ -498,11 +498,14 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(live_server):
     assert time.monotonic() - started < 5  # answered without waiting for 300 MB
 
 
-def test_a_chunked_body_over_the_cap_is_code_23(live_server):
+@pytest.mark.parametrize("megabytes", [8, 11], ids=["over-the-endpoints-cap",
+                                                   "over-the-servers-cap"])
+def test_a_chunked_body_over_the_cap_is_code_23(live_server, megabytes):
     chunk = b"x" * 1_048_576
-    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(8)) + b"0\r\n\r\n"
+    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(megabytes)) + \
+        b"0\r\n\r\n"
     answer = raw_exchange(live_server.url, b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n"
-                          b"Content-Type: application/json\r\n"
+                          b"Content-Type: application/json\r\nConnection: close\r\n"
                           b"Transfer-Encoding: chunked\r\n\r\n" + body)
     assert status_and_json(answer) == (400, {"code": 23, "message": "request body too large"})
 

@@ -72,7 +72,7 @@ class JournalEntry:
     signature: dict[str, Any]
     rule: str
     http_status: int | None
-    code: int | None
+    code: int | str | None  # legacy code; API 3.0 Error.Code or Result
     data: dict[str, Any] | None
     fault: str | None
     detail: str | None  # why the answer is not a plain success
@@ -99,7 +99,7 @@ class Journal:
         return entry
 
     def query(self, endpoint: str | None = None, appid: str | None = None,
-              code: int | None = None, since: float | None = None,
+              code: int | str | None = None, since: float | None = None,
               after: int | None = None) -> list[JournalEntry]:
         """Entries matching every given filter, oldest first."""
         with self._lock:

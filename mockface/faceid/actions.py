@@ -206,6 +206,8 @@ class FaceIdActions:
         result = chosen.get("Result")
         if result not in (None, SUCCESS, "0"):
             fields = self._refused(context, result)
+        elif chosen.keys() & {"LiveCode", "ActionSequence"}:
+            fields = {}  # the chosen code is remembered below; none is issued
         else:
             fields = self._defaults(context)
         for key, value in chosen.items():

@@ -214,3 +214,12 @@ def results_for(action: str) -> tuple[str, ...]:
     else:
         return ()
     return tuple(name for name in CATALOGUE if name in names)
+
+
+def codes_for(action: str | None = None) -> tuple[str, ...]:
+    """Every name (``action`` None), or those ``action`` can answer: the Error.Codes every
+    action shares and the action's ``Result`` names."""
+    if action is None:
+        return tuple(CATALOGUE)
+    return tuple(name for name in CATALOGUE if not name.startswith("FailedOperation.")) + \
+        results_for(action)

@@ -7,6 +7,7 @@ permissions as functions.  Nothing here knows HTTP frameworks or the legacy API.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,26 @@ def _as_lists(value: Any) -> Any:
             sorted(int(key) for key in converted) == list(range(len(converted))):
         return [converted[str(index)] for index in range(len(converted))]
     return converted
+
+
+def claimed_target(method: str, host: str, query: str, headers: Mapping[str, str],
+                   body: bytes) -> str | None:
+    """``product:Action`` as the request states it, before any check (for the journal of a
+    refused call); None when it names no emulated action."""
+    action, product = headers.get("x-tc-action"), None
+    scope = re.search(r"Credential=[^/,]*/[^/,]*/([a-z]+)/tc3_request",
+                      headers.get("authorization", ""))
+    if scope:
+        product = scope[1]
+    else:
+        try:
+            params = _v1_params(method, query, headers, body) or {}
+        except FaceIdError:
+            params = {}
+        action, product = params.get("Action"), product_of_host(host)
+    if product not in ACTIONS or not any(action in names for names in ACTIONS[product].values()):
+        return None
+    return f"{product}:{action}"
 
 
 def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, str],

@@ -21,7 +21,10 @@ from .. import __version__
 from ..client import TOKEN_HEADER
 from ..core.config import SERVICES, App, mask
 from ..emulator import Emulator
+from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
+from ..faceid.catalogue import codes_for as faceid_codes_for
 from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
+from ..scenarios import API3_TARGETS
 from ..core.hosts import is_loopback
 from ..core.identity import well_formed_name, well_formed_number
 from ..core.logs import log_admin
@@ -119,11 +122,28 @@ def _same_or_loopback(origin: str, host: str) -> bool:
 
 
 def _endpoint_query() -> str | None:
-    """The ``endpoint`` query parameter, checked to name one of the five endpoints."""
+    """The ``endpoint`` query parameter, checked to name a legacy endpoint or an API 3.0
+    action (``faceid:LivenessCompare``)."""
     endpoint = request.args.get("endpoint")
-    if endpoint is not None and endpoint not in ENDPOINTS:
-        raise AdminError(400, f"unknown endpoint {endpoint!r}")
+    if endpoint is not None and endpoint not in ENDPOINTS and endpoint not in API3_TARGETS:
+        raise AdminError(400, f"unknown endpoint {endpoint[:80]!r} (a legacy endpoint such "
+                              f"as livegetfour, or an API 3.0 action such as "
+                              f"faceid:GetLiveCode)")
     return endpoint
+
+
+def _code_query() -> int | str | None:
+    """The ``code`` query parameter: an integer (legacy codes) or a name (API 3.0
+    ``Error.Code`` or ``Result``)."""
+    code = request.args.get("code")
+    if code is None:
+        return None
+    if re.fullmatch(r"-?[0-9]+", code):
+        return _param({}, "code", int)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]{0,99}", code):
+        raise AdminError(400, "code must be an integer or an API 3.0 name such as "
+                              "AuthFailure.SignatureFailure")
+    return code
 
 
 def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
@@ -239,7 +259,7 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
         query: dict[str, Any] = {}  # filters come from the query string only
         entries = emulator.journal.query(
             endpoint=_endpoint_query(), appid=_param(query, "appid", str),
-            code=_param(query, "code", int), since=_param(query, "since", float),
+            code=_code_query(), since=_param(query, "since", float),
             after=_param(query, "after", int))
         return jsonify(requests=[entry.as_dict() for entry in entries],
                        capacity=emulator.journal.capacity)
@@ -308,6 +328,10 @@ def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
     @admin.get("/codes")
     def codes():
         endpoint = _endpoint_query()
+        if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
+            action = endpoint.split(":")[1] if endpoint else None
+            names = faceid_codes_for(action)
+            return jsonify(codes=[FACEID_CATALOGUE[name].as_dict() for name in names])
         entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
         return jsonify(codes=[entry.as_dict() for entry in entries])
 

@@ -24,6 +24,8 @@ from waitress.trigger import trigger
 
 from .app import DROP_CONNECTION
 from ..core.config import MAX_BODY_BYTES
+from ..faceid import envelope
+from ..faceid.request import MAX_BODY as API3_MAX_BODY
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
@@ -31,8 +33,9 @@ from ..legacy.wire import JSON_CONTENT_TYPE, render
 DEFAULT_THREADS = 64
 CONNECTION_LIMIT = 1000
 #: Bodies over this are refused by the server before any of it is buffered (a little above
-#: the 6 MB the endpoints allow, so that the endpoints answer 23 themselves up to there).
-MAX_REQUEST_BODY = MAX_BODY_BYTES + 64 * 1024
+#: the most either API allows -- 6 MB legacy, 10 MB API 3.0 -- so that each answers its own
+#: size error up to there).
+MAX_REQUEST_BODY = max(MAX_BODY_BYTES, API3_MAX_BODY) + 64 * 1024
 #: A client has this long from its first byte to the end of its request headers.
 HEADER_TIMEOUT = 10.0
 
@@ -66,16 +69,23 @@ class _DroppableTask(WSGITask):
 
 class _JsonErrorTask(ErrorTask):
     """Protocol errors waitress answers itself (a body over the cap, a bad Content-Length,
-    headers over the limit) as the documented JSON instead of plain text: code 23 with
-    HTTP 400 for a body too large, code 3 with waitress's status for the rest."""
+    headers over the limit) as the documented JSON instead of plain text.  Legacy paths:
+    code 23 with HTTP 400 for a body too large, code 3 with waitress's status for the rest.
+    The API 3.0 path ``/``: HTTP 200 with ``RequestSizeLimitExceeded`` or ``InvalidRequest``
+    in the envelope, as the official SDK needs."""
 
     def execute(self) -> None:
         error = self.request.error
-        reply = Reply.from_error(ApiError(23) if error.code == 413 else
-                                 ApiError(3, http_status=error.code))
-        status, body = render(reply)
+        if self.request.headers_finished and self.request.path == "/":
+            code = "RequestSizeLimitExceeded" if error.code == 413 else "InvalidRequest"
+            status, body = envelope.STATUS, envelope.error(code, envelope.request_id())
+            content_type = envelope.CONTENT_TYPE
+        else:
+            reply = Reply.from_error(ApiError(23) if error.code == 413 else
+                                     ApiError(3, http_status=error.code))
+            (status, body), content_type = render(reply), JSON_CONTENT_TYPE
         self.status = f"{status} {HTTPStatus(status).phrase}"
-        self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
+        self.response_headers.append(("Content-Type", content_type))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -118,7 +128,7 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
     server = _waitress_server(
         app, host=_one_address(host, port), port=port, threads=threads,
         connection_limit=CONNECTION_LIMIT,
-        recv_bytes=262_144, inbuf_overflow=2 * MAX_BODY_BYTES, ident="mockface",
+        recv_bytes=262_144, inbuf_overflow=2 * MAX_REQUEST_BODY, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
         clear_untrusted_proxy_headers=True)
     server.channel_class = _Channel

@@ -21,7 +21,8 @@ def test_built_in_defaults_need_no_configuration():
     app = settings.default_app
     assert app.appid == DEFAULT_APPID
     assert dict(app.secrets) == {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
-    assert app.services == frozenset(ENDPOINTS) | {"faceid", "iai"} and not app.suspended and app.rate_limit is None
+    assert app.services == frozenset(ENDPOINTS) | {"faceid", "iai"}
+    assert not app.suspended and app.rate_limit is None
     assert (settings.loose, settings.seed, settings.clock_skew) == (False, 0, 900)
 
 

@@ -1,14 +1,13 @@
-"""The API 3.0 building blocks against Tencent's official Python SDK, over real HTTP on
-loopback: the SDK's TC3 and v1 requests pass mockface's verifiers, and the SDK reads
-mockface's envelopes (successes, errors, the deprecation warning) as it reads Tencent's.
-
-The WSGI app here is a harness for the signature and envelope modules only; the emulator's
-own API 3.0 routes are not served yet."""
+"""API 3.0 against Tencent's official Python SDK over real HTTP on loopback: the SDK's own
+typed clients and CommonClient, with its three signature methods, talk to a real mockface
+server and read its answers (successes, verification failures, errors, warnings) as they
+read Tencent's."""
 from __future__ import annotations
 
+import base64
 import json
+import socket
 import uuid
-from urllib.parse import parse_qsl
 
 import pytest
 from tencentcloud.common import credential
@@ -16,85 +15,147 @@ from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.faceid.v20180301 import faceid_client, models
 
+from mockface.core.config import App, Settings
+from mockface.emulator import Emulator
 from mockface.faceid import envelope
-from mockface.faceid.signature import SignatureRefused, verify_tc3, verify_v1
+from mockface.web.app import create_app
 from mockface.web.server import start_background
 
+from .support import ID_NAME, ID_NUMBER, media
+
+APP = App("1300000001", {"AKIDsdktest0001": "sdk-test-key"})
 SECRET_ID, SECRET_KEY = "AKIDsdktest0001", "sdk-test-key"
-
-
-def harness(environ, start_response):
-    """Verify the request's signature; answer LiveCode 1234, or the refusal as an error."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length)
-    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-               if key.startswith("HTTP_")}
-    headers["content-type"] = environ.get("CONTENT_TYPE", "")
-    now = int(headers.get("x-tc-timestamp") or dict(parse_qsl(body.decode())).get(
-        "Timestamp", 0))
-    try:
-        if "authorization" in headers:
-            verify_tc3(method=environ["REQUEST_METHOD"], query=environ.get("QUERY_STRING", ""),
-                       headers=headers, body=body, services=("faceid",), now=now,
-                       secret_key_of={SECRET_ID: SECRET_KEY}.get)
-            action = headers.get("x-tc-action")
-        else:
-            params = dict(parse_qsl(body.decode(), keep_blank_values=True))
-            verify_v1(method=environ["REQUEST_METHOD"], host=headers["host"], params=params,
-                      service="faceid", now=now, secret_key_of={SECRET_ID: SECRET_KEY}.get)
-            action = params.get("Action")
-        warning = "Liveness is deprecated" if action == "Liveness" else None
-        answer = envelope.success({"LiveCode": "1234"}, envelope.request_id(),
-                                  deprecated_warning=warning)
-    except SignatureRefused as refused:
-        answer = envelope.error(refused.code, envelope.request_id(),
-                                headers.get("x-tc-language"))
-    start_response("200 OK", [("Content-Type", envelope.CONTENT_TYPE),
-                              ("Content-Length", str(len(answer)))])
-    return [answer]
+IMAGE = base64.b64encode(media("face.jpg")).decode()
+VIDEO = base64.b64encode(media("video.mp4")).decode()
 
 
 @pytest.fixture(scope="module")
 def server():
-    background = start_background(harness)
+    emulator = Emulator(Settings(apps=(APP,)))
+    background = start_background(create_app(emulator=emulator))
+    background.emulator = emulator
     yield background
     background.stop()
 
 
-def client(server, key: str = SECRET_KEY, sign_method: str = "TC3-HMAC-SHA256",
-           language: str = "zh-CN") -> CommonClient:
+def profile(server, sign_method: str = "TC3-HMAC-SHA256", language: str = "zh-CN"
+            ) -> ClientProfile:
     http = HttpProfile(protocol="http", endpoint=f"127.0.0.1:{server.port}")
-    profile = ClientProfile(httpProfile=http, signMethod=sign_method, language=language)
-    return CommonClient("faceid", "2018-03-01", credential.Credential(SECRET_ID, key), "",
-                        profile)
+    return ClientProfile(httpProfile=http, signMethod=sign_method, language=language)
+
+
+def typed(server, **options) -> faceid_client.FaceidClient:
+    return faceid_client.FaceidClient(credential.Credential(SECRET_ID, SECRET_KEY), "",
+                                      profile(server, **options))
+
+
+def common(server, product: str = "faceid", version: str = "2018-03-01", key: str = SECRET_KEY,
+           **options) -> CommonClient:
+    return CommonClient(product, version, credential.Credential(SECRET_ID, key), "",
+                        profile(server, **options))
+
+
+def request(model, **params):
+    instance = model()
+    instance.from_json_string(json.dumps(params))
+    return instance
 
 
 @pytest.mark.parametrize("sign_method", ["TC3-HMAC-SHA256", "HmacSHA1", "HmacSHA256"])
-def test_the_sdks_signed_requests_pass_and_it_reads_the_success(server, sign_method):
-    answer = client(server, sign_method=sign_method).call_json("GetLiveCode", {})
-    assert answer["Response"]["LiveCode"] == "1234"
-    assert uuid.UUID(answer["Response"]["RequestId"]).version == 4
+def test_each_signature_method_of_the_sdk_is_served(server, sign_method):
+    answer = typed(server, sign_method=sign_method).GetLiveCode(models.GetLiveCodeRequest())
+    assert len(answer.LiveCode) == 4 and answer.LiveCode.isdigit()
+    assert uuid.UUID(answer.RequestId).version == 4
+    assert answer.LiveCode in server.emulator.lip_codes.issued(APP.appid)
+
+
+def test_a_lip_flow_end_to_end(server):
+    client = typed(server)
+    code = client.GetLiveCode(models.GetLiveCodeRequest()).LiveCode
+    answer = client.LivenessRecognition(request(
+        models.LivenessRecognitionRequest, IdCard=ID_NUMBER, Name=ID_NAME, LivenessType="LIP",
+        ValidateData=code, VideoBase64=VIDEO, Optional=json.dumps({"BestFrameNum": 2})))
+    assert (answer.Result, answer.Description) == ("Success", "成功")
+    assert 80 <= answer.Sim < 100 and len(answer.BestFrameList) == 2
+    assert base64.b64decode(answer.BestFrameBase64)[:2] == b"\xff\xd8"
+
+
+def test_an_action_flow_and_its_failure(server):
+    client = typed(server, sign_method="HmacSHA256")
+    sequence = client.GetActionSequence(models.GetActionSequenceRequest()).ActionSequence
+    ok = client.LivenessCompare(request(models.LivenessCompareRequest, LivenessType="ACTION",
+                                        ValidateData=sequence, ImageBase64=IMAGE,
+                                        VideoBase64=VIDEO))
+    assert ok.Result == "Success"
+    failed = client.LivenessCompare(request(models.LivenessCompareRequest,
+                                            LivenessType="ACTION", ValidateData="7,7",
+                                            ImageBase64=IMAGE, VideoBase64=VIDEO))
+    assert (failed.Result, failed.Sim) == ("FailedOperation.ActionFirstAction", 0)
+
+
+def test_image_recognition_v2_and_id_card_verification(server):
+    client = typed(server)
+    image = client.ImageRecognitionV2(request(models.ImageRecognitionV2Request, IdCard=ID_NUMBER,
+                                              Name=ID_NAME, ImageBase64=IMAGE, Extra="order-7"))
+    assert image.Result == "Success" and image.Extra == "order-7" and 80 <= image.Sim < 100
+    verified = client.IdCardVerification(request(models.IdCardVerificationRequest,
+                                                 IdCard=ID_NUMBER, Name="Zhang San"))
+    assert (verified.Result, verified.Description) == ("-3", "非法姓名（长度、格式等不正确）")
 
 
 @pytest.mark.parametrize("sign_method", ["TC3-HMAC-SHA256", "HmacSHA256"])
-def test_a_wrong_key_reaches_the_sdk_as_its_error(server, sign_method):
+def test_errors_reach_the_sdk_as_its_exception(server, sign_method):
     with pytest.raises(TencentCloudSDKException) as caught:
-        client(server, key="not-the-key", sign_method=sign_method).call_json("GetLiveCode", {})
+        common(server, key="not-the-key", sign_method=sign_method).call_json("GetLiveCode", {})
     assert caught.value.get_code() == "AuthFailure.SignatureFailure"
     assert caught.value.get_message() == "签名错误。"
     assert uuid.UUID(caught.value.get_request_id()).version == 4
 
 
+def test_parameter_errors_name_the_parameter(server):
+    with pytest.raises(TencentCloudSDKException) as caught:
+        typed(server, language="en-US").IdCardVerification(
+            request(models.IdCardVerificationRequest, IdCard=ID_NUMBER))
+    assert (caught.value.get_code(), caught.value.get_message()) == (
+        "MissingParameter", "The parameter `Name` is missing.")
+
+
 def test_error_messages_follow_the_language(server):
     with pytest.raises(TencentCloudSDKException) as caught:
-        client(server, key="x", language="en-US").call_json("GetLiveCode", {})
+        common(server, key="x", language="en-US").call_json("GetLiveCode", {})
     assert caught.value.get_message() == "The signature does not match."
 
 
-def test_the_sdk_warns_about_a_deprecated_action(server):
+def test_removed_actions_through_common_client_warn(server):
     with pytest.warns(DeprecationWarning, match="Liveness is deprecated"):
-        client(server).call_json("Liveness", {})
+        answer = common(server).call_json("Liveness", {"VideoBase64": VIDEO,
+                                                       "LivenessType": "SILENT"})
+    assert answer["Response"]["Result"] == "Success" and "Sim" not in answer["Response"]
+
+
+@pytest.mark.parametrize("version,sign_method", [("2020-03-03", "TC3-HMAC-SHA256"),
+                                                 ("2020-03-03", "HmacSHA1")])
+def test_iai_photo_liveness(server, version, sign_method):
+    client = common(server, "iai", version, sign_method=sign_method)
+    answer = client.call_json("DetectLiveFace", {"Image": IMAGE})["Response"]
+    assert answer["IsLiveness"] is True and 87 <= answer["Score"] < 100
+    accurate = client.call_json("DetectLiveFaceAccurate", {"Image": IMAGE})["Response"]
+    assert "IsLiveness" not in accurate and accurate["FaceModelVersion"] == "3.0"
+
+
+def test_an_11_mb_body_is_refused_in_the_envelope_before_it_is_read(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 11534336\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"\r\nContent-Type: application/json\r\n" in head
+    assert json.loads(body)["Response"]["Error"]["Code"] == "RequestSizeLimitExceeded"
 
 
 def test_the_envelope_shapes():

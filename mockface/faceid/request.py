@@ -55,9 +55,17 @@ class Call:
     facts: dict[str, str] = field(default_factory=dict)  # for the journal and scenarios
 
 
-def product_of_host(host: str) -> str:
-    """Which product a v1 request is for: ``iai`` on ``iai.*`` hosts, else ``faceid``."""
-    return "iai" if host.lower().startswith("iai.") else "faceid"
+def product_of_v1(host: str, action: str | None) -> str:
+    """Which product a v1 request is for: the one its Host names (``iai.*``,
+    ``faceid.*``); on any other host (mockface's own address) the product that has the
+    action, ``faceid`` first."""
+    name = host.lower().split(".")[0]
+    if name in ACTIONS:
+        return name
+    for product, versions in ACTIONS.items():
+        if any(action in names for names in versions.values()):
+            return product
+    return "faceid"
 
 
 def unflatten(params: Mapping[str, str]) -> dict[str, Any]:
@@ -105,7 +113,8 @@ def claimed_target(method: str, host: str, query: str, headers: Mapping[str, str
             params = _v1_params(method, query, headers, body) or {}
         except FaceIdError:
             params = {}
-        action, product = params.get("Action"), product_of_host(host)
+        action = params.get("Action")
+        product = product_of_v1(host, action)
     if product not in ACTIONS or not any(action in names for names in ACTIONS[product].values()):
         return None
     return f"{product}:{action}"
@@ -132,7 +141,7 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
             token = headers.get("x-tc-token")
         elif v1_params is not None and "Signature" in v1_params:
             verdict = verify_v1(method=method, host=host, params=v1_params,
-                                service=product_of_host(host), now=now,
+                                service=product_of_v1(host, v1_params.get("Action")), now=now,
                                 secret_key_of=secret_key_of, loose=loose)
             version = v1_params.get("Version", "")
             action = v1_params.get("Action", "")

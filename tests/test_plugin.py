@@ -284,3 +284,44 @@ def test_admin_client_ignores_proxy_variables(live_server, monkeypatch):
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     assert AdminClient(live_server.url).health()["status"] == "ok"
+
+
+API3 = '''
+import json
+import pytest
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.faceid.v20180301 import models
+
+def test_official_client_with_journal_and_one_liner(mockface, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")   # a dead proxy is never used
+    client = mockface.faceid_client()
+    code = client.GetLiveCode(models.GetLiveCodeRequest()).LiveCode
+    assert mockface.lip_codes == [code]
+    mockface.respond("faceid:LivenessCompare", result="FailedOperation.CompareLowSimilarity",
+                     sim=12.5)
+    request = models.LivenessCompareRequest()
+    request.from_json_string(json.dumps({"LivenessType": "SILENT", "ImageUrl": "https://x/a",
+                                         "VideoUrl": "https://x/b"}))
+    answer = client.LivenessCompare(request)
+    assert (answer.Result, answer.Sim) == ("FailedOperation.CompareLowSimilarity", 12.5)
+    mockface.assert_called("faceid:GetLiveCode", times=1)
+    [entry] = mockface.requests("faceid:LivenessCompare")
+    assert entry["appid"] == mockface.appid and entry["rule"] == "respond-1#1"
+
+def test_common_client_for_iai_and_errors(mockface):
+    answer = mockface.common_client("iai").call_json("DetectLiveFace", {"Url": "https://x/a"})
+    assert answer["Response"]["IsLiveness"] is True
+    mockface.respond("faceid:*", error="AuthFailure.SignatureExpire")
+    with pytest.raises(TencentCloudSDKException) as caught:
+        mockface.faceid_client(language="en-US").GetLiveCode(models.GetLiveCodeRequest())
+    assert caught.value.get_code() == "AuthFailure.SignatureExpire"
+    mockface.assert_called("faceid:GetLiveCode", code="AuthFailure.SignatureExpire")
+    assert mockface.faceid_endpoint == mockface.url.split("//")[1]
+'''
+
+
+@pytest.mark.parametrize("attached", [False, True], ids=["in-process", "attached"])
+def test_api3_from_the_fixture(pytester: pytest.Pytester, shared_server, attached):
+    pytester.makepyfile(test_api3=API3)
+    options = ["--mockface-url", shared_server.url] if attached else []
+    pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)

@@ -181,5 +181,6 @@ def test_every_library_file_is_covered_by_a_test():
     covered = {"happy-path", "different-person", "not-live", "wrong-digits",
                "no-face-in-video", "mouth-not-moving", "silent-video", "identity-mismatch",
                "invalid-id", "expired-signature", "rate-limited", "service-not-enabled",
-               "arrears", "flaky-network", "slow-service"} | set(ERROR_FILES)
+               "arrears", "flaky-network", "slow-service"} | set(ERROR_FILES) | \
+        {"faceid-image-errors", "faceid-liveness-errors"}  # test_scenario_library_faceid
     assert {path.stem for path in LIBRARY.glob("*.yaml")} == covered

@@ -76,7 +76,8 @@ def main() -> None:
         step("install it into a fresh venv")
         run(sys.executable, "-m", "venv", work / "venv", cwd=work)
         bin_dir = work / "venv" / "bin"
-        run(bin_dir / "pip", "install", "-q", wheel, "pytest", "requests", cwd=work)
+        run(bin_dir / "pip", "install", "-q", wheel, "pytest", "requests",
+            "tencentcloud-sdk-python-faceid", cwd=work)
         home = work / "user"  # an empty directory: no ./scenarios, no checkout in sight
         home.mkdir()
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
@@ -129,12 +130,18 @@ def main() -> None:
 
         step("examples/test_with_mockface.py in-process")
         (home / "examples").mkdir()
-        for name in ("test_with_mockface.py", "ci-recipe.sh"):
+        for name in ("test_with_mockface.py", "test_migration.py", "ci-recipe.sh"):
             (home / "examples" / name).write_bytes((ROOT / "examples" / name).read_bytes())
         outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
                       "examples/test_with_mockface.py", cwd=home, env=env).stdout
         if "5 passed" not in outcome:
             sys.exit(f"FAILED: in-process example:\n{outcome}")
+
+        step("examples/test_migration.py in-process (both APIs, Tencent's SDK)")
+        outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
+                      "examples/test_migration.py", cwd=home, env=env).stdout
+        if "6 passed" not in outcome:
+            sys.exit(f"FAILED: in-process migration example:\n{outcome}")
 
         step("examples/test_with_mockface.py attached to mockface serve (the CI recipe)")
         outcome = run("bash", "examples/ci-recipe.sh", cwd=home, env=env).stdout

@@ -16,9 +16,9 @@ cat >> "$WORK/setup.cfg" <<'CFG'
 [mutmut]
 source_paths = mockface
 only_mutate =
-    mockface/signature.py
-    mockface/wire.py
-    mockface/service.py
+    mockface/legacy/signature.py
+    mockface/legacy/wire.py
+    mockface/legacy/service.py
 also_copy =
     fixtures
     scenarios

@@ -14,17 +14,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "test_with_mockface.py"
 RECIPE = ROOT / "examples" / "ci-recipe.sh"
+MIGRATION = ROOT / "examples" / "test_migration.py"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_shows_the_example_and_the_recipe_verbatim():
     assert EXAMPLE.read_text(encoding="utf-8") in README
     assert RECIPE.read_text(encoding="utf-8") in README
+    assert MIGRATION.read_text(encoding="utf-8") in README
 
 
 def test_example_file_passes_in_process(pytester: pytest.Pytester):
     pytester.makepyfile(test_example=EXAMPLE.read_text(encoding="utf-8"))
     pytester.runpytest_subprocess().assert_outcomes(passed=5)
+
+
+def test_migration_example_passes_on_both_apis(pytester: pytest.Pytester):
+    pytester.makepyfile(test_migration=MIGRATION.read_text(encoding="utf-8"))
+    pytester.runpytest_subprocess().assert_outcomes(passed=6)
 
 
 def test_ci_recipe_runs_for_real(tmp_path):

@@ -98,3 +98,30 @@ def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
     logged = [r.getMessage() for r in caplog.records if r.name == "mockface.access"]
     without_latency = [re.sub(r" [0-9.]+ms ", " ", line) for line in logged]
     assert without_latency == [re.sub(r" [0-9.]+ms ", " ", line) for line in shown]
+
+
+def test_api3_sdk_example_runs(default_server, capsys):
+    source = code_block("API 3.0: `faceid` and `iai`", "python")
+    exec(compile(source.replace("127.0.0.1:8080", default_server.url.split("//")[1]),
+                 "README", "exec"), {})
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 4 and code.isdigit()
+
+
+def test_api3_curl_line_runs(default_server):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    line = code_block("API 3.0: `faceid` and `iai`", "sh").strip()
+    line = line.replace("mockface sign", f"mockface sign --url {default_server.url}")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                                 f"{os.environ['PATH']}", "MOCKFACE_APPID": "",
+           "MOCKFACE_SECRET_ID": "", "MOCKFACE_SECRET_KEY": "", "NO_PROXY": "*"}
+    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert len(json.loads(done.stdout)["Response"]["LiveCode"]) == 4, done.stderr

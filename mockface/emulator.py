@@ -7,6 +7,7 @@ It takes plain request facts (an Incoming) and returns an Exchange; it never rai
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -360,7 +361,8 @@ class Emulator:
                 method=incoming.method, host=incoming.host, query=incoming.query,
                 headers=headers, body=body, now=self.clock.now(),
                 secret_key_of=self._secret_key_of, permitted=self._permitted,
-                within_rate=self._within_rate, loose=self._loose_api3)
+                within_rate=self._within_rate, loose=self._loose_api3,
+                nonce_unused=self._nonce_unused)
             exchange.language = call.language or exchange.language
             exchange.signature_check = "loose" if call.verdict.loose else "passed"
             exchange.signature_method = call.verdict.method
@@ -389,6 +391,16 @@ class Emulator:
             exchange.rule = exchange.fault = None
             exchange.delay_ms = 0
         return exchange
+
+    def _nonce_unused(self, secret_id: str, nonce: str) -> bool:
+        """Whether a v1 call's Nonce/Timestamp is new for its SecretId; always True unless
+        the server or the app checks replays (``nonce_replay_check``).  Replays older than 5
+        minutes already fail the timestamp check, so the bounded store suffices."""
+        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        if not (self.settings.nonce_replay_check or app.nonce_replay_check):
+            return True
+        key = hashlib.sha256(f"v1\0{secret_id}\0{nonce}".encode()).digest()
+        return self.once_signatures.consume(app.appid, key)
 
     def _secret_key_of(self, secret_id: str) -> str | None:
         app = self.keyring.owner_of(secret_id)

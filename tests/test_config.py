@@ -76,7 +76,8 @@ def test_config_without_apps_keeps_the_built_in_app(tmp_path):
     ("apps: {}\n", "apps: must be a list, got a mapping (0 keys)"),
     ("apps: []\n", "apps: must declare at least one app"),
     ("colck_skew: 5\n", "colck_skew: unknown key (allowed: apps, check_idcard, clock_skew, "
-                        "identities, loose, once_store_size, seed, strict_lip_codes)"),
+                        "identities, loose, nonce_replay_check, once_store_size, seed, "
+                        "strict_lip_codes)"),
     ("clock_skew: -1\n", "clock_skew: must be an integer >= 0, got -1"),
     ("loose: yes please\n", "loose: must be true or false, got 'yes please'"),
     ("apps:\n  - secrets: [{secret_id: a, secret_key: b}]\n", "apps[0].appid: is required"),

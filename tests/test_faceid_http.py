@@ -434,3 +434,30 @@ def test_unexpected_errors_are_internal_error_and_journaled(client, emulator, mo
 def test_legacy_signatures_do_not_open_api3(client):
     answer = client.post("/", data=b"{}", headers={"Authorization": auth()}).get_json()
     assert answer["Response"]["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
+
+
+def v1_call(client, nonce: str = "42") -> dict:
+    params = {"Action": "GetLiveCode", "Version": "2018-03-01", "Timestamp": str(NOW),
+              "Nonce": nonce, "SecretId": SECRET_ID}
+    params["Signature"] = sign_v1(SECRET_KEY, "POST", "localhost", params)
+    return client.post("/", data=params).get_json()["Response"]
+
+
+def test_a_repeated_v1_nonce_is_accepted_by_default(client):
+    assert "LiveCode" in v1_call(client) and "LiveCode" in v1_call(client)
+
+
+@pytest.mark.parametrize("where", ["server", "app"])
+def test_nonce_replay_check_refuses_a_repeated_v1_nonce(clock, where):
+    from mockface.core.config import App
+    from mockface.emulator import Emulator
+    from mockface.web.app import create_app
+    from .support import make_settings
+
+    settings = make_settings(nonce_replay_check=True) if where == "server" else \
+        make_settings(apps=(App(MAIN.appid, dict(MAIN.secrets), nonce_replay_check=True),))
+    client = create_app(emulator=Emulator(settings, clock)).test_client()
+    assert "LiveCode" in v1_call(client)
+    replay = v1_call(client)
+    assert replay["Error"]["Code"] == "AuthFailure.SignatureFailure"
+    assert "LiveCode" in v1_call(client, nonce="43")

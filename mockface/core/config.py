@@ -59,6 +59,7 @@ class App:
     services: frozenset[str] = frozenset(SERVICES)
     suspended: bool = False
     rate_limit: int | None = None  # requests per second; None: unlimited
+    nonce_replay_check: bool = False  # API 3.0 v1: refuse a repeated Nonce (and the server's)
 
     @property
     def first_secret(self) -> tuple[str, str]:
@@ -122,6 +123,7 @@ class Settings:
     strict_lip_codes: bool = False
     seed: int = 0
     loose: bool = False
+    nonce_replay_check: bool = False  # API 3.0 v1 signatures, for every app
     once_store_size: int = DEFAULT_ONCE_STORE_SIZE
     source: str = "built-in defaults"
 
@@ -174,8 +176,9 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][\w-]{0,39}")
 _TOP_KEYS = {"apps", "identities", "clock_skew", "check_idcard", "strict_lip_codes", "seed",
-             "loose", "once_store_size"}
-_APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit"}
+             "loose", "once_store_size", "nonce_replay_check"}
+_APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit",
+             "nonce_replay_check"}
 _SECRET_KEYS = {"secret_id", "secret_key"}
 _IDENTITY_KEYS = {"idcard_number", "idcard_name"}
 
@@ -204,7 +207,7 @@ class _ConfigReader:
             if key in document:
                 minimum = 1 if key == "once_store_size" else 0
                 changes[key] = self.integer(document[key], key, minimum)
-        for key in ("check_idcard", "strict_lip_codes", "loose"):
+        for key in ("check_idcard", "strict_lip_codes", "loose", "nonce_replay_check"):
             if key in document:
                 changes[key] = self.boolean(document[key], key)
         return replace(base, **changes)
@@ -296,7 +299,9 @@ class _ConfigReader:
         rate_limit = None
         if item.get("rate_limit") is not None:
             rate_limit = self.integer(item["rate_limit"], f"{where}.rate_limit", 1)
-        return App(appid, secrets, buckets, services, suspended, rate_limit)
+        nonce_replay_check = self.boolean(item.get("nonce_replay_check", False),
+                                          f"{where}.nonce_replay_check")
+        return App(appid, secrets, buckets, services, suspended, rate_limit, nonce_replay_check)
 
     def identities(self, value: Any) -> dict[str, str]:
         registry: dict[str, str] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -52,7 +52,6 @@ class Call:
     params: dict[str, Any]
     verdict: Verdict
     language: str | None = None
-    facts: dict[str, str] = field(default_factory=dict)  # for the journal and scenarios
 
 
 def product_of_v1(host: str, action: str | None) -> str:
@@ -124,9 +123,13 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
                  body: bytes, now: float, secret_key_of: KeyLookup,
                  permitted: Callable[[str, str], bool] = lambda secret_id, product: True,
                  within_rate: Callable[[str], bool] = lambda secret_id: True,
-                 loose: LooseTest = never) -> Call:
+                 loose: LooseTest = never,
+                 nonce_unused: Callable[[str, str], bool] = lambda secret_id, nonce: True
+                 ) -> Call:
     """Run checks 1-11 of contract-faceid §2 (12-14, the action's parameters, belong to the
-    action) and return the call; FaceIdError for the first that fails."""
+    action) and return the call; FaceIdError for the first that fails.  ``nonce_unused``
+    (SecretId, "Nonce/Timestamp") is asked for v1 calls as part of check 5: False refuses
+    the call as a replay."""
     if method not in ("GET", "POST"):
         raise FaceIdError("UnsupportedProtocol", f"method {method[:10]}")
     v1_params = _v1_params(method, query, headers, body)
@@ -152,6 +155,12 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
                                    "no Authorization header and no Signature parameter")
     except SignatureRefused as refused:
         raise FaceIdError(refused.code, refused.reason) from None
+    nonce = None
+    if v1_params is not None and "authorization" not in headers:
+        nonce = f"{v1_params.get('Nonce', '')}/{v1_params.get('Timestamp', '')}"
+        if not nonce_unused(verdict.secret_id, nonce):
+            raise FaceIdError("AuthFailure.SignatureFailure",
+                              f"Nonce/Timestamp {nonce[:40]} was used before")
     if token:
         raise FaceIdError("AuthFailure.TokenFailure", "temporary credentials are not "
                                                       "emulated")

@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockface.web.app import create_app  # noqa: E402
 from mockface.core.config import load_settings  # noqa: E402
 from mockface.emulator import Emulator  # noqa: E402
-from mockface.web.server import start_background  # noqa: E402
 from mockface.legacy.signature import sign  # noqa: E402
+from mockface.web.app import create_app  # noqa: E402
+from mockface.web.server import start_background  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -17,17 +17,17 @@ import click
 from . import __version__
 from .client import TOKEN_ENV
 from .core.config import DEFAULT_SECRET_KEY, ConfigError, Settings, load_settings, mask
-from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .core.hosts import is_loopback
 from .core.journal import DEFAULT_JOURNAL_SIZE
 from .core.logs import LOG_FORMATS, LOG_LEVELS
 from .core.logs import configure as configure_logs
-from .scenario_engine import (BUILTIN_LIBRARY, SCENARIO_SUFFIXES, ScenarioEngine,
-                              ScenarioWatcher, UnknownScenario, scenario_files, search_path)
-from .scenarios import ScenarioError, load_scenario
-from .web.server import DEFAULT_THREADS, create_server, shutdown
+from .core.scenarios.engine import SCENARIO_SUFFIXES, UnknownScenario, scenario_files
+from .core.scenarios.model import ScenarioError
+from .core.scenarios.watcher import ScenarioWatcher
+from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .legacy.signature import LAYOUTS, sign, time_problem
-
+from .scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario, search_path
+from .web.server import DEFAULT_THREADS, create_server, shutdown
 
 SCENARIO_DIRS_OPTION = click.option(
     "--scenarios", "scenario_dirs", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
@@ -99,8 +99,8 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
           threads: int, ready_file: str | None, log_level: str, verbose: bool,
           log_format: str, quiet: bool) -> None:
     """Run the emulator until interrupted (one process, many threads)."""
-    from .web.app import create_app
     from .emulator import Emulator
+    from .web.app import create_app
 
     settings = _settings(config).with_overrides(seed=seed, loose=loose)
     engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)

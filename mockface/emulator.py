@@ -11,26 +11,34 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from .core.clock import Clock
+from .core.config import Settings
+from .core.journal import (
+    DEFAULT_JOURNAL_SIZE,
+    Journal,
+    summarise_data,
+    summarise_fields,
+    summarise_media,
+)
+from .core.logs import log_access
+from .core.scenarios.engine import Miss, Selection, UnknownScenario
+from .core.scenarios.model import Fault, Response, ScenarioError
+from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 from .faceid import envelope
 from .faceid.actions import Answer, FaceIdActions, decode_base64
 from .faceid.request import MAX_BODY as API3_MAX_BODY
 from .faceid.request import FaceIdError, authenticate, claimed_target
+from .faceid.scenario_rules import call_facts
 from .legacy import signature, wire
-from .core.clock import Clock
-from .core.config import Settings
 from .legacy.errors import ENDPOINTS, ApiError
-from .core.journal import (DEFAULT_JOURNAL_SIZE, Journal, summarise_data, summarise_fields,
-                      summarise_media)
-from .core.logs import log_access
 from .legacy.model import Reply, RequestBody
-from .scenario_engine import Miss, ScenarioEngine, Selection, UnknownScenario
-from .scenarios import Fault, Response, ScenarioError, call_facts, request_facts
+from .legacy.scenario_rules import request_facts
 from .legacy.service import FaceService, default_photo
-from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
+from .scenarios import ScenarioEngine
 
 error_log = logging.getLogger("mockface.error")
 

@@ -82,10 +82,10 @@ class MockfaceServer:
     @classmethod
     def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
         """An in-process server on a free loopback port, ready when this returns."""
-        from .web.app import create_app
         from .core.config import load_settings
         from .emulator import Emulator
-        from .scenario_engine import ScenarioEngine, search_path
+        from .scenarios import ScenarioEngine, search_path
+        from .web.app import create_app
         from .web.server import start_background
 
         settings = load_settings()

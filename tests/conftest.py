@@ -7,10 +7,10 @@ import os
 import pytest
 from hypothesis import settings
 
-from mockface.web.app import create_app
 from mockface.core.clock import Clock
 from mockface.emulator import Emulator
-from mockface.scenario_engine import ScenarioEngine, search_path
+from mockface.scenarios import ScenarioEngine, search_path
+from mockface.web.app import create_app
 from mockface.web.server import start_background
 
 from .support import NOW, Caller, make_settings

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import requests
 
-from mockface.web.app import create_app
 from mockface.core.clock import Clock
 from mockface.core.config import App, Settings
-from mockface.emulator import Emulator
 from mockface.core.identity import with_check_digit
+from mockface.emulator import Emulator
 from mockface.legacy.signature import sign
+from mockface.web.app import create_app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 #: Every code the seed documents (face and face-verification tables) plus -5806/-5807 of

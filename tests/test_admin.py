@@ -2,23 +2,29 @@
 from __future__ import annotations
 
 import hashlib
-
 import time
 from importlib import metadata
 
 import pytest
 import requests
 
-from mockface.web.app import create_app
 from mockface.cli import admin_token_for
 from mockface.client import AdminCallError, AdminClient
 from mockface.emulator import Emulator
-from mockface.scenario_engine import ScenarioEngine, search_path
-from mockface.web.server import start_background
 from mockface.legacy.signature import sign
+from mockface.scenarios import ScenarioEngine, search_path
+from mockface.web.app import create_app
+from mockface.web.server import start_background
 
-from .support import (DOCUMENTED_CODES, MAIN, ServeProcess, make_settings, media, signed_now,
-                      valid_request)
+from .support import (
+    DOCUMENTED_CODES,
+    MAIN,
+    ServeProcess,
+    make_settings,
+    media,
+    signed_now,
+    valid_request,
+)
 
 
 @pytest.fixture

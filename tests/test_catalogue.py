@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from mockface.legacy.errors import (CATALOGUE, ENDPOINTS, ApiError, Placement, codes_for,
-                                    placement_on)
+from mockface.legacy.errors import (
+    CATALOGUE,
+    ENDPOINTS,
+    ApiError,
+    Placement,
+    codes_for,
+    placement_on,
+)
 
 AUTH = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 21, 23, 24, 107, 108, 213]
 FACE_TABLE = [-1101, -1102, -1103, -1104, -1105, -1106, -1107, -1108, -1109, -1200, -1300,

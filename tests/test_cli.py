@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from mockface.cli import main
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
-from mockface.legacy.signature import parse, verify
 from mockface.core.state import OnceSignatureStore, RateLimiter
+from mockface.legacy.signature import parse, verify
 
 from .support import DOCUMENTED_CODES, ServeProcess, run_mockface
 

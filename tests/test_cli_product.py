@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from mockface import samples
 from mockface.cli import main
 from mockface.core.config import DEFAULT_SECRET_KEY, load_settings
-from mockface.identities import generate, is_valid
 from mockface.core.media import inspect_image, inspect_video
-from mockface.scenario_engine import BUILTIN_LIBRARY
+from mockface.identities import generate, is_valid
+from mockface.scenarios import BUILTIN_LIBRARY
 
 from .support import run_mockface
 

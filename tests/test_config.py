@@ -5,8 +5,13 @@ import textwrap
 
 import pytest
 
-from mockface.core.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, ConfigError,
-                             load_settings)
+from mockface.core.config import (
+    DEFAULT_APPID,
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    ConfigError,
+    load_settings,
+)
 from mockface.legacy.errors import ENDPOINTS
 
 

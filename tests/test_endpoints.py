@@ -9,8 +9,16 @@ from mockface.core.identity import with_check_digit
 from mockface.core.media import inspect_image
 from mockface.legacy.signature import sign
 
-from .support import (ID_NAME, ID_NUMBER, MAIN, REGISTERED_NAME, REGISTERED_NUMBER, auth,
-                      caller_with, media)
+from .support import (
+    ID_NAME,
+    ID_NUMBER,
+    MAIN,
+    REGISTERED_NAME,
+    REGISTERED_NUMBER,
+    auth,
+    caller_with,
+    media,
+)
 
 IDENTITY = {"appid": "1000001", "idcard_number": ID_NUMBER, "idcard_name": ID_NAME}
 JPEG = media("face.jpg")

@@ -13,8 +13,19 @@ from mockface.faceid.catalogue import CATALOGUE
 from mockface.faceid.signature import sign_tc3, sign_v1
 from mockface.scenarios import parse_scenario_text
 
-from .support import (ID_NAME, ID_NUMBER, LIMITED, MAIN, NOW, REGISTERED_NAME,
-                      REGISTERED_NUMBER, SUSPENDED, THROTTLED, auth, media)
+from .support import (
+    ID_NAME,
+    ID_NUMBER,
+    LIMITED,
+    MAIN,
+    NOW,
+    REGISTERED_NAME,
+    REGISTERED_NUMBER,
+    SUSPENDED,
+    THROTTLED,
+    auth,
+    media,
+)
 
 SECRET_ID, SECRET_KEY = next(iter(MAIN.secrets.items()))
 HOST = "faceid.tencentcloudapi.com"
@@ -452,6 +463,7 @@ def test_nonce_replay_check_refuses_a_repeated_v1_nonce(clock, where):
     from mockface.core.config import App
     from mockface.emulator import Emulator
     from mockface.web.app import create_app
+
     from .support import make_settings
 
     settings = make_settings(nonce_replay_check=True) if where == "server" else \

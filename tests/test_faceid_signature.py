@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from mockface.faceid.signature import (SignatureRefused, sign_tc3, sign_v1, tc3_signature,
-                                       tc3_string_to_sign, v1_string_to_sign, verify_tc3,
-                                       verify_v1)
+from mockface.faceid.signature import (
+    SignatureRefused,
+    sign_tc3,
+    sign_v1,
+    tc3_signature,
+    tc3_string_to_sign,
+    v1_string_to_sign,
+    verify_tc3,
+    verify_v1,
+)
 
 VECTOR_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
 VECTOR_BODY = ('{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], '

@@ -174,9 +174,9 @@ def test_the_admin_api_reads_no_file_outside_the_scenario_directories(client, se
 
 
 def test_a_path_inside_the_search_directories_still_works(tmp_path, clock):
-    from mockface.web.app import create_app
     from mockface.emulator import Emulator
-    from mockface.scenario_engine import ScenarioEngine
+    from mockface.scenarios import ScenarioEngine
+    from mockface.web.app import create_app
 
     from .support import make_settings
 
@@ -193,9 +193,9 @@ def test_a_path_inside_the_search_directories_still_works(tmp_path, clock):
 
 
 def test_a_yaml_file_that_is_not_a_scenario_is_not_echoed(tmp_path, clock):
-    from mockface.web.app import create_app
     from mockface.emulator import Emulator
-    from mockface.scenario_engine import ScenarioEngine
+    from mockface.scenarios import ScenarioEngine
+    from mockface.web.app import create_app
 
     from .support import make_settings
 
@@ -324,8 +324,8 @@ def test_the_servers_own_origin_may_change_things(client):
 
 
 def test_a_token_server_answers_any_host_that_sends_the_token(clock):
-    from mockface.web.app import create_app
     from mockface.emulator import Emulator
+    from mockface.web.app import create_app
 
     from .support import make_settings
 
@@ -591,7 +591,8 @@ def test_patterns_re2_cannot_run_are_refused_by_check(client):
 
 
 def test_values_over_the_match_limit_never_match_a_regex():
-    from mockface.scenarios import MAX_MATCHED, parse_scenario
+    from mockface.core.scenarios.model import MAX_MATCHED
+    from mockface.scenarios import parse_scenario
 
     scenario = parse_scenario({"rules": [{"match": {"seq": {"regex": "a*"}}, "respond": {}}]})
     [condition] = scenario.rules[0].conditions

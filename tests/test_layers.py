@@ -1,10 +1,13 @@
 """The package's layering (../shared/design.md, "Target shape"), checked on the source: core
-imports only core; the faceid protocol imports only core, never the legacy modules or the web
-layer; Flask and waitress stay out of both."""
+imports only core; each protocol package (legacy, faceid) imports only core and itself, never
+the other protocol or the web layer; Flask, Werkzeug and waitress are imported by the web
+layer only."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mockface"
 WEB_LIBRARIES = {"flask", "werkzeug", "waitress"}
@@ -28,16 +31,21 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-def test_core_imports_only_core():
-    for path in (PACKAGE / "core").glob("*.py"):
+@pytest.mark.parametrize("package,allowed", [
+    ("core", ("mockface.core",)),
+    ("legacy", ("mockface.core", "mockface.legacy")),
+    ("faceid", ("mockface.core", "mockface.faceid")),
+])
+def test_a_layer_imports_only_what_it_may(package, allowed):
+    paths = sorted((PACKAGE / package).rglob("*.py"))
+    assert paths
+    for path in paths:
         ours = {name for name in imports_of(path) if name.startswith("mockface")}
-        assert all(name.startswith("mockface.core") for name in ours), (path.name, ours)
-        assert not {name.split(".")[0] for name in imports_of(path)} & WEB_LIBRARIES
+        assert all(name.startswith(allowed) for name in ours), (path.name, ours)
 
 
-def test_faceid_imports_only_core():
-    for path in (PACKAGE / "faceid").glob("*.py"):
-        ours = {name for name in imports_of(path) if name.startswith("mockface")}
-        assert all(name.startswith(("mockface.core", "mockface.faceid")) for name in ours), \
-            (path.name, ours)
-        assert not {name.split(".")[0] for name in imports_of(path)} & WEB_LIBRARIES
+def test_only_the_web_layer_imports_flask_werkzeug_or_waitress():
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name == "web":
+            continue
+        assert not {name.split(".")[0] for name in imports_of(path)} & WEB_LIBRARIES, path

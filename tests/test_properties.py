@@ -14,11 +14,12 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from mockface.core.scenarios.model import ScenarioError
+from mockface.core.state import OnceSignatureStore, RateLimiter
 from mockface.legacy import signature, wire
 from mockface.legacy.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
 from mockface.legacy.model import Reply
-from mockface.scenarios import ScenarioError, parse_scenario, parse_scenario_text
-from mockface.core.state import OnceSignatureStore, RateLimiter
+from mockface.scenarios import parse_scenario, parse_scenario_text
 
 from .support import MAIN, NOW, caller_with, make_settings, media
 

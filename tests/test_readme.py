@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mockface.web.app import create_app
 from mockface.core.config import load_settings
+from mockface.web.app import create_app
 from mockface.web.server import start_background
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +56,8 @@ def test_quick_start_commands_match_ci():
 
 
 def test_scenario_examples_are_valid():
-    from mockface.scenarios import parse_scenario
     from mockface.core.yamlsource import load
+    from mockface.scenarios import parse_scenario
     texts = [(ROOT / "README.md").read_text(encoding="utf-8"),
              (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")]
     blocks = [block for text in texts for block in re.findall(r"```yaml\n(.*?)```", text, re.S)

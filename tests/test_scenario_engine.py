@@ -6,9 +6,12 @@ import logging
 
 import pytest
 
+from mockface.core.scenarios.engine import UnknownScenario
+from mockface.core.scenarios.model import ScenarioError
+from mockface.core.scenarios.watcher import ScenarioWatcher
 from mockface.legacy.model import RequestBody
-from mockface.scenario_engine import ScenarioEngine, ScenarioWatcher, UnknownScenario
-from mockface.scenarios import ScenarioError, request_facts
+from mockface.legacy.scenario_rules import request_facts
+from mockface.scenarios import ScenarioEngine
 
 from .support import ID_NAME, ID_NUMBER, MAIN, auth, caller_with, media, run_concurrently
 

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-from mockface.scenario_engine import ScenarioEngine
 from mockface.legacy.signature import sign
+from mockface.scenarios import ScenarioEngine
 
 from .support import ServeProcess, run_mockface, signed_now, valid_request
 

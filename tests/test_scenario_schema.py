@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from mockface.cli import main
-from mockface.scenarios import ScenarioError, load_scenario, parse_scenario
+from mockface.core.scenarios.model import ScenarioError
+from mockface.scenarios import load_scenario, parse_scenario
 
 
 def problems_of(tmp_path, text: str) -> list[str]:

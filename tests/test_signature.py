@@ -8,12 +8,21 @@ import hmac
 import pytest
 
 from mockface.core.config import Keyring
+from mockface.core.state import OnceSignatureStore, RateLimiter
 from mockface.legacy.errors import ApiError
 from mockface.legacy.signature import encode, parse, sign, verify
-from mockface.core.state import OnceSignatureStore, RateLimiter
 
-from .support import (APPS, BUCKETED, LIMITED, MAIN, NOW, SUSPENDED, THROTTLED, auth,
-                      run_concurrently)
+from .support import (
+    APPS,
+    BUCKETED,
+    LIMITED,
+    MAIN,
+    NOW,
+    SUSPENDED,
+    THROTTLED,
+    auth,
+    run_concurrently,
+)
 
 DAY = 24 * 3600
 

@@ -14,8 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..core.strictjson import loads_strict
-from .signature import (KeyLookup, LooseTest, SignatureRefused, Verdict, never, verify_tc3,
-                        verify_v1)
+from .signature import KeyLookup, LooseTest, SignatureRefused, Verdict, never, verify_tc3, verify_v1
 
 MAX_BODY = 10 * 1024 * 1024
 #: product -> version -> actions.  ``iai`` holds the photo-liveness actions.

@@ -5,8 +5,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError
 from ..core.media import ImageInfo, VideoInfo, inspect_image, inspect_video
+from .errors import ApiError
 
 IN_BAND_STATUSES = ("live_status", "compare_status")
 

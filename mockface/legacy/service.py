@@ -11,12 +11,12 @@ from typing import Any
 
 from ..core.clock import Clock
 from ..core.config import Settings
-from .errors import CATALOGUE, ApiError, Placement, placement_on
 from ..core.identity import valid_number, well_formed_name, well_formed_number
 from ..core.media import ImageInfo
-from .model import IN_BAND_STATUSES, Reply, RequestBody
-from ..scenarios import Response
+from ..core.scenarios.model import Response
 from ..core.state import IdentityRegistry, LipCodeBook
+from .errors import CATALOGUE, ApiError, Placement, placement_on
+from .model import IN_BAND_STATUSES, Reply, RequestBody
 
 #: The top-level code each image endpoint answers when its image does not decode.
 IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}

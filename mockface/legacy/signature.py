@@ -16,8 +16,8 @@ import random
 from dataclasses import dataclass
 
 from ..core.config import App, Keyring
-from .errors import SUSPENDED_MESSAGE, ApiError
 from ..core.state import OnceSignatureStore, RateLimiter
+from .errors import SUSPENDED_MESSAGE, ApiError
 
 DIGEST_SIZE = 20
 MAX_HEADER = 4096  # characters; a real signature is a few hundred

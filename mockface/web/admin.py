@@ -20,18 +20,19 @@ from flask import Blueprint, Response, jsonify, request
 from .. import __version__
 from ..client import TOKEN_HEADER
 from ..core.config import SERVICES, App, mask
-from ..emulator import Emulator
-from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
-from ..faceid.catalogue import codes_for as faceid_codes_for
-from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
-from ..scenarios import API3_TARGETS
 from ..core.hosts import is_loopback
 from ..core.identity import well_formed_name, well_formed_number
 from ..core.logs import log_admin
+from ..core.scenarios.engine import ForbiddenScenario, UnknownScenario
+from ..core.scenarios.model import ScenarioError
 from ..core.strictjson import loads_strict
-from ..scenario_engine import ForbiddenScenario, UnknownScenario
-from ..scenarios import ScenarioError, parse_scenario_text
 from ..core.yamlsource import show
+from ..emulator import Emulator
+from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
+from ..faceid.catalogue import codes_for as faceid_codes_for
+from ..faceid.scenario_rules import TARGETS as API3_TARGETS
+from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
+from ..scenarios import parse_scenario_text
 
 
 class AdminError(Exception):

@@ -6,15 +6,15 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from .admin import admin_blueprint
 from ..core.config import Settings, load_settings
+from ..core.logs import log_access
+from ..core.scenarios.model import Fault
 from ..emulator import Api3Incoming, Emulator, Incoming
 from ..faceid import envelope
 from ..legacy.errors import ApiError
-from ..core.logs import log_access
 from ..legacy.model import Reply
-from ..scenarios import Fault
 from ..legacy.wire import JSON_CONTENT_TYPE, render
+from .admin import admin_blueprint
 
 error_log = logging.getLogger("mockface.error")
 

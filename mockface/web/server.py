@@ -22,13 +22,13 @@ from waitress.server import create_server as _waitress_server
 from waitress.task import ErrorTask, WSGITask
 from waitress.trigger import trigger
 
-from .app import DROP_CONNECTION
 from ..core.config import MAX_BODY_BYTES
 from ..faceid import envelope
 from ..faceid.request import MAX_BODY as API3_MAX_BODY
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
+from .app import DROP_CONNECTION
 
 DEFAULT_THREADS = 64
 CONNECTION_LIMIT = 1000

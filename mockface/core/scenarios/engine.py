@@ -4,6 +4,9 @@
 the admin API and the pytest fixtures all call it.  ``select`` picks the rule that answers a
 request and takes its next response atomically, so two concurrent requests never take the
 same step of a sequence.
+
+Protocol-free: a request is an endpoint name and a dict of facts; scenario files are
+read by the ``ScenarioParser`` the engine is given.
 """
 from __future__ import annotations
 
@@ -16,30 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .packaged import packaged_folder
-from .core.yamlsource import show
-from .scenarios import Response, Rule, Scenario, ScenarioError, load_scenario, parse_scenario
+from ..yamlsource import show
+from .model import Response, Rule, Scenario, ScenarioError
+from .schema import ScenarioParser
 
 log = logging.getLogger("mockface.scenarios")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-#: The ready-made library: shipped in the package, or the checkout's top-level folder.
-BUILTIN_LIBRARY = packaged_folder("scenarios").resolve()
-
-
-def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
-                cwd: Path | None = None) -> list[Path]:
-    """Where scenario names are looked up: the given directories, else ``./scenarios`` when
-    present; the built-in library always comes last."""
-    paths = [Path(d) for d in directories]
-    if not paths:
-        local = (cwd or Path.cwd()) / "scenarios"
-        if local.is_dir():
-            paths.append(local)
-    if BUILTIN_LIBRARY.is_dir() and all(p.resolve() != BUILTIN_LIBRARY for p in paths):
-        paths.append(BUILTIN_LIBRARY)
-    return paths
 
 
 def scenario_files(directory: Path) -> list[Path]:
@@ -143,7 +128,9 @@ class Miss:
 class ScenarioEngine:
     """Holds the active scenarios and the generator used for random delays."""
 
-    def __init__(self, search_paths: list[str | Path] | None = None, seed: int = 0) -> None:
+    def __init__(self, parser: ScenarioParser, search_paths: list[str | Path] | None = None,
+                 seed: int = 0) -> None:
+        self.parser = parser
         self.search_paths = [Path(p) for p in (search_paths or [])]
         self._activations: list[Activation] = []
         self._header_activations: dict[str, Activation] = {}
@@ -213,10 +200,10 @@ class ScenarioEngine:
         if isinstance(source, Scenario):
             return source, None
         if isinstance(source, dict):
-            return parse_scenario(source, "<inline>", default_name=str(source.get("name",
-                                                                                  "inline"))), None
+            return self.parser.parse(source, "<inline>",
+                                     default_name=str(source.get("name", "inline"))), None
         path = self.find(source)
-        return load_scenario(path), path
+        return self.parser.load(path), path
 
     # -- activation -----------------------------------------------------------------------
 
@@ -337,7 +324,7 @@ class ScenarioEngine:
         for path in changed:
             key = str(path)
             try:
-                scenario = load_scenario(path)
+                scenario = self.parser.load(path)
             except ScenarioError as error:
                 self.reload_errors[key] = str(error)
                 log.error("reload of %s failed; keeping the last valid version:\n%s", path, error)
@@ -353,53 +340,3 @@ class ScenarioEngine:
     def watched_files(self) -> set[Path]:
         with self._lock:
             return {a.path for a in self._activations if a.path is not None}
-
-
-class ScenarioWatcher:
-    """Polls the files of active scenarios and reloads them when they change."""
-
-    def __init__(self, engine: ScenarioEngine, interval: float = 0.5) -> None:
-        self.engine = engine
-        self.interval = interval
-        self._stop = threading.Event()
-        self._mtimes: dict[Path, tuple[int, int]] = {}
-        self._thread = threading.Thread(target=self._run, name="mockface-watch", daemon=True)
-
-    def start(self) -> ScenarioWatcher:
-        self._snapshot()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _stamp(self, path: Path) -> tuple[int, int] | None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-    def _snapshot(self) -> set[Path]:
-        changed = set()
-        for path in self.engine.watched_files():
-            stamp = self._stamp(path)
-            if stamp is not None and self._mtimes.get(path) not in (None, stamp):
-                changed.add(path)
-            if stamp is not None:
-                self._mtimes[path] = stamp
-        return changed
-
-    def check_now(self) -> None:
-        """Reload whatever changed since the last check."""
-        changed = self._snapshot()
-        if changed:
-            self.engine.reload_changed(changed)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check_now()
-            except Exception:  # a watcher must never die silently
-                log.exception("scenario watcher failed")

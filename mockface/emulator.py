@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -325,9 +325,8 @@ class Emulator:
         exchange = Exchange(endpoint, Reply.ok({}))
         try:
             exchange.body = body = wire.read_body(content_type, content_length, stream)
-            header = scenario_header if self.allow_scenario_header else None
             facts = request_facts(body)
-            if self._scripted(exchange, facts, header, before_auth=True):
+            if self._scripted(exchange, facts, scenario_header, before_auth=True):
                 exchange.signature_check = "skipped by a rule"
                 return exchange
             exchange.signature_check = "failed"
@@ -339,7 +338,7 @@ class Emulator:
                 rate_limiter=self.rate_limiter, clock_skew=self.settings.clock_skew,
                 loose=loose)
             exchange.signature_check = "loose" if loose else "passed"
-            if not self._scripted(exchange, facts, header, before_auth=False):
+            if not self._scripted(exchange, facts, scenario_header, before_auth=False):
                 exchange.reply = self.service.handle(endpoint, body)
         except ApiError as error:
             exchange.reply = Reply.from_error(error)
@@ -434,47 +433,49 @@ class Emulator:
         """The response of the scenario rule that answers this call (None when no rule
         does); records the rule, its delay and its fault on the exchange."""
         facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {})
-        try:
-            chosen = self.scenarios.select(
-                exchange.endpoint, facts, exchange.appid, False,
-                header if self.allow_scenario_header else None)
-        except (UnknownScenario, ScenarioError) as error:
-            raise FaceIdError("InvalidParameterValue", f"unknown scenario: {error}",
-                              message="The X-Mockface-Scenario header names no usable "
-                                      "scenario.") from None
-        if isinstance(chosen, Miss):
-            exchange.miss = chosen
-            return None
-        if not isinstance(chosen, Selection):
-            return None
-        response = chosen.response
-        exchange.rule = chosen.label
-        exchange.delay_ms = self.scenarios.draw_delay(response.delay_ms)
-        exchange.fault = response.fault
-        return None if response.fault is not None else response
+        response = self._select(exchange, facts, exchange.appid, False, header, lambda error:
+                                FaceIdError("InvalidParameterValue",
+                                            f"unknown scenario: {error}",
+                                            message="The X-Mockface-Scenario header names no "
+                                                    "usable scenario."))
+        return None if response is None or response.fault is not None else response
 
     def _scripted(self, exchange: Exchange, facts: dict[str, str], header: str | None,
                   before_auth: bool) -> bool:
         """Let an active scenario answer; True when one did."""
         assert exchange.body is not None
-        try:
-            chosen = self.scenarios.select(exchange.endpoint, facts, exchange.body.get("appid"),
-                                           before_auth, header)
-        except (UnknownScenario, ScenarioError) as error:
-            raise ApiError(3, f"unknown scenario {(header or '')[:80]}", 400,
-                           detail=str(error)) from None
-        if isinstance(chosen, Miss):
-            exchange.miss = None if before_auth else chosen
+        response = self._select(exchange, facts, exchange.body.get("appid"), before_auth,
+                                header, lambda error: ApiError(
+                                    3, f"unknown scenario {(header or '')[:80]}", 400,
+                                    detail=str(error)))
+        if response is None:
             return False
-        if not isinstance(chosen, Selection):
-            return False
-        response = chosen.response
-        exchange.rule = chosen.label
-        exchange.delay_ms = self.scenarios.draw_delay(response.delay_ms)
-        exchange.fault = response.fault
         if response.fault is None:
             exchange.reply = self.service.scripted(exchange.endpoint, exchange.body, response)
         return True
+
+    def _select(self, exchange: Exchange | Api3Exchange, facts: dict[str, str],
+                appid: str | None, before_auth: bool, header: str | None,
+                refusal: Callable[[Exception], Exception]) -> Response | None:
+        """The response of the active scenario rule that answers this request, with the
+        rule, its delay and its fault recorded on the exchange; None when no rule does (a
+        miss after the signature checks is recorded too).  ``header`` is the
+        X-Mockface-Scenario value, honoured only when allowed; an unusable one raises
+        ``refusal(error)``."""
+        try:
+            chosen = self.scenarios.select(exchange.endpoint, facts, appid, before_auth,
+                                           header if self.allow_scenario_header else None)
+        except (UnknownScenario, ScenarioError) as error:
+            raise refusal(error) from None
+        if isinstance(chosen, Miss):
+            exchange.miss = None if before_auth else chosen
+            return None
+        if not isinstance(chosen, Selection):
+            return None
+        exchange.rule = chosen.label
+        exchange.delay_ms = self.scenarios.draw_delay(chosen.response.delay_ms)
+        exchange.fault = chosen.response.fault
+        return chosen.response
 
 
 def _read_bounded(stream: BinaryIO, limit: int) -> bytes:

@@ -129,11 +129,7 @@ class FaceIdDialect:
         if key == "is_liveness":
             return c.boolean(value, line, key)
         if key == "live_code":
-            if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-                c.problem(line, f"live_code must be a quoted string of digits, got "
-                                   f"{show(value)}")
-                return None
-            return value
+            return c.digits(value, line, key)
         if not isinstance(value, str) or not re2.fullmatch(r"[0-9](,[0-9])*", value):
             c.problem(line, f"action_sequence must be digits separated by commas (\"1,2\"), "
                                f"got {show(value)}")

@@ -122,11 +122,7 @@ class LegacyDialect:
         if key in ("score", "sim"):
             return c.integer(value, line, key, 0, 100)
         if key == "validate_data":
-            if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-                c.problem(line, f"validate_data must be a quoted string of digits, got "
-                                   f"{show(value)}")
-                return None
-            return value
+            return c.digits(value, line, key)
         if key in ("live_status", "compare_status"):
             return self.status(c, key, value, line, endpoints)
         if key in ("photo", "video_photo"):

@@ -109,6 +109,13 @@ class Checker:
         self.problem(line, f"{what} must be a string, got {type_name(value)} {show(value)}")
         return None
 
+    def digits(self, value: Any, line: int, what: str) -> str | None:
+        """A quoted string of ASCII digits (a lip code), else a problem."""
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return value
+        self.problem(line, f"{what} must be a quoted string of digits, got {show(value)}")
+        return None
+
     def response_keys(self, entry: dict, dialect: Dialect) -> None:
         """Report keys another dialect answers with, then unknown ones (did-you-mean)."""
         foreign = tuple(key for other in self.dialects if other is not dialect

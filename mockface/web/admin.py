@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.local import LocalProxy
 
 from .. import __version__
 from ..client import TOKEN_HEADER
@@ -147,268 +148,274 @@ def _code_query() -> int | str | None:
     return code
 
 
-def admin_blueprint(emulator: Emulator, token: str | None = None) -> Blueprint:
-    """Routes that let tests and CI inspect and steer a running server."""
-    admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface")
-    started = time.monotonic()
+#: The admin API: routes that let tests and CI inspect and steer a running server.  Each
+#: app created by ``create_app`` registers it; the routes act on that app's emulator.
+admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface")
+#: The app config keys the admin API reads: its token (None: loopback only) and start time.
+TOKEN_CONFIG = "MOCKFACE_ADMIN_TOKEN"
+STARTED_CONFIG = "MOCKFACE_STARTED"
+#: The emulator of the app handling the current request.
+emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
 
-    @admin.errorhandler(AdminError)
-    def admin_error(error: AdminError) -> tuple[Response, int]:
-        return jsonify(error=str(error), **error.extra), error.status
 
-    @admin.before_request
-    def guard() -> tuple[Response, int] | None:
-        """Who may use the admin API: with a token, whoever sends it; without one (a loopback
-        bind), only requests for a loopback Host (no DNS rebinding).  Changes also need a
-        JSON body type and no foreign Origin (no cross-site form posts)."""
-        if token is None and not loopback_name(request.host):
-            return jsonify(error=f"the admin API answers only loopback hosts, not "
-                                 f"{show(request.host)} (bind a public address to use a "
-                                 "token instead)"), 403
-        if request.endpoint == "mockface_admin.health":
-            return None
-        if token is not None:
-            sent = request.headers.get(TOKEN_HEADER, "")
-            if not hmac.compare_digest(sent.encode(), token.encode()):
-                return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("Origin")
-            if origin is not None and not _same_or_loopback(origin, request.host):
-                return jsonify(error=f"cross-site request refused (Origin {show(origin)})"), 403
-            if request.mimetype != "application/json":
-                return jsonify(error="changes need Content-Type: application/json"), 415
+
+@admin.errorhandler(AdminError)
+def admin_error(error: AdminError) -> tuple[Response, int]:
+    return jsonify(error=str(error), **error.extra), error.status
+
+@admin.before_request
+def guard() -> tuple[Response, int] | None:
+    """Who may use the admin API: with a token, whoever sends it; without one (a loopback
+    bind), only requests for a loopback Host (no DNS rebinding).  Changes also need a
+    JSON body type and no foreign Origin (no cross-site form posts)."""
+    token = current_app.config.get(TOKEN_CONFIG)
+    if token is None and not loopback_name(request.host):
+        return jsonify(error=f"the admin API answers only loopback hosts, not "
+                             f"{show(request.host)} (bind a public address to use a "
+                             "token instead)"), 403
+    if request.endpoint == "mockface_admin.health":
         return None
+    if token is not None:
+        sent = request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        origin = request.headers.get("Origin")
+        if origin is not None and not _same_or_loopback(origin, request.host):
+            return jsonify(error=f"cross-site request refused (Origin {show(origin)})"), 403
+        if request.mimetype != "application/json":
+            return jsonify(error="changes need Content-Type: application/json"), 415
+    return None
 
-    @admin.get("/health")
-    def health():
-        names = [a.scenario.name for a in emulator.scenarios.active()]
-        body = {"status": "ok", "version": __version__,
-                "uptime": round(time.monotonic() - started, 3), "scenarios": names}
-        if not emulator.ready.is_set():
-            return jsonify({**body, "status": "starting"}), 503
-        if emulator.scenarios.reload_errors:
-            return jsonify({**body, "status": "scenario reload failing",
-                            "errors": emulator.scenarios.reload_errors}), 503
-        return jsonify(body)
+@admin.get("/health")
+def health():
+    names = [a.scenario.name for a in emulator.scenarios.active()]
+    body = {"status": "ok", "version": __version__,
+            "uptime": round(time.monotonic() - current_app.config[STARTED_CONFIG], 3),
+            "scenarios": names}
+    if not emulator.ready.is_set():
+        return jsonify({**body, "status": "starting"}), 503
+    if emulator.scenarios.reload_errors:
+        return jsonify({**body, "status": "scenario reload failing",
+                        "errors": emulator.scenarios.reload_errors}), 503
+    return jsonify(body)
 
-    @admin.post("/reset")
-    def reset():
-        appid = _param(_body(), "appid", str)
-        emulator.reset(appid)
-        log_admin("reset", appid=appid or "all")
-        return jsonify(reset=appid or "all")
+@admin.post("/reset")
+def reset():
+    appid = _param(_body(), "appid", str)
+    emulator.reset(appid)
+    log_admin("reset", appid=appid or "all")
+    return jsonify(reset=appid or "all")
 
-    # -- scenarios ------------------------------------------------------------------------
+# -- scenarios ------------------------------------------------------------------------
 
-    @admin.get("/scenarios")
-    def scenarios():
-        engine = emulator.scenarios
-        return jsonify(library=[{"name": name, "path": str(path)}
-                                for name, path in engine.library().items()],
-                       active=[a.describe() for a in engine.active()],
-                       reload_errors=engine.reload_errors)
+@admin.get("/scenarios")
+def scenarios():
+    engine = emulator.scenarios
+    return jsonify(library=[{"name": name, "path": str(path)}
+                            for name, path in engine.library().items()],
+                   active=[a.describe() for a in engine.active()],
+                   reload_errors=engine.reload_errors)
 
-    @admin.post("/scenarios")
-    def activate():
-        payload = _body()
-        sources = [key for key in ("name", "path", "document", "text") if key in payload]
-        if len(sources) != 1:
-            raise AdminError(400, "give exactly one of name, path, document or text")
-        kind, source = sources[0], payload[sources[0]]
-        if kind == "document" and not isinstance(source, dict):
-            raise AdminError(400, "document must be a JSON object")
-        if kind != "document" and not isinstance(source, str):
-            raise AdminError(400, f"{kind} must be a string")
-        appid = _param(payload, "appid", str)
-        first = bool(_param(payload, "first", bool, False))
-        engine = emulator.scenarios
-        try:
-            if kind == "text":
-                label = str(payload.get("source", "<text>"))[:200]
-                source = parse_scenario_text(source, label, Path(label).stem or "text")
-            elif kind == "name":
-                source = engine.find_name(source)
-            elif kind == "path":
-                source = engine.find_path(source)
-            activation = engine.activate(source, appid=appid, first=first)
-        except ForbiddenScenario as error:
-            raise AdminError(403, str(error)) from None
-        except UnknownScenario as error:
-            raise AdminError(404, str(error)) from None
-        except ScenarioError as error:
-            raise AdminError(400, "invalid scenario",
-                             problems=[str(p) for p in error.problems]) from None
-        log_admin("scenario activated", name=activation.scenario.name, appid=appid,
-                  first=first or None)
-        return jsonify(activation.describe()), 201
+@admin.post("/scenarios")
+def activate():
+    payload = _body()
+    sources = [key for key in ("name", "path", "document", "text") if key in payload]
+    if len(sources) != 1:
+        raise AdminError(400, "give exactly one of name, path, document or text")
+    kind, source = sources[0], payload[sources[0]]
+    if kind == "document" and not isinstance(source, dict):
+        raise AdminError(400, "document must be a JSON object")
+    if kind != "document" and not isinstance(source, str):
+        raise AdminError(400, f"{kind} must be a string")
+    appid = _param(payload, "appid", str)
+    first = bool(_param(payload, "first", bool, False))
+    engine = emulator.scenarios
+    try:
+        if kind == "text":
+            label = str(payload.get("source", "<text>"))[:200]
+            source = parse_scenario_text(source, label, Path(label).stem or "text")
+        elif kind == "name":
+            source = engine.find_name(source)
+        elif kind == "path":
+            source = engine.find_path(source)
+        activation = engine.activate(source, appid=appid, first=first)
+    except ForbiddenScenario as error:
+        raise AdminError(403, str(error)) from None
+    except UnknownScenario as error:
+        raise AdminError(404, str(error)) from None
+    except ScenarioError as error:
+        raise AdminError(400, "invalid scenario",
+                         problems=[str(p) for p in error.problems]) from None
+    log_admin("scenario activated", name=activation.scenario.name, appid=appid,
+              first=first or None)
+    return jsonify(activation.describe()), 201
 
-    @admin.delete("/scenarios")
-    def deactivate():
-        payload = _body()
-        name = _param(payload, "name", str)
-        appid = _param(payload, "appid", str)
-        everywhere = bool(_param(payload, "everywhere", bool, False))
-        removed = emulator.scenarios.deactivate(name, appid, everywhere)
-        log_admin("scenarios deactivated", name=name or "all", appid=appid,
-                  everywhere=everywhere or None, removed=removed)
-        return jsonify(removed=removed)
+@admin.delete("/scenarios")
+def deactivate():
+    payload = _body()
+    name = _param(payload, "name", str)
+    appid = _param(payload, "appid", str)
+    everywhere = bool(_param(payload, "everywhere", bool, False))
+    removed = emulator.scenarios.deactivate(name, appid, everywhere)
+    log_admin("scenarios deactivated", name=name or "all", appid=appid,
+              everywhere=everywhere or None, removed=removed)
+    return jsonify(removed=removed)
 
-    # -- journal --------------------------------------------------------------------------
+# -- journal --------------------------------------------------------------------------
 
-    @admin.get("/requests")
-    def requests_():
-        query: dict[str, Any] = {}  # filters come from the query string only
-        entries = emulator.journal.query(
-            endpoint=_endpoint_query(), appid=_param(query, "appid", str),
-            code=_code_query(), since=_param(query, "since", float),
-            after=_param(query, "after", int))
-        return jsonify(requests=[entry.as_dict() for entry in entries],
-                       capacity=emulator.journal.capacity)
+@admin.get("/requests")
+def requests_():
+    query: dict[str, Any] = {}  # filters come from the query string only
+    entries = emulator.journal.query(
+        endpoint=_endpoint_query(), appid=_param(query, "appid", str),
+        code=_code_query(), since=_param(query, "since", float),
+        after=_param(query, "after", int))
+    return jsonify(requests=[entry.as_dict() for entry in entries],
+                   capacity=emulator.journal.capacity)
 
-    @admin.delete("/requests")
-    def clear_requests():
-        appid = _param(_body(), "appid", str)
-        removed = emulator.journal.clear(appid)
-        log_admin("journal cleared", appid=appid or "all", removed=removed)
-        return jsonify(removed=removed)
+@admin.delete("/requests")
+def clear_requests():
+    appid = _param(_body(), "appid", str)
+    removed = emulator.journal.clear(appid)
+    log_admin("journal cleared", appid=appid or "all", removed=removed)
+    return jsonify(removed=removed)
 
-    # -- clock ----------------------------------------------------------------------------
+# -- clock ----------------------------------------------------------------------------
 
-    def clock_state():
-        return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen,
-                       **emulator.clock.state())
+def clock_state():
+    return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen,
+                   **emulator.clock.state())
 
-    @admin.get("/clock")
-    def clock():
-        return clock_state()
+@admin.get("/clock")
+def clock():
+    return clock_state()
 
-    @admin.post("/clock/freeze")
-    def freeze():
-        at = _param(_body(), "at", (int, float))
-        now = emulator.clock.freeze(None if at is None else _time("at", at))
-        log_admin("clock frozen", at=now)
-        return clock_state()
+@admin.post("/clock/freeze")
+def freeze():
+    at = _param(_body(), "at", (int, float))
+    now = emulator.clock.freeze(None if at is None else _time("at", at))
+    log_admin("clock frozen", at=now)
+    return clock_state()
 
-    @admin.post("/clock/advance")
-    def advance():
-        seconds = _param(_body(), "seconds", (int, float))
-        if seconds is None:
-            raise AdminError(400, "seconds is required")
-        _time("seconds", emulator.clock.now() + seconds)
-        now = emulator.clock.advance(seconds)
-        log_admin("clock advanced", seconds=seconds, now=now)
-        return clock_state()
+@admin.post("/clock/advance")
+def advance():
+    seconds = _param(_body(), "seconds", (int, float))
+    if seconds is None:
+        raise AdminError(400, "seconds is required")
+    _time("seconds", emulator.clock.now() + seconds)
+    now = emulator.clock.advance(seconds)
+    log_admin("clock advanced", seconds=seconds, now=now)
+    return clock_state()
 
-    @admin.post("/clock/restore")
-    def restore():
-        """Put the clock back to a state read from GET clock (frozen_at and offset)."""
-        payload = _body()
-        frozen_at = _param(payload, "frozen_at", (int, float))
-        offset = _param(payload, "offset", (int, float), 0)
-        _time("frozen_at" if frozen_at is not None else "offset",
-              frozen_at if frozen_at is not None else time.time() + offset)
-        emulator.clock.restore(frozen_at, offset)
-        log_admin("clock restored", frozen_at=frozen_at, offset=offset)
-        return clock_state()
+@admin.post("/clock/restore")
+def restore():
+    """Put the clock back to a state read from GET clock (frozen_at and offset)."""
+    payload = _body()
+    frozen_at = _param(payload, "frozen_at", (int, float))
+    offset = _param(payload, "offset", (int, float), 0)
+    _time("frozen_at" if frozen_at is not None else "offset",
+          frozen_at if frozen_at is not None else time.time() + offset)
+    emulator.clock.restore(frozen_at, offset)
+    log_admin("clock restored", frozen_at=frozen_at, offset=offset)
+    return clock_state()
 
-    @admin.post("/clock/unfreeze")
-    def unfreeze():
-        emulator.clock.unfreeze()
-        log_admin("clock unfrozen")
-        return clock_state()
+@admin.post("/clock/unfreeze")
+def unfreeze():
+    emulator.clock.unfreeze()
+    log_admin("clock unfrozen")
+    return clock_state()
 
-    # -- state and configuration ----------------------------------------------------------
+# -- state and configuration ----------------------------------------------------------
 
-    @admin.get("/lip-codes")
-    def lip_codes():
-        appid = request.args.get("appid")
-        if appid is not None:
-            return jsonify(lip_codes={appid: emulator.lip_codes.issued(appid)})
-        return jsonify(lip_codes=emulator.lip_codes.all_issued())
+@admin.get("/lip-codes")
+def lip_codes():
+    appid = request.args.get("appid")
+    if appid is not None:
+        return jsonify(lip_codes={appid: emulator.lip_codes.issued(appid)})
+    return jsonify(lip_codes=emulator.lip_codes.all_issued())
 
-    @admin.get("/codes")
-    def codes():
-        endpoint = _endpoint_query()
-        if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
-            action = endpoint.split(":")[1] if endpoint else None
-            names = faceid_codes_for(action)
-            return jsonify(codes=[FACEID_CATALOGUE[name].as_dict() for name in names])
-        entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
-        return jsonify(codes=[entry.as_dict() for entry in entries])
+@admin.get("/codes")
+def codes():
+    endpoint = _endpoint_query()
+    if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
+        action = endpoint.split(":")[1] if endpoint else None
+        names = faceid_codes_for(action)
+        return jsonify(codes=[FACEID_CATALOGUE[name].as_dict() for name in names])
+    entries = codes_for(endpoint) if endpoint else list(CATALOGUE.values())
+    return jsonify(codes=[entry.as_dict() for entry in entries])
 
-    @admin.get("/config")
-    def config():
-        settings = emulator.settings
-        return jsonify(
-            source=settings.source,
-            apps=[{"appid": app.appid,
-                   "secrets": [{"secret_id": sid, "secret_key": mask(key)}
-                               for sid, key in app.secrets.items()],
-                   "buckets": sorted(app.buckets), "suspended": app.suspended,
-                   "services": [name for name in SERVICES if name in app.services],
-                   "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
-            identities=len(emulator.identities), clock_skew=settings.clock_skew,
-            check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
-            seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
-            once_store_size=settings.once_store_size,
-            journal_size=emulator.journal.capacity,
-            allow_scenario_header=emulator.allow_scenario_header,
-            scenario_search_path=[str(p) for p in emulator.scenarios.search_paths])
+@admin.get("/config")
+def config():
+    settings = emulator.settings
+    return jsonify(
+        source=settings.source,
+        apps=[{"appid": app.appid,
+               "secrets": [{"secret_id": sid, "secret_key": mask(key)}
+                           for sid, key in app.secrets.items()],
+               "buckets": sorted(app.buckets), "suspended": app.suspended,
+               "services": [name for name in SERVICES if name in app.services],
+               "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
+        identities=len(emulator.identities), clock_skew=settings.clock_skew,
+        check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
+        seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
+        once_store_size=settings.once_store_size,
+        journal_size=emulator.journal.capacity,
+        allow_scenario_header=emulator.allow_scenario_header,
+        scenario_search_path=[str(p) for p in emulator.scenarios.search_paths])
 
-    @admin.post("/apps")
-    def create_app():
-        """A fresh app with generated credentials: a private namespace on a shared server."""
-        payload = _body()
-        appid = _param(payload, "appid", str) or f"ns{secrets.randbelow(10**9):09d}"
-        app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
-        try:
-            emulator.keyring.add(app)
-        except ValueError as error:
-            raise AdminError(409, str(error)) from None
-        secret_id, secret_key = app.first_secret
-        log_admin("app created", appid=appid, secret_id=secret_id)
-        return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
+@admin.post("/apps")
+def create_app():
+    """A fresh app with generated credentials: a private namespace on a shared server."""
+    payload = _body()
+    appid = _param(payload, "appid", str) or f"ns{secrets.randbelow(10**9):09d}"
+    app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
+    try:
+        emulator.keyring.add(app)
+    except ValueError as error:
+        raise AdminError(409, str(error)) from None
+    secret_id, secret_key = app.first_secret
+    log_admin("app created", appid=appid, secret_id=secret_id)
+    return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
 
-    @admin.delete("/apps")
-    def delete_app():
-        """Remove an app created over the admin API, and forget its state."""
-        appid = _param(_body(), "appid", str)
-        if appid is None:
-            raise AdminError(400, "appid is required")
-        try:
-            emulator.keyring.remove(appid)
-        except KeyError:
-            raise AdminError(404, f"no app {appid!r} was created over the admin API") from None
-        emulator.reset(appid)
-        log_admin("app deleted", appid=appid)
-        return jsonify(deleted=appid)
+@admin.delete("/apps")
+def delete_app():
+    """Remove an app created over the admin API, and forget its state."""
+    appid = _param(_body(), "appid", str)
+    if appid is None:
+        raise AdminError(400, "appid is required")
+    try:
+        emulator.keyring.remove(appid)
+    except KeyError:
+        raise AdminError(404, f"no app {appid!r} was created over the admin API") from None
+    emulator.reset(appid)
+    log_admin("app deleted", appid=appid)
+    return jsonify(deleted=appid)
 
-    @admin.post("/identities")
-    def add_identity():
-        """Register who an ID number belongs to (a different name then answers -5803)."""
-        payload = _body()
-        number = _param(payload, "idcard_number", str)
-        name = _param(payload, "idcard_name", str)
-        if number is None or name is None:
-            raise AdminError(400, "idcard_number and idcard_name are required")
-        if not well_formed_number(number):
-            raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
-        if not well_formed_name(name):
-            raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
-        appid = _param(payload, "appid", str)
-        emulator.identities.add(number, name, appid)
-        log_admin("identity registered", idcard_number=number, appid=appid)
-        return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
+@admin.post("/identities")
+def add_identity():
+    """Register who an ID number belongs to (a different name then answers -5803)."""
+    payload = _body()
+    number = _param(payload, "idcard_number", str)
+    name = _param(payload, "idcard_name", str)
+    if number is None or name is None:
+        raise AdminError(400, "idcard_number and idcard_name are required")
+    if not well_formed_number(number):
+        raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
+    if not well_formed_name(name):
+        raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
+    appid = _param(payload, "appid", str)
+    emulator.identities.add(number, name, appid)
+    log_admin("identity registered", idcard_number=number, appid=appid)
+    return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
 
-    @admin.post("/loose")
-    def loose():
-        payload = _body()
-        appid = _param(payload, "appid", str)
-        enabled = _param(payload, "enabled", bool, True)
-        if appid is None:
-            raise AdminError(400, "appid is required (use --loose for the whole server)")
-        (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
-        log_admin("loose mode", appid=appid, enabled=enabled)
-        return jsonify(appid=appid, loose=enabled)
-
-    return admin
+@admin.post("/loose")
+def loose():
+    payload = _body()
+    appid = _param(payload, "appid", str)
+    enabled = _param(payload, "enabled", bool, True)
+    if appid is None:
+        raise AdminError(400, "appid is required (use --loose for the whole server)")
+    (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
+    log_admin("loose mode", appid=appid, enabled=enabled)
+    return jsonify(appid=appid, loose=enabled)

@@ -1,10 +1,12 @@
-"""``create_app``: the Flask application; thin routes over the Emulator."""
+"""``create_app``: the Flask application; thin, module-level routes over the Emulator."""
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.local import LocalProxy
 
 from ..core.config import Settings, load_settings
 from ..core.logs import log_access
@@ -14,7 +16,7 @@ from ..faceid import envelope
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
-from .admin import admin_blueprint
+from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
 
 error_log = logging.getLogger("mockface.error")
 
@@ -53,52 +55,61 @@ def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> Response
     return Response(b"", 502, headers={"Connection": "close"})
 
 
+#: The emulated APIs: the legacy ``/face/*`` endpoints and API 3.0 on ``/``.  Each app
+#: created by ``create_app`` registers it; the routes act on that app's emulator.
+emulated = Blueprint("mockface_emulated", __name__)
+#: The emulator of the app handling the current request.
+emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
+
+
+@emulated.post("/face/<endpoint>")
+def face(endpoint: str) -> Response:
+    exchange = emulator.serve(Incoming(
+        request.method, request.path, endpoint, request.headers.get("Authorization"),
+        request.headers.get("Content-Type"), request.headers.get("Content-Length"),
+        request.stream, request.headers.get(SCENARIO_HEADER)))
+    if exchange.fault is None:
+        return json_response(exchange.reply)
+    return fault_response(exchange.fault, request.environ)
+
+
+@emulated.route("/", methods=API3_METHODS, provide_automatic_options=False)
+def api3() -> Response:
+    exchange = emulator.serve_api3(Api3Incoming(
+        request.method, request.path, request.host, request.query_string.decode("latin-1"),
+        {name.lower(): value for name, value in request.headers.items()},
+        request.stream, request.headers.get(SCENARIO_HEADER)))
+    if exchange.fault is not None:
+        return fault_response(exchange.fault, request.environ, "api3")
+    response = Response(exchange.payload(), status=envelope.STATUS)
+    response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
+    return response
+
+
+@emulated.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    message = {404: "unknown endpoint", 405: "method not allowed"}.get(
+        error.code or 400, "invalid request")
+    log_access(request.method, request.path, appid=None, code=3, status=error.code,
+               latency_ms=0.0, reason=message)
+    return json_response(Reply.from_error(ApiError(3, message, error.code or 400)))
+
+
+@emulated.app_errorhandler(Exception)
+def unexpected(error: Exception) -> Response:
+    error_log.exception("unexpected error on %s %s", request.method, request.path)
+    return json_response(Reply.from_error(ApiError(213)))
+
+
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None,
                admin_token: str | None = None) -> Flask:
-    """A WSGI app serving the five ``/face/*`` endpoints and the admin API (which requires
-    ``admin_token`` when one is given)."""
-    emulator = emulator or Emulator(settings or load_settings())
+    """A WSGI app serving both APIs and the admin API (which requires ``admin_token`` when
+    one is given) over ``emulator`` (a new one from ``settings`` when not given)."""
     app = Flask("mockface")
     app.json.sort_keys = False
-    app.extensions["mockface"] = emulator
-    app.register_blueprint(admin_blueprint(emulator, admin_token))
-
-    @app.post("/face/<endpoint>")
-    def face(endpoint: str) -> Response:
-        exchange = emulator.serve(Incoming(
-            request.method, request.path, endpoint, request.headers.get("Authorization"),
-            request.headers.get("Content-Type"), request.headers.get("Content-Length"),
-            request.stream, request.headers.get(SCENARIO_HEADER)))
-        if exchange.fault is None:
-            return json_response(exchange.reply)
-        return fault_response(exchange.fault, request.environ)
-
-    def api3() -> Response:
-        exchange = emulator.serve_api3(Api3Incoming(
-            request.method, request.path, request.host,
-            request.query_string.decode("latin-1"),
-            {name.lower(): value for name, value in request.headers.items()},
-            request.stream, request.headers.get(SCENARIO_HEADER)))
-        if exchange.fault is not None:
-            return fault_response(exchange.fault, request.environ, "api3")
-        response = Response(exchange.payload(), status=envelope.STATUS)
-        response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
-        return response
-
-    app.add_url_rule("/", "api3", api3, methods=API3_METHODS,
-                     provide_automatic_options=False)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        message = {404: "unknown endpoint", 405: "method not allowed"}.get(
-            error.code or 400, "invalid request")
-        log_access(request.method, request.path, appid=None, code=3, status=error.code,
-                   latency_ms=0.0, reason=message)
-        return json_response(Reply.from_error(ApiError(3, message, error.code or 400)))
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        error_log.exception("unexpected error on %s %s", request.method, request.path)
-        return json_response(Reply.from_error(ApiError(213)))
-
+    app.extensions["mockface"] = emulator or Emulator(settings or load_settings())
+    app.config[TOKEN_CONFIG] = admin_token
+    app.config[STARTED_CONFIG] = time.monotonic()
+    app.register_blueprint(admin)
+    app.register_blueprint(emulated)
     return app

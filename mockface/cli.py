@@ -27,7 +27,7 @@ from .core.scenarios.watcher import ScenarioWatcher
 from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .legacy.signature import LAYOUTS, sign, time_problem
 from .scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario, search_path
-from .web.server import DEFAULT_THREADS, create_server, shutdown
+from .web.server import DEFAULT_THREADS, Server
 
 SCENARIO_DIRS_OPTION = click.option(
     "--scenarios", "scenario_dirs", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
@@ -116,32 +116,27 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
     log_writer = configure_logs("debug" if verbose else "warning" if quiet else log_level,
                                 log_format)
     watcher = ScenarioWatcher(engine).start() if watch else None
-    url = f"http://{_url_host(server.host)}:{server.port}"
-    click.echo(banner(settings, url, [a.scenario.name for a in engine.active()], admin_token))
+    click.echo(banner(settings, server.url, [a.scenario.name for a in engine.active()],
+                      admin_token))
     sys.stdout.flush()
-    emulator.ready.set()
     if ready_file:
-        _write_ready_file(Path(ready_file), settings, url, server.port, admin_token)
+        _write_ready_file(Path(ready_file), settings, server.url, server.port, admin_token)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: cleanly
     try:
         server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
     finally:
         if ready_file:
             Path(ready_file).unlink(missing_ok=True)
         if watcher is not None:
             watcher.stop()
-        emulator.close()
-        shutdown(server, in_loop_thread=True)
         logging.getLogger("mockface").warning("mockface stopped")
         log_writer.stop()  # last: it flushes everything logged during shutdown
 
 
-def _bind(app, host: str, port: int, threads: int):
+def _bind(app, host: str, port: int, threads: int) -> Server:
     """The bound server, or a CliError that says in one line why it cannot bind."""
     try:
-        return create_server(app, host, port, threads)
+        return Server(app, host, port, threads)
     except (socket.gaierror, ValueError):  # waitress: ValueError for a name it cannot resolve
         raise CliError(f"cannot bind --host {host!r}: not an address or a known host name"
                            ) from None
@@ -187,10 +182,6 @@ def admin_token_for(host: str, given: str | None) -> str | None:
     if given is not None:
         return given
     return None if loopback else secrets.token_urlsafe(24)
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def banner(settings: Settings, url: str, scenarios: list[str] | None = None,

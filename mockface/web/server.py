@@ -12,8 +12,6 @@ import socket
 import threading
 import time
 import types
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from waitress import wasyncore
@@ -165,13 +163,18 @@ def shutdown(server, in_loop_thread: bool = False) -> None:
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
 
 
-@dataclass
-class BackgroundServer:
-    """A server running in a daemon thread; ``stop()`` closes it and waits for the thread."""
+class Server:
+    """One bound mockface server: ``run()`` serves in the calling thread until stopped (the
+    ``mockface serve`` command), ``start()`` in a daemon thread (the pytest fixtures and
+    tests); ``stop()`` ends either.  The app's emulator, when it has one, is marked ready
+    once requests are answered and has its held requests released on stop."""
 
-    server: object
-    thread: threading.Thread = field(repr=False)
-    on_stop: Callable[[], None] | None = None
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0,
+                 threads: int = DEFAULT_THREADS) -> None:
+        self.app = app
+        self.server = create_server(app, host, port, threads)
+        self.emulator = getattr(app, "extensions", {}).get("mockface")
+        self.thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -179,22 +182,42 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.server.host}:{self.server.port}"
+        host = self.server.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    def run(self) -> None:
+        """Serve in this thread until ``stop()``, SIGTERM (as SystemExit) or Ctrl-C; then
+        close every socket."""
+        if self.emulator is not None:
+            self.emulator.ready.set()
+        try:
+            self.server.run()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            if self.emulator is not None:
+                self.emulator.close()
+            shutdown(self.server, in_loop_thread=True)
+
+    def start(self) -> Server:
+        """Serve in a daemon thread; returns at once (requests are accepted already)."""
+        self.thread = threading.Thread(target=self.server.run, name=f"mockface-{self.port}",
+                                       daemon=True)
+        self.thread.start()
+        if self.emulator is not None:
+            self.emulator.ready.set()
+        return self
 
     def stop(self) -> None:
-        if self.on_stop is not None:
-            self.on_stop()
+        """Stop a server started with ``start()`` and wait for its thread."""
+        if self.emulator is not None:
+            self.emulator.close()
         shutdown(self.server)
-        self.thread.join(timeout=10)
+        if self.thread is not None:
+            self.thread.join(timeout=10)
 
 
 def start_background(app, host: str = "127.0.0.1", port: int = 0,
-                     threads: int = DEFAULT_THREADS) -> BackgroundServer:
+                     threads: int = DEFAULT_THREADS) -> Server:
     """Start ``app`` on a free loopback port (by default) in a background thread."""
-    server = create_server(app, host, port, threads)
-    thread = threading.Thread(target=server.run, name=f"mockface-{server.port}", daemon=True)
-    thread.start()
-    emulator = getattr(app, "extensions", {}).get("mockface")
-    if emulator is not None:
-        emulator.ready.set()
-    return BackgroundServer(server, thread, emulator.close if emulator else None)
+    return Server(app, host, port, threads).start()

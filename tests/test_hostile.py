@@ -631,3 +631,4 @@ def test_stopping_a_server_whose_trigger_is_gone_still_closes_it():
     # race with other test processes, which may be handed the freed port at once.)
     assert not background.thread.is_alive()
     assert background.server.socket is None  # wasyncore drops it on close()
+

@@ -201,7 +201,7 @@ class Server:
 
     def start(self) -> Server:
         """Serve in a daemon thread; returns at once (requests are accepted already)."""
-        self.thread = threading.Thread(target=self.server.run, name=f"mockface-{self.port}",
+        self.thread = threading.Thread(target=self._loop, name=f"mockface-{self.port}",
                                        daemon=True)
         self.thread.start()
         if self.emulator is not None:
@@ -209,12 +209,23 @@ class Server:
         return self
 
     def stop(self) -> None:
-        """Stop a server started with ``start()`` and wait for its thread."""
+        """Stop a server started with ``start()`` and wait for its thread; the sockets are
+        closed even when the event loop died first."""
         if self.emulator is not None:
             self.emulator.close()
         shutdown(self.server)
         if self.thread is not None:
             self.thread.join(timeout=10)
+            if not self.thread.is_alive():
+                wasyncore.close_all(self.server._map)  # empty unless the loop died
+
+    def _loop(self) -> None:
+        """The event loop of a started server.  A loop that fails (waitress's select on a
+        descriptor closed under it) is logged, and ``stop()`` closes what it left open."""
+        try:
+            self.server.run()
+        except OSError as error:
+            logging.getLogger("mockface.error").warning("server loop stopped: %s", error)
 
 
 def start_background(app, host: str = "127.0.0.1", port: int = 0,

@@ -14,3 +14,24 @@ def is_loopback(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+#: The real hosts mockface answers for when a client uses it as its proxy.
+LEGACY_HOSTS = ("recognition.image.myqcloud.com", "service.image.myqcloud.com")
+API3_HOSTS = ("faceid.tencentcloudapi.com", "iai.tencentcloudapi.com")
+EMULATED_HOSTS = LEGACY_HOSTS + API3_HOSTS
+
+
+def host_name(authority: str) -> str:
+    """The host of ``host[:port]`` or ``[v6]:port``, lower-case, without a trailing dot."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        return authority[1:authority.find("]")] if "]" in authority else authority[1:]
+    if authority.count(":") == 1:
+        authority = authority.split(":", 1)[0]
+    return authority.rstrip(".")
+
+
+def is_emulated(authority: str) -> bool:
+    """Whether ``host[:port]`` names one of the real hosts mockface emulates."""
+    return host_name(authority) in EMULATED_HOSTS

@@ -1,14 +1,17 @@
 """``create_app``: the Flask application; thin, module-level routes over the Emulator."""
 from __future__ import annotations
 
+import json
 import logging
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.local import LocalProxy
 
 from ..core.config import Settings, load_settings
+from ..core.hosts import API3_HOSTS, EMULATED_HOSTS, LEGACY_HOSTS, host_name, is_emulated
 from ..core.logs import log_access
 from ..core.scenarios.model import Fault
 from ..emulator import Api3Incoming, Emulator, Incoming
@@ -17,6 +20,7 @@ from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
 from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
+from .proxy import refused_host_message
 
 error_log = logging.getLogger("mockface.error")
 
@@ -60,6 +64,30 @@ def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> Response
 emulated = Blueprint("mockface_emulated", __name__)
 #: The emulator of the app handling the current request.
 emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
+
+
+@emulated.before_app_request
+def proxied_hosts() -> Response | None:
+    """Proxy mode for absolute-form requests (``POST http://<host>/...``): emulated hosts
+    are served like any request, any other host is refused (mockface never forwards).  A
+    request for a legacy host reaches only ``/face/*``, one for an API 3.0 host only ``/``."""
+    uri = request.environ.get("REQUEST_URI", "")
+    if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
+        authority = urlsplit(uri).netloc
+        if not is_emulated(authority):
+            body = json.dumps({"error": refused_host_message(authority),
+                               "emulated_hosts": list(EMULATED_HOSTS)})
+            log_access(request.method, uri[:200], appid=None, code=None, status=403,
+                       latency_ms=0.0, reason="proxy request for a host mockface does not "
+                                              "emulate")
+            return Response(body, 403, content_type="application/json")
+    host, path = host_name(request.host), request.path
+    if path.startswith("/__mockface/"):
+        return None  # the admin API's own guard refuses foreign hosts
+    if host in LEGACY_HOSTS and not path.startswith("/face/") or \
+            host in API3_HOSTS and path != "/":
+        return json_response(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
+    return None
 
 
 @emulated.post("/face/<endpoint>")

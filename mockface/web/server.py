@@ -8,7 +8,9 @@ thing mockface adds to it is a way for the app to close a connection without ans
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import ssl
 import threading
 import time
 import types
@@ -27,6 +29,7 @@ from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
 from .app import DROP_CONNECTION
+from .proxy import MAX_CONNECT_HEAD, Relay, TlsFront, handle_connect, refusal
 
 DEFAULT_THREADS = 64
 CONNECTION_LIMIT = 1000
@@ -93,18 +96,52 @@ class _Channel(HTTPChannel):
     task_class = _DroppableTask
     error_task_class = _JsonErrorTask
     request_started = 0.0  # time.time() of the first byte of the request being read
+    connect_head = b""  # a CONNECT request's head, while it arrives
 
     def received(self, data: bytes) -> bool:
-        if data and self.request is None:
+        if data and self.request is None and not self.connect_head:
             self.request_started = time.time()
+        if self.connect_head or (self.request is None and not self.requests and
+                                 data[:8].upper() == b"CONNECT "):
+            return self._connect(data)
         return super().received(data)
 
     def headers_overdue(self, now: float) -> bool:
         """Whether the request being read has sent its first byte HEADER_TIMEOUT ago or more
         and its headers are still not complete (a slow-header client)."""
         request = self.request
-        return request is not None and not request.headers_finished and \
-            now - self.request_started >= HEADER_TIMEOUT
+        reading = bool(self.connect_head) or (request is not None and
+                                             not request.headers_finished)
+        return reading and now - self.request_started >= HEADER_TIMEOUT
+
+    def _connect(self, data: bytes) -> bool:
+        """A CONNECT request (proxy mode): collect its head, then tunnel or refuse it."""
+        self.connect_head += data
+        end = self.connect_head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.connect_head) > MAX_CONNECT_HEAD:
+                self._answer_and_close(refusal(431, "Request Header Fields Too Large",
+                                               "CONNECT request head too large"))
+            return True
+        head, leftover = self.connect_head[:end + 4], self.connect_head[end + 4:]
+        handle_connect(head, leftover, self._answer_and_close, self._detach,
+                       getattr(self.server, "mockface_relay", None))
+        return True
+
+    def _answer_and_close(self, answer: bytes) -> None:
+        try:
+            self.socket.settimeout(5)
+            self.socket.sendall(answer)
+        except OSError:
+            pass
+        self.handle_close()
+
+    def _detach(self) -> socket.socket:
+        """Take the socket away from the server (it serves a tunnel from now on)."""
+        sock = self.socket
+        self.del_channel()
+        self.connected = False
+        return sock
 
 
 def _maintenance(server, now: float) -> None:
@@ -167,27 +204,65 @@ class Server:
     """One bound mockface server: ``run()`` serves in the calling thread until stopped (the
     ``mockface serve`` command), ``start()`` in a daemon thread (the pytest fixtures and
     tests); ``stop()`` ends either.  The app's emulator, when it has one, is marked ready
-    once requests are answered and has its held requests released on stop."""
+    once requests are answered and has its held requests released on stop.
+
+    The port accepts proxy requests too (``CONNECT`` to an emulated host is decrypted with a
+    certificate from the local CA in ``ca_dir``, made on first use).  With ``tls`` the port
+    speaks HTTPS only, relayed to an internal plain listener on loopback; the CA is loaded
+    at once then (CAError when it cannot be)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0,
-                 threads: int = DEFAULT_THREADS) -> None:
+                 threads: int = DEFAULT_THREADS, tls: bool = False,
+                 ca_dir: str | os.PathLike[str] | None = None) -> None:
         self.app = app
-        self.server = create_server(app, host, port, threads)
+        self.ca_dir = ca_dir
+        self._context: ssl.SSLContext | None = None
+        self._context_lock = threading.Lock()
+        self.front: TlsFront | None = None
+        relay = Relay(self.tls_context, self.backend)
+        if tls:
+            self.tls_context()
+            self.server = create_server(app, "127.0.0.1", 0, threads)
+            self.front = TlsFront(_listen(host, port), relay)
+        else:
+            self.server = create_server(app, host, port, threads)
+        self.server.mockface_relay = relay
         self.emulator = getattr(app, "extensions", {}).get("mockface")
         self.thread: threading.Thread | None = None
 
     @property
+    def host(self) -> str:
+        return self.front.listener.getsockname()[0] if self.front else self.server.host
+
+    @property
     def port(self) -> int:
-        return self.server.port
+        return self.front.listener.getsockname()[1] if self.front else self.server.port
 
     @property
     def url(self) -> str:
-        host = self.server.host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "https" if self.front else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def backend(self) -> tuple[str, int]:
+        """Where decrypted traffic goes: the plain listener, by a loopback address."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.server.host, self.server.host)
+        return host, self.server.port
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS server context (certificate from the local CA), made on first use."""
+        with self._context_lock:
+            if self._context is None:
+                from .tls import CertificateAuthority
+
+                self._context = CertificateAuthority(self.ca_dir).server_context()
+            return self._context
 
     def run(self) -> None:
         """Serve in this thread until ``stop()``, SIGTERM (as SystemExit) or Ctrl-C; then
         close every socket."""
+        if self.front is not None:
+            self.front.start()
         if self.emulator is not None:
             self.emulator.ready.set()
         try:
@@ -195,6 +270,8 @@ class Server:
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
+            if self.front is not None:
+                self.front.stop()
             if self.emulator is not None:
                 self.emulator.close()
             shutdown(self.server, in_loop_thread=True)
@@ -204,6 +281,8 @@ class Server:
         self.thread = threading.Thread(target=self._loop, name=f"mockface-{self.port}",
                                        daemon=True)
         self.thread.start()
+        if self.front is not None:
+            self.front.start()
         if self.emulator is not None:
             self.emulator.ready.set()
         return self
@@ -211,6 +290,8 @@ class Server:
     def stop(self) -> None:
         """Stop a server started with ``start()`` and wait for its thread; the sockets are
         closed even when the event loop died first."""
+        if self.front is not None:
+            self.front.stop()
         if self.emulator is not None:
             self.emulator.close()
         shutdown(self.server)
@@ -229,6 +310,22 @@ class Server:
 
 
 def start_background(app, host: str = "127.0.0.1", port: int = 0,
-                     threads: int = DEFAULT_THREADS) -> Server:
+                     threads: int = DEFAULT_THREADS, tls: bool = False,
+                     ca_dir: str | os.PathLike[str] | None = None) -> Server:
     """Start ``app`` on a free loopback port (by default) in a background thread."""
-    return Server(app, host, port, threads).start()
+    return Server(app, host, port, threads, tls, ca_dir).start()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (one address, as ``create_server``)."""
+    address = _one_address(host, port)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(1024)
+    except OSError:
+        listener.close()
+        raise
+    return listener

@@ -1,0 +1,185 @@
+"""Proxy mode and TLS: how unmodified clients reach mockface.
+
+- ``CONNECT <emulated host>:443`` on the normal port: mockface answers 200, terminates TLS
+  inside the tunnel with a certificate from its local CA, and relays the decrypted bytes to
+  its own plain listener, where they are served like any request.  Any other target is
+  refused with a JSON 403 that names the emulated hosts.  Absolute-form requests
+  (``POST http://<host>/...``) are filtered in the app (``app.py``).
+- ``--tls``: the public port speaks TLS only; each connection is decrypted and relayed to an
+  internal plain listener on loopback.
+
+Nothing here opens a connection anywhere but to mockface's own listener.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+
+from ..core.hosts import EMULATED_HOSTS, host_name, is_emulated
+
+log = logging.getLogger("mockface.proxy")
+MAX_CONNECT_HEAD = 8192
+IDLE_SECONDS = 120.0
+HANDSHAKE_SECONDS = 10.0
+TUNNEL_PORT = 443
+
+
+def refusal(status: int, reason: str, message: str) -> bytes:
+    """A complete HTTP/1.1 answer with a JSON ``{"error": ...}`` body; the connection closes."""
+    body = json.dumps({"error": message, "emulated_hosts": list(EMULATED_HOSTS)}).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+
+
+def refused_host_message(target: str) -> str:
+    return (f"mockface does not proxy {target[:100]!r}: it answers only for "
+            f"{', '.join(EMULATED_HOSTS)} (and never connects anywhere else)")
+
+
+def parse_connect(head: bytes) -> tuple[str, int] | str:
+    """``(host, port)`` of a CONNECT request head, or why it is malformed."""
+    first_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = first_line.split()
+    if len(parts) != 3 or parts[0].upper() != "CONNECT" or not parts[2].startswith("HTTP/"):
+        return "malformed CONNECT line"
+    authority = parts[1]
+    host = host_name(authority)
+    port_text = authority.rsplit(":", 1)[1] if authority.count(":") == 1 or \
+        authority.startswith("[") and "]:" in authority else ""
+    if not port_text.isdigit():
+        return f"CONNECT needs host:port, got {authority[:100]!r}"
+    return host, int(port_text)
+
+
+class Relay:
+    """Decrypts client connections and relays them to the plain listener at ``backend``."""
+
+    def __init__(self, context: Callable[[], ssl.SSLContext],
+                 backend: Callable[[], tuple[str, int]]) -> None:
+        self._context = context
+        self._backend = backend
+
+    def tunnel(self, sock: socket.socket, host: str) -> None:
+        """Serve one accepted CONNECT: 200, TLS as ``host``, relay.  Runs in its own thread
+        and closes the socket when done."""
+        threading.Thread(target=self._tunnel, args=(sock, host), daemon=True,
+                         name=f"mockface-tunnel-{host}").start()
+
+    def _tunnel(self, sock: socket.socket, host: str) -> None:
+        try:
+            sock.setblocking(True)
+            sock.settimeout(HANDSHAKE_SECONDS)
+            sock.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            self.serve_tls(sock)
+        except OSError as error:
+            log.debug("tunnel to %s ended: %s", host, error)
+            sock.close()
+
+    def serve_tls(self, sock: socket.socket) -> None:
+        """TLS handshake on ``sock`` (server side), then relay; always closes ``sock``."""
+        try:
+            sock.settimeout(HANDSHAKE_SECONDS)
+            secure = self._context().wrap_socket(sock, server_side=True)
+        except (OSError, ssl.SSLError) as error:
+            log.debug("TLS handshake failed: %s", error)
+            sock.close()
+            return
+        relay(secure, self._backend())
+
+
+def relay(client: socket.socket, backend: tuple[str, int], idle: float = IDLE_SECONDS) -> None:
+    """Copy bytes both ways between ``client`` and a new connection to ``backend`` until
+    either side closes or nothing moves for ``idle`` seconds; closes both."""
+    try:
+        upstream = socket.create_connection(backend, timeout=HANDSHAKE_SECONDS)
+    except OSError as error:
+        log.warning("cannot reach mockface's own listener %s: %s", backend, error)
+        client.close()
+        return
+    try:
+        client.settimeout(idle)
+        upstream.settimeout(idle)
+        while True:
+            pending = isinstance(client, ssl.SSLSocket) and client.pending() > 0
+            readable = [client] if pending else \
+                select.select([client, upstream], [], [], idle)[0]
+            if not readable:
+                return
+            for source in readable:
+                target = upstream if source is client else client
+                try:
+                    data = source.recv(65536)
+                except ssl.SSLWantReadError:
+                    continue
+                if not data:
+                    return
+                target.sendall(data)
+    except (OSError, ssl.SSLError) as error:
+        log.debug("relay ended: %s", error)
+    finally:
+        for sock in (client, upstream):
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+def handle_connect(head: bytes, leftover: bytes, send: Callable[[bytes], None],
+                   detach: Callable[[], socket.socket], relay_: Relay | None) -> None:
+    """Answer a CONNECT request whose head (through the blank line) is ``head``: tunnel an
+    emulated host on port 443, refuse anything else with a JSON answer (``send``, then the
+    channel closes).  ``detach`` takes the socket away from the HTTP server."""
+    target = parse_connect(head)
+    if isinstance(target, str):
+        send(refusal(400, "Bad Request", target))
+        return
+    host, port = target
+    if not is_emulated(host) or port != TUNNEL_PORT:
+        send(refusal(403, "Forbidden", refused_host_message(f"{host}:{port}")))
+        return
+    if leftover:
+        send(refusal(400, "Bad Request", "data sent before the tunnel was established"))
+        return
+    if relay_ is None:
+        send(refusal(502, "Bad Gateway", "this server cannot terminate TLS"))
+        return
+    relay_.tunnel(detach(), host)
+
+
+class TlsFront:
+    """``--tls``: accepts on the public socket, decrypts, relays to the plain listener."""
+
+    def __init__(self, listener: socket.socket, relay_: Relay) -> None:
+        self.listener = listener
+        self.relay = relay_
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True, name="mockface-tls")
+
+    def start(self) -> TlsFront:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                if self._stopped.is_set():
+                    return
+                continue
+            threading.Thread(target=self.relay.serve_tls, args=(sock,), daemon=True,
+                             name="mockface-tls-connection").start()

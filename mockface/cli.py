@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import signal
 import socket
 import sys
@@ -29,6 +30,10 @@ from .legacy.signature import LAYOUTS, sign, time_problem
 from .scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario, search_path
 from .web.server import DEFAULT_THREADS, Server
 
+CA_DIR_OPTION = click.option(
+    "--ca-dir", type=click.Path(file_okay=False), metavar="DIR",
+    help="Where the local CA lives (made on first use) [default: $MOCKFACE_CA_DIR, else the "
+         "per-user data directory].")
 SCENARIO_DIRS_OPTION = click.option(
     "--scenarios", "scenario_dirs", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
     help="Directory searched for scenario names (repeatable) [default: ./scenarios when "
@@ -85,6 +90,10 @@ def _settings(config: str | None) -> Settings:
               help="Once the server answers, write JSON {url, port, appid, secret_id, "
                    "secret_key, admin_token} here (secret_key only for the built-in "
                    "development app); removed when the server stops.")
+@click.option("--tls", is_flag=True,
+              help="Serve HTTPS on the port (a certificate from the local CA for localhost, "
+                   "127.0.0.1, ::1 and the emulated hosts) instead of plain HTTP.")
+@CA_DIR_OPTION
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True,
               help="info logs one line per request (with the reason of every non-zero code) "
                    "and every admin action; debug adds more.")
@@ -96,9 +105,10 @@ def _settings(config: str | None) -> Settings:
 def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
           scenario_names: tuple[str, ...], scenario_dirs: tuple[str, ...],
           allow_scenario_header: bool, watch: bool, journal_size: int, admin_token: str | None,
-          threads: int, ready_file: str | None, log_level: str, verbose: bool,
-          log_format: str, quiet: bool) -> None:
-    """Run the emulator until interrupted (one process, many threads)."""
+          threads: int, ready_file: str | None, tls: bool, ca_dir: str | None, log_level: str,
+          verbose: bool, log_format: str, quiet: bool) -> None:
+    """Run the emulator until interrupted (one process, many threads).  The port also
+    accepts proxy requests for the emulated Tencent hosts (see mockface env)."""
     from .emulator import Emulator
     from .web.app import create_app
 
@@ -112,12 +122,13 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
     emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header,
                         journal_size=journal_size)
     admin_token = admin_token_for(host, admin_token)
-    server = _bind(create_app(emulator=emulator, admin_token=admin_token), host, port, threads)
+    server = _bind(create_app(emulator=emulator, admin_token=admin_token), host, port, threads,
+                   tls, ca_dir)
     log_writer = configure_logs("debug" if verbose else "warning" if quiet else log_level,
                                 log_format)
     watcher = ScenarioWatcher(engine).start() if watch else None
     click.echo(banner(settings, server.url, [a.scenario.name for a in engine.active()],
-                      admin_token))
+                      admin_token, _ca_cert(ca_dir) if tls else None))
     sys.stdout.flush()
     if ready_file:
         _write_ready_file(Path(ready_file), settings, server.url, server.port, admin_token)
@@ -133,10 +144,15 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         log_writer.stop()  # last: it flushes everything logged during shutdown
 
 
-def _bind(app, host: str, port: int, threads: int) -> Server:
+def _bind(app, host: str, port: int, threads: int, tls: bool = False,
+          ca_dir: str | None = None) -> Server:
     """The bound server, or a CliError that says in one line why it cannot bind."""
+    from .web.tls import CAError
+
     try:
-        return Server(app, host, port, threads)
+        return Server(app, host, port, threads, tls, ca_dir)
+    except CAError as error:
+        raise CliError(str(error)) from None
     except (socket.gaierror, ValueError):  # waitress: ValueError for a name it cannot resolve
         raise CliError(f"cannot bind --host {host!r}: not an address or a known host name"
                            ) from None
@@ -185,8 +201,9 @@ def admin_token_for(host: str, given: str | None) -> str | None:
 
 
 def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
-           admin_token: str | None = None) -> str:
-    """The start-up text: where the server listens, its credentials and a curl to paste."""
+           admin_token: str | None = None, ca_cert: Path | None = None) -> str:
+    """The start-up text: where the server listens, its credentials and a curl to paste
+    (``ca_cert``: the CA a client must trust, with --tls)."""
     app = settings.default_app
     secret_id, secret_key = app.first_secret
     authorization = sign(app.appid, secret_id, secret_key, now=int(time.time()),
@@ -203,8 +220,12 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
         f"  scenarios:  {', '.join(scenarios) if scenarios else 'none'}",
         f"  admin API:  {url}/__mockface/ "
         + (f"(header X-Mockface-Admin-Token: {admin_token})" if admin_token else "(no token)"),
+        f"  proxy:      HTTP_PROXY/HTTPS_PROXY={url} reaches the emulated Tencent hosts "
+        "(mockface env)",
+        *([f"  TLS CA:     {ca_cert}"] if ca_cert else []),
         "Try it (signature valid for 30 days):",
-        f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\",
+        f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\"
+        + (f"\n    --cacert {ca_cert} \\" if ca_cert else ""),
         f"    -H 'Authorization: {authorization}' -d '{body}'",
         "",
     ])
@@ -480,6 +501,88 @@ def identities(count: int, seed: int | None, fmt: str) -> None:
     for person in people:
         click.echo(f'  - {{idcard_number: "{person["idcard_number"]}", '
                    f'idcard_name: {person["idcard_name"]}}}')
+
+
+def _ca(ca_dir: str | None):
+    """The local CA (made when the directory has none), or a one-line CliError."""
+    from .web.tls import CAError, CertificateAuthority
+
+    try:
+        return CertificateAuthority(ca_dir)
+    except CAError as error:
+        raise CliError(str(error)) from None
+
+
+def _ca_cert(ca_dir: str | None) -> Path:
+    return _ca(ca_dir).cert_path
+
+
+def _bundle(ca, path: str | None) -> Path:
+    """Write the system bundle plus the CA to ``path`` (default: beside the CA)."""
+    from .web.tls import CAError
+
+    try:
+        return ca.write_bundle(path or ca.directory / "mockface-bundle.pem")
+    except (CAError, OSError) as error:
+        raise CliError(f"cannot write the CA bundle: {error}") from None
+
+
+@main.command("ca", short_help="Print where the local CA is and how to trust it.")
+@CA_DIR_OPTION
+@click.option("--bundle", metavar="PATH", type=click.Path(dir_okay=False),
+              help="Also write the system's CA bundle plus the mockface CA to PATH (for "
+                   "REQUESTS_CA_BUNDLE, which replaces the system store).")
+def ca_command(ca_dir: str | None, bundle: str | None) -> None:
+    """Print the path of mockface's CA certificate (made on first use, kept afterwards) and
+    the settings that make common clients trust it."""
+    ca = _ca(ca_dir)
+    cert = ca.cert_path
+    if ca.created:
+        click.echo(f"created a new CA in {ca.directory} (key file mode 0600)", err=True)
+    click.echo(str(cert))
+    lines = [
+        "",
+        "Trust it (it signs certificates for the emulated Tencent hosts, localhost, 127.0.0.1):",
+        f"  Python requests:  REQUESTS_CA_BUNDLE={_bundle(ca, bundle) if bundle else 'BUNDLE'}"
+        "   (a bundle: mockface ca --bundle BUNDLE)",
+        "  OpenSSL, Python ssl, Go:  SSL_CERT_FILE=BUNDLE",
+        f"  Node.js:          NODE_EXTRA_CA_CERTS={cert}",
+        f"  curl:             curl --cacert {cert} ...   (or CURL_CA_BUNDLE=BUNDLE)",
+        f"  Java:             keytool -importcert -noprompt -alias mockface -file {cert} "
+        "-keystore mockface.jks -storepass changeit",
+        "                    then -Djavax.net.ssl.trustStore=mockface.jks "
+        "-Djavax.net.ssl.trustStorePassword=changeit",
+        f"  PHP (curl):       curl.cainfo={cert}  (php.ini), or CURLOPT_CAINFO",
+    ]
+    click.echo("\n".join(lines), err=True)
+
+
+@main.command("env", short_help="Print the environment that points clients at a server.")
+@click.option("--url", "server", default="http://127.0.0.1:8080", show_default=True,
+              help="The running server (host:port or URL).")
+@click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Take the URL from a server's --ready-file instead.")
+@CA_DIR_OPTION
+@click.option("--bundle", metavar="PATH", type=click.Path(dir_okay=False),
+              help="Where to write the CA bundle [default: mockface-bundle.pem beside the CA].")
+def env_command(server: str, ready_file: str | None, ca_dir: str | None,
+                bundle: str | None) -> None:
+    """Print shell exports that make unmodified clients reach the emulated Tencent hosts
+    through the server: eval "$(mockface env)"."""
+    url = server_url(server)
+    if ready_file is not None:
+        try:
+            url = str(json.loads(Path(ready_file).read_text(encoding="utf-8"))["url"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CliError(f"cannot read the URL from {ready_file}: {error}") from None
+    ca = _ca(ca_dir)
+    written = _bundle(ca, bundle)
+    exports = {"HTTP_PROXY": url, "HTTPS_PROXY": url, "http_proxy": url, "https_proxy": url,
+               "NO_PROXY": "localhost,127.0.0.1,::1", "no_proxy": "localhost,127.0.0.1,::1",
+               "REQUESTS_CA_BUNDLE": str(written), "SSL_CERT_FILE": str(written),
+               "CURL_CA_BUNDLE": str(written), "NODE_EXTRA_CA_CERTS": str(ca.cert_path)}
+    for name, value in exports.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
 
 
 @main.command(short_help="List the documented error codes.")

@@ -95,6 +95,10 @@ class AdminClient:
 
     # -- state ----------------------------------------------------------------------------
 
+    def ca(self) -> dict:
+        """``{"path", "pem"}`` of the CA the server's TLS certificates chain to."""
+        return self.call("GET", "ca")
+
     def reset(self, appid: str | None = None) -> dict:
         return self.call("POST", "reset", {"appid": appid} if appid else {})
 

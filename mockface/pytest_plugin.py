@@ -278,6 +278,27 @@ class Mockface:
         http = http_profile.HttpProfile(protocol="http", endpoint=self.faceid_endpoint)
         return client_profile.ClientProfile(httpProfile=http, **options)
 
+    def proxy_env(self, bundle: str | os.PathLike[str]) -> dict[str, str]:
+        """The environment that sends unmodified clients to this server as their proxy:
+        ``HTTP(S)_PROXY`` (both cases), ``NO_PROXY`` for loopback, and ``REQUESTS_CA_BUNDLE``
+        / ``SSL_CERT_FILE`` / ``CURL_CA_BUNDLE`` naming ``bundle``, which is (re)written
+        with the system's CAs plus the server's CA (``NODE_EXTRA_CA_CERTS`` names a file
+        with that CA alone, beside it)."""
+        from .web.tls import system_bundle
+
+        bundle = Path(bundle)
+        pem = self.admin.ca()["pem"].encode("ascii")
+        system = system_bundle()
+        base = system.read_bytes().rstrip(b"\n") + b"\n" if system else b""
+        bundle.write_bytes(base + pem)
+        only_ca = bundle.with_name(bundle.stem + "-ca-only.pem")
+        only_ca.write_bytes(pem)
+        loopback = "localhost,127.0.0.1,::1"
+        return {"HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
+                "https_proxy": self.url, "NO_PROXY": loopback, "no_proxy": loopback,
+                "REQUESTS_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle),
+                "CURL_CA_BUNDLE": str(bundle), "NODE_EXTRA_CA_CERTS": str(only_ca)}
+
     @property
     def lip_codes(self) -> list[str]:
         """Lip codes issued to this test's app, oldest first."""
@@ -339,6 +360,18 @@ def mockface_server(request: pytest.FixtureRequest):
     if server.attached and server.namespace is not None:
         server.admin.delete_app(server.namespace)
     server.stop()
+
+
+@pytest.fixture
+def mockface_proxy(mockface: Mockface, monkeypatch: pytest.MonkeyPatch,
+                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Points unmodified clients at the server for one test (restored afterwards): the
+    proxy variables and a CA bundle that trusts the server's certificates, as
+    ``Mockface.proxy_env`` gives them.  Returns that environment."""
+    environment = mockface.proxy_env(tmp_path_factory.mktemp("mockface-ca") / "bundle.pem")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment
 
 
 @pytest.fixture

@@ -20,6 +20,16 @@ settings.register_profile("fuzz", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("MOCKFACE_HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_ca_dir(tmp_path_factory):
+    """The local CA of every server these tests start (in this process or in subprocesses
+    and pytester runs, which inherit the variable) lives in a temporary directory, never in
+    the user's data directory."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOCKFACE_CA_DIR", str(tmp_path_factory.mktemp("mockface-ca")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def lean_pytester(request, monkeypatch):
     """pytest sessions started by pytester skip the plugins of Faker and Hypothesis, which

@@ -154,6 +154,7 @@ admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface")
 #: The app config keys the admin API reads: its token (None: loopback only) and start time.
 TOKEN_CONFIG = "MOCKFACE_ADMIN_TOKEN"
 STARTED_CONFIG = "MOCKFACE_STARTED"
+CA_DIR_CONFIG = "MOCKFACE_CA_DIR"  # set by the server: where its local CA lives
 #: The emulator of the app handling the current request.
 emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
 
@@ -419,3 +420,17 @@ def loose():
     (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
     log_admin("loose mode", appid=appid, enabled=enabled)
     return jsonify(appid=appid, loose=enabled)
+
+
+@admin.get("/ca")
+def ca():
+    """The certificate of the CA this server signs its TLS certificates with (public; the
+    key never leaves the CA directory), for clients that must trust it."""
+    from .tls import CAError, CertificateAuthority
+
+    try:
+        authority = CertificateAuthority(current_app.config.get(CA_DIR_CONFIG))
+    except CAError as error:
+        raise AdminError(500, str(error)) from None
+    return jsonify(path=str(authority.cert_path),
+                   pem=authority.cert_path.read_text(encoding="ascii"))

@@ -28,6 +28,7 @@ from ..faceid.request import MAX_BODY as API3_MAX_BODY
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
+from .admin import CA_DIR_CONFIG
 from .app import DROP_CONNECTION
 from .proxy import MAX_CONNECT_HEAD, Relay, TlsFront, handle_connect, refusal
 
@@ -216,6 +217,8 @@ class Server:
                  ca_dir: str | os.PathLike[str] | None = None) -> None:
         self.app = app
         self.ca_dir = ca_dir
+        if hasattr(app, "config"):
+            app.config[CA_DIR_CONFIG] = ca_dir  # for GET /__mockface/ca
         self._context: ssl.SSLContext | None = None
         self._context_lock = threading.Lock()
         self.front: TlsFront | None = None

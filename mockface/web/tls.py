@@ -12,11 +12,13 @@ users install it in their trust stores.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import os
 import ssl
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
@@ -55,15 +57,17 @@ class CertificateAuthority:
         self.cert_path = self.directory / CA_CERT
         self.key_path = self.directory / CA_KEY
         self.created = False
-        has_cert, has_key = self.cert_path.exists(), self.key_path.exists()
-        if has_cert != has_key:
-            present, missing = (self.cert_path, self.key_path) if has_cert else \
-                (self.key_path, self.cert_path)
-            raise CAError(f"{present} exists but {missing} does not; mockface never replaces "
-                          f"a CA silently: restore the file, or delete {present} to make a "
-                          f"new CA (and trust the new one)")
-        if not has_cert:
-            self._create()
+        if not (self.cert_path.exists() and self.key_path.exists()):
+            with _locked(self.directory):  # one process makes it; the others then load it
+                has_cert, has_key = self.cert_path.exists(), self.key_path.exists()
+                if has_cert != has_key:
+                    present, missing = (self.cert_path, self.key_path) if has_cert else \
+                        (self.key_path, self.cert_path)
+                    raise CAError(f"{present} exists but {missing} does not; mockface never "
+                                  f"replaces a CA silently: restore the file, or delete "
+                                  f"{present} to make a new CA (and trust the new one)")
+                if not has_cert:
+                    self._create()
         try:
             self.cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
             self.key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
@@ -71,10 +75,6 @@ class CertificateAuthority:
             raise CAError(f"cannot read the CA in {self.directory}: {error}") from None
 
     def _create(self) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as error:
-            raise CAError(f"cannot create {self.directory}: {error.strerror}") from None
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mockface"),
                           x509.NameAttribute(NameOID.COMMON_NAME,
@@ -160,6 +160,28 @@ def system_bundle() -> Path | None:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (made if missing, mode 0700) while making a
+    CA in it, so that concurrent first uses (pytest workers) agree on one CA."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(directory / ".lock", "a")
+    except OSError as error:
+        raise CAError(f"cannot use {directory}: {error.strerror or error}") from None
+    with handle:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, first use races are left to chance
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_private(path: Path, data: bytes) -> None:

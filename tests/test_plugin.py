@@ -325,3 +325,30 @@ def test_api3_from_the_fixture(pytester: pytest.Pytester, shared_server, attache
     pytester.makepyfile(test_api3=API3)
     options = ["--mockface-url", shared_server.url] if attached else []
     pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)
+
+
+PROXIED = '''
+import os
+import requests
+
+BEFORE = {name: os.environ.get(name) for name in ("HTTPS_PROXY", "REQUESTS_CA_BUNDLE")}
+
+def test_an_unmodified_client_reaches_the_real_host_name(mockface, mockface_proxy):
+    answer = requests.post("https://recognition.image.myqcloud.com/face/livegetfour",
+                           json={"appid": mockface.appid},
+                           headers={"Authorization": mockface.sign()}, timeout=10).json()
+    assert answer["code"] == 0
+    [entry] = mockface.requests("livegetfour")       # admin calls still go direct
+    assert entry["appid"] == mockface.appid
+    assert os.environ["HTTPS_PROXY"] == mockface.url == mockface_proxy["HTTPS_PROXY"]
+
+def test_the_environment_is_restored_afterwards():
+    assert {name: os.environ.get(name) for name in BEFORE} == BEFORE
+'''
+
+
+@pytest.mark.parametrize("attached", [False, True], ids=["in-process", "attached"])
+def test_mockface_proxy_fixture(pytester: pytest.Pytester, shared_server, attached):
+    pytester.makepyfile(test_proxied=PROXIED)
+    options = ["--mockface-url", shared_server.url] if attached else []
+    pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)

@@ -119,10 +119,11 @@ class _Channel(HTTPChannel):
         """A CONNECT request (proxy mode): collect its head, then tunnel or refuse it."""
         self.connect_head += data
         end = self.connect_head.find(b"\r\n\r\n")
+        if end > MAX_CONNECT_HEAD or end < 0 and len(self.connect_head) > MAX_CONNECT_HEAD:
+            self._answer_and_close(refusal(431, "Request Header Fields Too Large",
+                                           "CONNECT request head too large"))
+            return True
         if end < 0:
-            if len(self.connect_head) > MAX_CONNECT_HEAD:
-                self._answer_and_close(refusal(431, "Request Header Fields Too Large",
-                                               "CONNECT request head too large"))
             return True
         head, leftover = self.connect_head[:end + 4], self.connect_head[end + 4:]
         handle_connect(head, leftover, self._answer_and_close, self._detach,

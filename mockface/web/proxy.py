@@ -102,6 +102,8 @@ def relay(client: socket.socket, backend: tuple[str, int], idle: float = IDLE_SE
         client.close()
         return
     try:
+        for sock in (client, upstream):  # relayed answers are small: no Nagle delay
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.settimeout(idle)
         upstream.settimeout(idle)
         while True:

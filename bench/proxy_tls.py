@@ -1,0 +1,142 @@
+"""W1 (signed ``livegetfour``, small JSON) four ways in one run, by hand (not a test):
+plain HTTP, absolute-form through the proxy, HTTPS through a CONNECT tunnel, and ``--tls``.
+
+    python bench/proxy_tls.py [--seconds 5] [--rounds 3]
+
+Starts two servers (`mockface serve` and `mockface serve --tls`, with a temporary CA) and
+drives each with keep-alive connections from several processes on loopback; every answer
+is checked to be code 0.  Prints one JSON line per way (median round).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
+from mockface.legacy.signature import sign  # noqa: E402
+
+HOST = "recognition.image.myqcloud.com"
+BODY = json.dumps({"appid": DEFAULT_APPID}).encode()
+
+
+def connection(way: str, port: int, ca: str) -> tuple[http.client.HTTPConnection, str]:
+    """A keep-alive connection for ``way`` and the request target to use on it."""
+    if way == "plain":
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30), "/face/livegetfour"
+    if way == "absolute-form":
+        return (http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+                f"http://{HOST}/face/livegetfour")
+    context = ssl.create_default_context(cafile=ca)
+    if way == "connect-tls":
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
+        conn.set_tunnel(HOST, 443)
+        return conn, "/face/livegetfour"
+    return (http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context),
+            "/face/livegetfour")
+
+
+def worker(way: str, port: int, ca: str, seconds: float, connections: int, out) -> None:
+    headers = {"Authorization": sign(DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+                                     now=int(time.time())),
+               "Content-Type": "application/json", "Host": HOST}
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        conn, target = connection(way, port, ca)
+        mine, bad = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            conn.request("POST", target, body=BODY, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200 or json.loads(payload)["code"] != 0:
+                bad += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=run) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((latencies, errors[0]))
+
+
+def measure(way: str, port: int, ca: str, seconds: float, processes: int,
+            connections: int) -> dict:
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=worker, args=(way, port, ca, seconds, connections,
+                                                          queue)) for _ in range(processes)]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - started
+    latencies = sorted(lat for lats, _ in results for lat in lats)
+    return {"way": way, "requests": len(latencies),
+            "errors": sum(err for _, err in results),
+            "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)}
+
+
+def serve(*options: str, env: dict) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--port", "0",
+                             "--quiet", *options], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=env)
+    port = int(re.search(r"listening on \S+:(\d+)", proc.stdout.readline()).group(1))
+    time.sleep(1.0)  # started by hand: let it finish starting before the load
+    return proc, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8, help="per process")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as ca_dir:
+        env = {**os.environ, "MOCKFACE_CA_DIR": ca_dir}
+        plain, plain_port = serve(env=env)
+        tls, tls_port = serve("--tls", env=env)
+        ca = str(Path(ca_dir) / "mockface-ca.pem")
+        try:
+            print(f"{os.cpu_count()} cores; {args.processes * args.connections} connections")
+            for way, port in (("plain", plain_port), ("absolute-form", plain_port),
+                              ("connect-tls", plain_port), ("tls", tls_port)):
+                rounds = [measure(way, port, ca, args.seconds, args.processes,
+                                  args.connections) for _ in range(args.rounds)]
+                best = sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
+                print(json.dumps({**best, "rps_rounds": [r["rps"] for r in rounds]}))
+        finally:
+            for proc in (plain, tls):
+                proc.terminate()
+                proc.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -80,7 +80,8 @@ def main() -> None:
             "tencentcloud-sdk-python-faceid", cwd=work)
         home = work / "user"  # an empty directory: no ./scenarios, no checkout in sight
         home.mkdir()
-        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+               "MOCKFACE_CA_DIR": str(work / "ca")}  # never the user's data directory
         for name in ("MOCKFACE_URL", "MOCKFACE_APPID", "MOCKFACE_SECRET_ID",
                      "MOCKFACE_SECRET_KEY", "MOCKFACE_ADMIN_TOKEN", "PYTHONPATH"):
             env.pop(name, None)
@@ -122,6 +123,19 @@ def main() -> None:
                                    env=env).stdout.split()
             if live_status != "0" or not 80 <= int(sim) < 100:
                 sys.exit(f"FAILED: the README example printed {live_status} {sim}")
+            step("proxy mode: an unmodified client on the real host name, via mockface env")
+            exports = run(mockface, "env", "--url", url, cwd=home, env=env).stdout
+            client = ("import os, time, requests\n"
+                      "from mockface.legacy.signature import sign\n"
+                      "auth = sign('123456', 'AKIDmockfaceDEVELOPMENTsecretid00001', "
+                      "'mockfaceDEVELOPMENTsecretkey0001', now=int(time.time()))\n"
+                      "print(requests.post('https://recognition.image.myqcloud.com/face/"
+                      "livegetfour', json={'appid': '123456'}, headers={'Authorization': "
+                      "auth}, timeout=10).json()['code'])\n")
+            proxied = run("bash", "-c", f'{exports}\npython -c "{client}"', cwd=home,
+                          env=env).stdout.strip()
+            if proxied != "0":
+                sys.exit(f"FAILED: through the proxy the client printed {proxied}")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

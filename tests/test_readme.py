@@ -125,3 +125,9 @@ def test_api3_curl_line_runs(default_server):
     done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env,
                           timeout=60)
     assert len(json.loads(done.stdout)["Response"]["LiveCode"]) == 4, done.stderr
+
+
+def test_the_proxy_fixture_example_passes(pytester):
+    pytester.makepyfile(test_proxy_example=code_block("Point an unmodified client at mockface",
+                                                      "python"))
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)

@@ -311,3 +311,33 @@ def test_admin_api_serves_the_ca_certificate(proxy, ca_cert):
     answer = requests.get(f"{proxy.url}/__mockface/ca", timeout=10,
                           proxies={"http": None, "https": None}).json()
     assert answer == {"path": ca_cert, "pem": open(ca_cert).read()}
+
+
+def test_tunnels_beyond_the_limit_are_refused_with_503():
+    from mockface.web.proxy import Relay
+
+    relay = Relay(lambda: ssl.create_default_context(ssl.Purpose.CLIENT_AUTH),
+                  lambda: ("127.0.0.1", 9), slots=1)
+    first_ours, first_theirs = socket.socketpair()
+    second_ours, second_theirs = socket.socketpair()
+    relay.tunnel(first_ours, LEGACY_HOST)          # holds the only slot (waits for TLS)
+    assert first_theirs.recv(100).startswith(b"HTTP/1.1 200")
+    relay.tunnel(second_ours, LEGACY_HOST)
+    assert second_theirs.recv(1000).startswith(b"HTTP/1.1 503")
+    for sock in (first_theirs, second_theirs):
+        sock.close()
+
+
+def test_a_ca_that_cannot_be_used_is_a_502_naming_the_problem(tmp_path):
+    from mockface.web.proxy import Relay
+
+    def broken():
+        raise CAError("the CA key is missing")
+
+    relay = Relay(broken, lambda: ("127.0.0.1", 9))
+    ours, theirs = socket.socketpair()
+    relay.tunnel(ours, LEGACY_HOST)
+    answer = theirs.recv(1000)
+    assert answer.startswith(b"HTTP/1.1 502")
+    assert b"mockface cannot make a TLS certificate: the CA key is missing" in answer
+    theirs.close()

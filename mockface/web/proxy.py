@@ -27,6 +27,8 @@ MAX_CONNECT_HEAD = 8192
 IDLE_SECONDS = 120.0
 HANDSHAKE_SECONDS = 10.0
 TUNNEL_PORT = 443
+#: Tunnels and --tls connections served at once (each holds a thread); more are refused.
+MAX_RELAYS = 256
 
 
 def refusal(status: int, reason: str, message: str) -> bytes:
@@ -60,13 +62,23 @@ class Relay:
     """Decrypts client connections and relays them to the plain listener at ``backend``."""
 
     def __init__(self, context: Callable[[], ssl.SSLContext],
-                 backend: Callable[[], tuple[str, int]]) -> None:
+                 backend: Callable[[], tuple[str, int]], slots: int = MAX_RELAYS) -> None:
         self._context = context
         self._backend = backend
+        self._slots = threading.BoundedSemaphore(slots)
 
     def tunnel(self, sock: socket.socket, host: str) -> None:
-        """Serve one accepted CONNECT: 200, TLS as ``host``, relay.  Runs in its own thread
-        and closes the socket when done."""
+        """Serve one accepted CONNECT: 200, TLS as ``host``, relay, in its own thread (a
+        503 JSON answer when MAX_RELAYS are busy); closes the socket when done."""
+        if not self._slots.acquire(blocking=False):
+            sock.setblocking(True)
+            sock.settimeout(5)
+            try:
+                sock.sendall(refusal(503, "Service Unavailable", "too many open tunnels"))
+            except OSError:
+                pass
+            sock.close()
+            return
         threading.Thread(target=self._tunnel, args=(sock, host), daemon=True,
                          name=f"mockface-tunnel-{host}").start()
 
@@ -74,17 +86,37 @@ class Relay:
         try:
             sock.setblocking(True)
             sock.settimeout(HANDSHAKE_SECONDS)
+            try:
+                context = self._context()
+            except Exception as error:  # the CA cannot be used (CAError): say so, once
+                log.error("CONNECT %s refused: %s", host, error)
+                sock.sendall(refusal(502, "Bad Gateway", f"mockface cannot make a TLS "
+                                                         f"certificate: {error}"))
+                sock.close()
+                return
             sock.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            self.serve_tls(sock)
+            self._serve_tls(sock, context)
         except OSError as error:
             log.debug("tunnel to %s ended: %s", host, error)
             sock.close()
+        finally:
+            self._slots.release()
 
     def serve_tls(self, sock: socket.socket) -> None:
-        """TLS handshake on ``sock`` (server side), then relay; always closes ``sock``."""
+        """Serve one --tls connection: TLS handshake (server side), then relay; closes the
+        socket at once when MAX_RELAYS are busy."""
+        if not self._slots.acquire(blocking=False):
+            sock.close()
+            return
+        try:
+            self._serve_tls(sock, self._context())
+        finally:
+            self._slots.release()
+
+    def _serve_tls(self, sock: socket.socket, context: ssl.SSLContext) -> None:
         try:
             sock.settimeout(HANDSHAKE_SECONDS)
-            secure = self._context().wrap_socket(sock, server_side=True)
+            secure = context.wrap_socket(sock, server_side=True)
         except (OSError, ssl.SSLError) as error:
             log.debug("TLS handshake failed: %s", error)
             sock.close()

@@ -6,9 +6,9 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.local import LocalProxy
+from werkzeug.wsgi import get_input_stream
 
 from ..core.config import Settings, load_settings
 from ..core.hosts import API3_HOSTS, EMULATED_HOSTS, LEGACY_HOSTS, host_name, is_emulated
@@ -28,6 +28,7 @@ error_log = logging.getLogger("mockface.error")
 #: client connection without an answer (see server.py).
 DROP_CONNECTION = "mockface.drop_connection"
 SCENARIO_HEADER = "X-Mockface-Scenario"
+SCENARIO_ENVIRON = "HTTP_X_MOCKFACE_SCENARIO"
 
 
 def json_response(reply: Reply) -> Response:
@@ -38,7 +39,6 @@ def json_response(reply: Reply) -> Response:
 #: The cut-off JSON of the ``malformed_json`` fault, per API.
 MALFORMED = {"legacy": b'{"code":0,"message":"OK","data":{',
              "api3": b'{"Response":{"RequestId":'}
-API3_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> Response:
@@ -59,63 +59,93 @@ def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> Response
     return Response(b"", 502, headers={"Connection": "close"})
 
 
-#: The emulated APIs: the legacy ``/face/*`` endpoints and API 3.0 on ``/``.  Each app
-#: created by ``create_app`` registers it; the routes act on that app's emulator.
-emulated = Blueprint("mockface_emulated", __name__)
-#: The emulator of the app handling the current request.
-emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
+class EmulatedFront:
+    """The emulated APIs, served below Flask (its routing and request objects cost about
+    half of a small request): ``POST /face/<endpoint>`` (legacy) and ``/`` (API 3.0) go
+    straight to the emulator; everything else (the admin API) to the Flask app.
+
+    Proxy mode for absolute-form requests (``POST http://<host>/...``) is decided here too:
+    emulated hosts are served like any request, any other host is refused (mockface never
+    forwards); a legacy host reaches only ``/face/*``, an API 3.0 host only ``/``."""
+
+    def __init__(self, flask_wsgi_app, emulator: Emulator) -> None:
+        self.flask = flask_wsgi_app
+        self.emulator = emulator
+
+    def __call__(self, environ: dict, start_response):
+        try:
+            answer = self.route(environ)
+        except Exception:
+            error_log.exception("unexpected error on %s %s", environ.get("REQUEST_METHOD"),
+                                environ.get("PATH_INFO"))
+            answer = json_response(Reply.from_error(ApiError(213)))
+        if answer is None:
+            return self.flask(environ, start_response)
+        return answer(environ, start_response)
+
+    def route(self, environ: dict) -> Response | None:
+        """The answer of an emulated API, or None when Flask serves the request."""
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        refused = self.refused_host(environ, method, path)
+        if refused is not None:
+            return refused
+        if path == "/":
+            return self.api3(environ, method)
+        if path.startswith("/face/") and "/" not in path[6:]:
+            if method != "POST":
+                log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
+                           reason="method not allowed")
+                return json_response(Reply.from_error(ApiError(3, "method not allowed", 405)))
+            return self.legacy(environ, path)
+        return None
+
+    @staticmethod
+    def refused_host(environ: dict, method: str, path: str) -> Response | None:
+        uri = environ.get("REQUEST_URI", "")
+        if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
+            authority = urlsplit(uri).netloc
+            if not is_emulated(authority):
+                body = json.dumps({"error": refused_host_message(authority),
+                                   "emulated_hosts": list(EMULATED_HOSTS)})
+                log_access(method, uri[:200], appid=None, code=None, status=403,
+                           latency_ms=0.0, reason="proxy request for a host mockface does "
+                                                  "not emulate")
+                return Response(body, 403, content_type="application/json")
+        if path.startswith("/__mockface/"):
+            return None  # the admin API's own guard refuses foreign hosts
+        host = host_name(environ.get("HTTP_HOST", ""))
+        if host in LEGACY_HOSTS and not path.startswith("/face/") or \
+                host in API3_HOSTS and path != "/":
+            return json_response(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
+        return None
+
+    def legacy(self, environ: dict, path: str) -> Response:
+        exchange = self.emulator.serve(Incoming(
+            "POST", path, path[6:], environ.get("HTTP_AUTHORIZATION"),
+            environ.get("CONTENT_TYPE"), environ.get("CONTENT_LENGTH"),
+            get_input_stream(environ), environ.get(SCENARIO_ENVIRON)))
+        if exchange.fault is None:
+            return json_response(exchange.reply)
+        return fault_response(exchange.fault, environ)
+
+    def api3(self, environ: dict, method: str) -> Response:
+        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.replace("_", "-").lower()] = environ[key]
+        exchange = self.emulator.serve_api3(Api3Incoming(
+            method, "/", headers.get("host", ""), environ.get("QUERY_STRING", ""), headers,
+            get_input_stream(environ), headers.get(SCENARIO_HEADER.lower())))
+        if exchange.fault is not None:
+            return fault_response(exchange.fault, environ, "api3")
+        response = Response(exchange.payload(), status=envelope.STATUS)
+        response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
+        return response
 
 
-@emulated.before_app_request
-def proxied_hosts() -> Response | None:
-    """Proxy mode for absolute-form requests (``POST http://<host>/...``): emulated hosts
-    are served like any request, any other host is refused (mockface never forwards).  A
-    request for a legacy host reaches only ``/face/*``, one for an API 3.0 host only ``/``."""
-    uri = request.environ.get("REQUEST_URI", "")
-    if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
-        authority = urlsplit(uri).netloc
-        if not is_emulated(authority):
-            body = json.dumps({"error": refused_host_message(authority),
-                               "emulated_hosts": list(EMULATED_HOSTS)})
-            log_access(request.method, uri[:200], appid=None, code=None, status=403,
-                       latency_ms=0.0, reason="proxy request for a host mockface does not "
-                                              "emulate")
-            return Response(body, 403, content_type="application/json")
-    host, path = host_name(request.host), request.path
-    if path.startswith("/__mockface/"):
-        return None  # the admin API's own guard refuses foreign hosts
-    if host in LEGACY_HOSTS and not path.startswith("/face/") or \
-            host in API3_HOSTS and path != "/":
-        return json_response(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
-    return None
-
-
-@emulated.post("/face/<endpoint>")
-def face(endpoint: str) -> Response:
-    exchange = emulator.serve(Incoming(
-        request.method, request.path, endpoint, request.headers.get("Authorization"),
-        request.headers.get("Content-Type"), request.headers.get("Content-Length"),
-        request.stream, request.headers.get(SCENARIO_HEADER)))
-    if exchange.fault is None:
-        return json_response(exchange.reply)
-    return fault_response(exchange.fault, request.environ)
-
-
-@emulated.route("/", methods=API3_METHODS, provide_automatic_options=False)
-def api3() -> Response:
-    exchange = emulator.serve_api3(Api3Incoming(
-        request.method, request.path, request.host, request.query_string.decode("latin-1"),
-        {name.lower(): value for name, value in request.headers.items()},
-        request.stream, request.headers.get(SCENARIO_HEADER)))
-    if exchange.fault is not None:
-        return fault_response(exchange.fault, request.environ, "api3")
-    response = Response(exchange.payload(), status=envelope.STATUS)
-    response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
-    return response
-
-
-@emulated.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
+    """Flask's own errors (unknown paths, wrong methods) as the legacy JSON."""
     message = {404: "unknown endpoint", 405: "method not allowed"}.get(
         error.code or 400, "invalid request")
     log_access(request.method, request.path, appid=None, code=3, status=error.code,
@@ -123,7 +153,6 @@ def http_error(error: HTTPException) -> Response:
     return json_response(Reply.from_error(ApiError(3, message, error.code or 400)))
 
 
-@emulated.app_errorhandler(Exception)
 def unexpected(error: Exception) -> Response:
     error_log.exception("unexpected error on %s %s", request.method, request.path)
     return json_response(Reply.from_error(ApiError(213)))
@@ -135,9 +164,12 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     one is given) over ``emulator`` (a new one from ``settings`` when not given)."""
     app = Flask("mockface")
     app.json.sort_keys = False
-    app.extensions["mockface"] = emulator or Emulator(settings or load_settings())
+    emulator = emulator or Emulator(settings or load_settings())
+    app.extensions["mockface"] = emulator
     app.config[TOKEN_CONFIG] = admin_token
     app.config[STARTED_CONFIG] = time.monotonic()
     app.register_blueprint(admin)
-    app.register_blueprint(emulated)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)
+    app.wsgi_app = EmulatedFront(app.wsgi_app, emulator)  # type: ignore[method-assign]
     return app

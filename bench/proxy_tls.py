@@ -12,21 +12,19 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing
 import os
 import re
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import keep_alive_load, measure, median_round  # noqa: E402
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
 from mockface.legacy.signature import sign  # noqa: E402
 
@@ -54,53 +52,14 @@ def worker(way: str, port: int, ca: str, seconds: float, connections: int, out) 
     headers = {"Authorization": sign(DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
                                      now=int(time.time())),
                "Content-Type": "application/json", "Host": HOST}
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+    target = connection(way, port, ca)[1]
 
-    def run() -> None:
-        conn, target = connection(way, port, ca)
-        mine, bad = [], 0
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            conn.request("POST", target, body=BODY, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            mine.append(time.perf_counter() - started)
-            if response.status != 200 or json.loads(payload)["code"] != 0:
-                bad += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += bad
+    def send(conn: http.client.HTTPConnection) -> bool:
+        conn.request("POST", target, body=BODY, headers=headers)
+        response = conn.getresponse()
+        return response.status == 200 and json.loads(response.read())["code"] == 0
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out.put((latencies, errors[0]))
-
-
-def measure(way: str, port: int, ca: str, seconds: float, processes: int,
-            connections: int) -> dict:
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=worker, args=(way, port, ca, seconds, connections,
-                                                          queue)) for _ in range(processes)]
-    started = time.perf_counter()
-    for proc in procs:
-        proc.start()
-    results = [queue.get() for _ in procs]
-    for proc in procs:
-        proc.join()
-    elapsed = time.perf_counter() - started
-    latencies = sorted(lat for lats, _ in results for lat in lats)
-    return {"way": way, "requests": len(latencies),
-            "errors": sum(err for _, err in results),
-            "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)}
+    out.put(keep_alive_load(lambda: connection(way, port, ca)[0], send, seconds, connections))
 
 
 def serve(*options: str, env: dict) -> tuple[subprocess.Popen, int]:
@@ -128,10 +87,9 @@ def main() -> None:
             print(f"{os.cpu_count()} cores; {args.processes * args.connections} connections")
             for way, port in (("plain", plain_port), ("absolute-form", plain_port),
                               ("connect-tls", plain_port), ("tls", tls_port)):
-                rounds = [measure(way, port, ca, args.seconds, args.processes,
+                rounds = [measure(worker, (way, port, ca), args.seconds, args.processes,
                                   args.connections) for _ in range(args.rounds)]
-                best = sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
-                print(json.dumps({**best, "rps_rounds": [r["rps"] for r in rounds]}))
+                print(json.dumps({"way": way, **median_round(rounds)}))
         finally:
             for proc in (plain, tls):
                 proc.terminate()

@@ -14,14 +14,11 @@ import argparse
 import base64
 import http.client
 import json
-import multiprocessing
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import uuid
@@ -30,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import keep_alive_load, measure, median_round  # noqa: E402
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
 from mockface.core.identity import with_check_digit  # noqa: E402
 from mockface.faceid.signature import sign_tc3  # noqa: E402
@@ -84,56 +82,15 @@ def worker(url: str, endpoint: str, seconds: float, connections: int, out) -> No
     body, content_type = workloads()[endpoint]
     parsed = urllib.parse.urlsplit(url)
     path, headers = request_of(url, endpoint, body, content_type)
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
 
-    def run() -> None:
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-        mine: list[float] = []
-        bad = 0
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            mine.append(time.perf_counter() - started)
-            if not succeeded(response.status, payload):
-                bad += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += bad
+    def send(conn: http.client.HTTPConnection) -> bool:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        return succeeded(response.status, response.read())
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out.put((latencies, errors[0]))
-
-
-def measure(url: str, endpoint: str, seconds: float, processes: int, connections: int) -> dict:
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=worker, args=(url, endpoint, seconds, connections,
-                                                          queue)) for _ in range(processes)]
-    started = time.perf_counter()
-    for proc in procs:
-        proc.start()
-    results = [queue.get() for _ in procs]
-    for proc in procs:
-        proc.join()
-    elapsed = time.perf_counter() - started
-    latencies = sorted(lat for lats, _ in results for lat in lats)
-    errors = sum(err for _, err in results)
-    return {
-        "endpoint": endpoint, "requests": len(latencies), "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-        "connections": processes * connections,
-    }
+    out.put(keep_alive_load(
+        lambda: http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30), send,
+        seconds, connections))
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
@@ -169,10 +126,9 @@ def main() -> None:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; server {url}")
         for endpoint in args.workloads:
-            rounds = [measure(url, endpoint, args.seconds, args.processes, args.connections)
-                      for _ in range(args.rounds)]
-            best = sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
-            print(json.dumps({**best, "rps_rounds": [r["rps"] for r in rounds]}))
+            rounds = [measure(worker, (url, endpoint), args.seconds, args.processes,
+                              args.connections) for _ in range(args.rounds)]
+            print(json.dumps({"endpoint": endpoint, **median_round(rounds)}))
     finally:
         if proc is not None:
             proc.terminate()

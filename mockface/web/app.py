@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from ..core.config import Settings, load_settings
@@ -34,6 +35,27 @@ SCENARIO_ENVIRON = "HTTP_X_MOCKFACE_SCENARIO"
 def json_response(reply: Reply) -> Response:
     status, body = render(reply)
     return Response(body, status=status, content_type=JSON_CONTENT_TYPE)
+
+
+class RawAnswer:
+    """A complete answer as a minimal WSGI app: what the emulated APIs send, without the
+    cost of a Response object (a tenth of a small request)."""
+
+    __slots__ = ("status", "content_type", "body")
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        self.status, self.content_type, self.body = status, content_type, body
+
+    @classmethod
+    def of(cls, reply: Reply) -> RawAnswer:
+        status, body = render(reply)
+        return cls(status, JSON_CONTENT_TYPE, body)
+
+    def __call__(self, environ: dict, start_response) -> list[bytes]:
+        start_response(f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'Unknown')}",
+                       [("Content-Type", self.content_type),
+                        ("Content-Length", str(len(self.body)))])
+        return [self.body]
 
 
 #: The cut-off JSON of the ``malformed_json`` fault, per API.
@@ -78,12 +100,12 @@ class EmulatedFront:
         except Exception:
             error_log.exception("unexpected error on %s %s", environ.get("REQUEST_METHOD"),
                                 environ.get("PATH_INFO"))
-            answer = json_response(Reply.from_error(ApiError(213)))
+            answer = RawAnswer.of(Reply.from_error(ApiError(213)))
         if answer is None:
             return self.flask(environ, start_response)
         return answer(environ, start_response)
 
-    def route(self, environ: dict) -> Response | None:
+    def route(self, environ: dict) -> Response | RawAnswer | None:
         """The answer of an emulated API, or None when Flask serves the request."""
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         refused = self.refused_host(environ, method, path)
@@ -95,12 +117,12 @@ class EmulatedFront:
             if method != "POST":
                 log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
                            reason="method not allowed")
-                return json_response(Reply.from_error(ApiError(3, "method not allowed", 405)))
+                return RawAnswer.of(Reply.from_error(ApiError(3, "method not allowed", 405)))
             return self.legacy(environ, path)
         return None
 
     @staticmethod
-    def refused_host(environ: dict, method: str, path: str) -> Response | None:
+    def refused_host(environ: dict, method: str, path: str) -> Response | RawAnswer | None:
         uri = environ.get("REQUEST_URI", "")
         if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
             authority = urlsplit(uri).netloc
@@ -116,19 +138,19 @@ class EmulatedFront:
         host = host_name(environ.get("HTTP_HOST", ""))
         if host in LEGACY_HOSTS and not path.startswith("/face/") or \
                 host in API3_HOSTS and path != "/":
-            return json_response(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
+            return RawAnswer.of(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
         return None
 
-    def legacy(self, environ: dict, path: str) -> Response:
+    def legacy(self, environ: dict, path: str) -> Response | RawAnswer:
         exchange = self.emulator.serve(Incoming(
             "POST", path, path[6:], environ.get("HTTP_AUTHORIZATION"),
             environ.get("CONTENT_TYPE"), environ.get("CONTENT_LENGTH"),
             get_input_stream(environ), environ.get(SCENARIO_ENVIRON)))
         if exchange.fault is None:
-            return json_response(exchange.reply)
+            return RawAnswer.of(exchange.reply)
         return fault_response(exchange.fault, environ)
 
-    def api3(self, environ: dict, method: str) -> Response:
+    def api3(self, environ: dict, method: str) -> Response | RawAnswer:
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
                    if key.startswith("HTTP_")}
         for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -139,9 +161,7 @@ class EmulatedFront:
             get_input_stream(environ), headers.get(SCENARIO_HEADER.lower())))
         if exchange.fault is not None:
             return fault_response(exchange.fault, environ, "api3")
-        response = Response(exchange.payload(), status=envelope.STATUS)
-        response.headers["Content-Type"] = envelope.CONTENT_TYPE  # exactly; no charset
-        return response
+        return RawAnswer(envelope.STATUS, envelope.CONTENT_TYPE, exchange.payload())
 
 
 def http_error(error: HTTPException) -> Response:

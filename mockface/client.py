@@ -14,12 +14,18 @@ TOKEN_ENV = "MOCKFACE_ADMIN_TOKEN"
 
 
 @functools.lru_cache(maxsize=None)
-def _direct_opener():
-    """An opener that ignores HTTP(S)_PROXY (those are for the application under test);
-    built on first use, so importing the pytest plugin stays cheap."""
+def _direct_opener(cafile: str | None = None):
+    """An opener that ignores HTTP(S)_PROXY (those are for the application under test) and,
+    given ``cafile``, trusts that CA for HTTPS (a ``--tls`` server); built on first use, so
+    importing the pytest plugin stays cheap."""
+    import ssl
     import urllib.request
 
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    handlers: list = [urllib.request.ProxyHandler({})]
+    if cafile is not None:
+        handlers.append(urllib.request.HTTPSHandler(
+            context=ssl.create_default_context(cafile=cafile)))
+    return urllib.request.build_opener(*handlers)
 
 
 class AdminCallError(RuntimeError):
@@ -39,10 +45,12 @@ class AdminCallError(RuntimeError):
 class AdminClient:
     """Calls ``/__mockface/...`` on a server at ``url``."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0,
+                 cafile: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.cafile = cafile  # the CA of an HTTPS (--tls) server
 
     def call(self, method: str, path: str, body: dict | None = None,
              query: dict | None = None) -> Any:
@@ -62,7 +70,7 @@ class AdminClient:
         if self.token:
             request.add_header(TOKEN_HEADER, self.token)
         try:
-            with _direct_opener().open(request, timeout=self.timeout) as response:
+            with _direct_opener(self.cafile).open(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             raw = error.read()

@@ -31,7 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(repeatable).")
     group.addoption("--mockface-timeout", type=float, default=None, metavar="SECONDS",
                     help="How long to wait for the server to become healthy (default 30).")
+    group.addoption("--mockface-tls", action="store_true", default=None,
+                    help="Start the in-process server with --tls (HTTPS from the local CA; "
+                         "mockface.ca_cert is its certificate).")
     parser.addini("mockface_url", "URL of a running mockface server to attach to.")
+    parser.addini("mockface_tls", "Start the in-process server with --tls.", type="bool",
+                  default=False)
     parser.addini("mockface_timeout", "Seconds to wait for the server to become healthy.",
                   default="30")
     parser.addini("mockface_scenarios", "Directories searched for scenario names.",
@@ -59,8 +64,10 @@ class MockfaceServer:
     private appid this session uses on the shared server)."""
 
     def __init__(self, url: str, credentials: Credentials, admin: AdminClient,
-                 namespace: str | None = None, background=None) -> None:
+                 namespace: str | None = None, background=None,
+                 ca_cert: str | None = None) -> None:
         self.url = url
+        self.ca_cert = ca_cert  # the CA certificate of a --tls server (None: plain HTTP)
         self.credentials = credentials
         self.admin = admin
         self.namespace = namespace
@@ -80,8 +87,10 @@ class MockfaceServer:
             self._background.stop()
 
     @classmethod
-    def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0) -> MockfaceServer:
-        """An in-process server on a free loopback port, ready when this returns."""
+    def start(cls, scenario_dirs: list[str | Path], timeout: float = 30.0,
+              tls: bool = False) -> MockfaceServer:
+        """An in-process server on a free loopback port, ready when this returns; HTTPS
+        with a certificate from the local CA when ``tls``."""
         from .core.config import load_settings
         from .emulator import Emulator
         from .scenarios import ScenarioEngine, search_path
@@ -91,13 +100,18 @@ class MockfaceServer:
         settings = load_settings()
         engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
         emulator = Emulator(settings, scenarios=engine, allow_scenario_header=True)
-        background = start_background(create_app(emulator=emulator))
-        admin = AdminClient(background.url)
+        background = start_background(create_app(emulator=emulator), tls=tls)
+        ca_cert = None
+        if tls:
+            from .web.tls import CertificateAuthority
+
+            ca_cert = str(CertificateAuthority(background.ca_dir).cert_path)
+        admin = AdminClient(background.url, cafile=ca_cert)
         admin.wait_until_healthy(timeout)
         app = settings.default_app
         secret_id, secret_key = app.first_secret
         return cls(background.url, Credentials(app.appid, secret_id, secret_key), admin,
-                   background=background)
+                   background=background, ca_cert=ca_cert)
 
     @classmethod
     def attach(cls, url: str, token: str | None, worker: str,
@@ -240,6 +254,11 @@ class Mockface:
         raise AssertionError("\n".join(lines))
 
     @property
+    def ca_cert(self) -> str | None:
+        """The CA certificate to trust (``verify=``) when the server runs with --tls."""
+        return self.server.ca_cert
+
+    @property
     def faceid_endpoint(self) -> str:
         """``host:port`` of the server, as the Tencent Cloud SDKs' ``HttpProfile(endpoint=)``
         takes it (with ``protocol="http"``)."""
@@ -247,9 +266,10 @@ class Mockface:
 
     def faceid_client(self, region: str = "", **profile: Any):
         """Tencent's official ``FaceidClient`` (API 3.0), signed with this test's
-        credentials and pointed at the server over plain HTTP, never through a proxy.
-        ``profile``: ClientProfile options such as ``signMethod="HmacSHA256"`` or
-        ``language="en-US"``.  Needs ``tencentcloud-sdk-python-faceid``."""
+        credentials and pointed at the server (over HTTPS trusting its CA with
+        --mockface-tls), never through a proxy.  ``profile``: ClientProfile options such as
+        ``signMethod="HmacSHA256"`` or ``language="en-US"``.  Needs
+        ``tencentcloud-sdk-python-faceid``."""
         faceid_client = _sdk("tencentcloud.faceid.v20180301.faceid_client",
                              "tencentcloud-sdk-python-faceid")
         return _direct(faceid_client.FaceidClient(self._credential(), region,
@@ -275,7 +295,11 @@ class Mockface:
                               "tencentcloud-sdk-python-common")
         http_profile = _sdk("tencentcloud.common.profile.http_profile",
                             "tencentcloud-sdk-python-common")
-        http = http_profile.HttpProfile(protocol="http", endpoint=self.faceid_endpoint)
+        if self.ca_cert is None:
+            http = http_profile.HttpProfile(protocol="http", endpoint=self.faceid_endpoint)
+        else:
+            http = http_profile.HttpProfile(protocol="https", endpoint=self.faceid_endpoint,
+                                            certification=self.ca_cert)
         return client_profile.ClientProfile(httpProfile=http, **options)
 
     def proxy_env(self, bundle: str | os.PathLike[str]) -> dict[str, str]:
@@ -355,7 +379,8 @@ def mockface_server(request: pytest.FixtureRequest):
     else:
         dirs = list(config.getoption("--mockface-scenarios") or []) + \
             list(config.getini("mockface_scenarios") or [])
-        server = MockfaceServer.start(dirs, timeout)
+        tls = config.getoption("--mockface-tls") or config.getini("mockface_tls")
+        server = MockfaceServer.start(dirs, timeout, tls=bool(tls))
     yield server
     if server.attached and server.namespace is not None:
         server.admin.delete_app(server.namespace)

@@ -352,3 +352,25 @@ def test_mockface_proxy_fixture(pytester: pytest.Pytester, shared_server, attach
     pytester.makepyfile(test_proxied=PROXIED)
     options = ["--mockface-url", shared_server.url] if attached else []
     pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)
+
+
+OVER_TLS = '''
+import requests
+from tencentcloud.faceid.v20180301 import models
+
+def test_the_in_process_server_speaks_https(mockface):
+    assert mockface.url.startswith("https://127.0.0.1:") and mockface.ca_cert
+    answer = requests.post(f"{mockface.url}/face/livegetfour", json={"appid": mockface.appid},
+                           headers={"Authorization": mockface.sign()},
+                           verify=mockface.ca_cert, timeout=10).json()
+    assert answer["code"] == 0
+    assert len(mockface.faceid_client().GetLiveCode(models.GetLiveCodeRequest()).LiveCode) == 4
+    mockface.assert_called("faceid:GetLiveCode", times=1)
+'''
+
+
+def test_the_in_process_server_with_tls(pytester: pytest.Pytester):
+    pytester.makepyfile(test_tls=OVER_TLS)
+    pytester.runpytest_subprocess("--mockface-tls").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nmockface_tls = true\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)

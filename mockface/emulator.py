@@ -432,6 +432,8 @@ class Emulator:
     def _scripted_api3(self, exchange: Api3Exchange, header: str | None) -> Response | None:
         """The response of the scenario rule that answers this call (None when no rule
         does); records the rule, its delay and its fault on the exchange."""
+        if self.scenarios.idle(header if self.allow_scenario_header else None):
+            return None  # no rule could answer: skip decoding the media for facts
         facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {})
         response = self._select(exchange, facts, exchange.appid, False, header, lambda error:
                                 FaceIdError("InvalidParameterValue",
@@ -462,9 +464,12 @@ class Emulator:
         miss after the signature checks is recorded too).  ``header`` is the
         X-Mockface-Scenario value, honoured only when allowed; an unusable one raises
         ``refusal(error)``."""
+        header = header if self.allow_scenario_header else None
+        if self.scenarios.idle(header):
+            return None
         try:
             chosen = self.scenarios.select(exchange.endpoint, facts, appid, before_auth,
-                                           header if self.allow_scenario_header else None)
+                                           header)
         except (UnknownScenario, ScenarioError) as error:
             raise refusal(error) from None
         if isinstance(chosen, Miss):

@@ -351,3 +351,12 @@ def test_unmatched_request_logs_the_closest_rule(setup, caplog):
     line = [r.getMessage() for r in caplog.records if r.name == "mockface.access"][-1]
     assert line.endswith("rule=default miss=\"no rule matched; closest picky rule 1 "
                          "(<inline>:1): seq is 'other', not 'wanted'\"")
+
+
+def test_idle_only_while_nothing_could_answer():
+    engine = ScenarioEngine()
+    assert engine.idle() and not engine.idle("happy-path")
+    engine.activate({"rules": [{"respond": {"code": 15}}]})
+    assert not engine.idle()
+    engine.reset()
+    assert engine.idle()

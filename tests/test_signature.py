@@ -288,3 +288,10 @@ def test_encode_and_parse_round_trip():
     parsed = parse(header)
     assert parsed.fields == {"a": "1", "k": "2", "e": "3", "t": "1"}
     assert parsed.digest == hmac.new(b"key", b"a=1&k=2&e=3&t=1", hashlib.sha1).digest()
+
+
+def test_a_multi_use_signature_is_decoded_once():
+    header = sign("1000001", "AKIDmain", "main-key", now=1_800_000_000)
+    assert parse(header) is parse(f"  {header} ")
+    with pytest.raises(ApiError):
+        parse(header[:-4] + "!!!!")

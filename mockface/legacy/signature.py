@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import random
@@ -105,6 +106,13 @@ def parse(header: str | None) -> Signature:
     header = header.strip()
     if len(header) > MAX_HEADER:
         raise ApiError(5, detail=f"Authorization is longer than {MAX_HEADER} characters")
+    return _decode(header)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode(header: str) -> Signature:
+    """Check 2 for a stripped header of at most MAX_HEADER characters.  Cached: a client
+    sends one multi-use signature with many requests (refusals are not cached)."""
     try:
         raw = base64.b64decode(header, validate=True)
     except (binascii.Error, ValueError):

@@ -281,6 +281,11 @@ class ScenarioEngine:
                 return Selection(activation.scenario.name, *taken)
         return self._closest(candidates, endpoint, facts, before_auth)
 
+    def idle(self, header: str | None = None) -> bool:
+        """True when no scenario could answer a request (none active, none named by a
+        header): the caller may skip gathering the request's facts."""
+        return header is None and not self._activations
+
     def _candidates(self, appid: str | None, header: str | None) -> list[Activation]:
         with self._lock:
             scoped = [a for a in self._activations if a.appid is not None and a.appid == appid]

@@ -88,8 +88,9 @@ def _settings(config: str | None) -> Settings:
               type=click.IntRange(1, 1024), help="Worker threads.")
 @click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Once the server answers, write JSON {url, port, appid, secret_id, "
-                   "secret_key, admin_token} here (secret_key only for the built-in "
-                   "development app); removed when the server stops.")
+                   "secret_key, admin_token, ca_cert} here (secret_key only for the built-in "
+                   "development app, ca_cert only with --tls); removed when the server "
+                   "stops.")
 @click.option("--tls", is_flag=True,
               help="Serve HTTPS on the port (a certificate from the local CA for localhost, "
                    "127.0.0.1, ::1 and the emulated hosts) instead of plain HTTP.")
@@ -127,11 +128,13 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
     log_writer = configure_logs("debug" if verbose else "warning" if quiet else log_level,
                                 log_format)
     watcher = ScenarioWatcher(engine).start() if watch else None
+    ca_cert = _ca_cert(ca_dir) if tls else None
     click.echo(banner(settings, server.url, [a.scenario.name for a in engine.active()],
-                      admin_token, _ca_cert(ca_dir) if tls else None))
+                      admin_token, ca_cert))
     sys.stdout.flush()
     if ready_file:
-        _write_ready_file(Path(ready_file), settings, server.url, server.port, admin_token)
+        _write_ready_file(Path(ready_file), settings, server.url, server.port, admin_token,
+                          ca_cert)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: cleanly
     try:
         server.run()
@@ -169,13 +172,13 @@ def _bind(app, host: str, port: int, threads: int, tls: bool = False,
 
 
 def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
-                      admin_token: str | None) -> None:
+                      admin_token: str | None, ca_cert: Path | None = None) -> None:
     """Write the ready file atomically (readers never see half of it)."""
     app = settings.default_app
     secret_id, secret_key = app.first_secret
     document = {"url": url, "port": port, "appid": app.appid, "secret_id": secret_id,
                 "secret_key": secret_key if secret_key == DEFAULT_SECRET_KEY else None,
-                "admin_token": admin_token}
+                "admin_token": admin_token, "ca_cert": str(ca_cert) if ca_cert else None}
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -355,7 +358,10 @@ def server_url(text: str) -> str:
                                       "(the server) exits before it is ready.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait before giving up.")
-def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: float) -> None:
+@click.option("--cacert", type=click.Path(dir_okay=False, exists=True), metavar="PATH",
+              help="The CA to trust for an https URL (a --ready-file names its own).")
+def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: float,
+         cacert: str | None) -> None:
     """Wait until a server answers health 200, then print its URL on stdout (exit 0); exit 1
     after --timeout. Give the URL (or host:port), or --ready-file."""
     from .client import AdminClient
@@ -364,10 +370,12 @@ def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: floa
         raise click.UsageError("give either URL or --ready-file")
     deadline = time.monotonic() + timeout
     if ready_file is not None:
-        url = _url_from_ready_file(Path(ready_file), pid, deadline)
+        url, named = _url_from_ready_file(Path(ready_file), pid, deadline)
+        cacert = cacert or named
     url = server_url(url)
     try:
-        AdminClient(url, timeout=min(max(timeout, 0.5), 5.0)).wait_until_healthy(
+        AdminClient(url, timeout=min(max(timeout, 0.5), 5.0),
+                    cafile=cacert).wait_until_healthy(
             max(deadline - time.monotonic(), 0))
     except TimeoutError as error:
         raise click.ClickException(str(error)) from None
@@ -375,13 +383,15 @@ def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: floa
     click.echo(url)
 
 
-def _url_from_ready_file(path: Path, pid: int | None, deadline: float) -> str:
-    """The url a ready file holds, once it exists; ClickException on time-out or when the
-    server process ``pid`` is gone first."""
+def _url_from_ready_file(path: Path, pid: int | None, deadline: float
+                         ) -> tuple[str, str | None]:
+    """The url (and CA certificate, for --tls) a ready file holds, once it exists;
+    ClickException on time-out or when the server process ``pid`` is gone first."""
     while True:
         try:
-            return str(json.loads(path.read_text(encoding="utf-8"))["url"])
-        except (OSError, ValueError, KeyError, TypeError):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return str(document["url"]), document.get("ca_cert")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
         if pid is not None and not _alive(pid):
             raise click.ClickException(f"the server (pid {pid}) exited before writing {path}")

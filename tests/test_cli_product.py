@@ -74,7 +74,8 @@ def test_ready_file_holds_the_real_port_and_goes_away(tmp_path):
         assert waited.returncode == 0, waited.stderr
         document = json.loads(ready.read_text())
         assert set(document) == {"url", "port", "appid", "secret_id", "secret_key",
-                                 "admin_token"}
+                                 "admin_token", "ca_cert"}
+        assert document["ca_cert"] is None  # plain HTTP
         assert isinstance(document["port"], int) and document["port"] > 0
         assert document["url"] == f"http://127.0.0.1:{document['port']}" == \
             waited.stdout.strip()

@@ -341,3 +341,30 @@ def test_a_ca_that_cannot_be_used_is_a_502_naming_the_problem(tmp_path):
     assert answer.startswith(b"HTTP/1.1 502")
     assert b"mockface cannot make a TLS certificate: the CA key is missing" in answer
     theirs.close()
+
+
+def test_serve_tls_end_to_end_with_the_ready_file(tmp_path):
+    """`mockface serve --tls` as a real process: the banner and ready file name the CA,
+    `mockface wait --ready-file` trusts it, and curl/requests work with it."""
+    import sys
+
+    ready = tmp_path / "ready.json"
+    env = {**os.environ, "MOCKFACE_CA_DIR": str(tmp_path / "ca")}
+    server = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--tls", "--port",
+                               "0", "--quiet", "--ready-file", str(ready)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        waited = subprocess.run([sys.executable, "-m", "mockface", "wait", "--ready-file",
+                                 str(ready), "--pid", str(server.pid), "--timeout", "30"],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert waited.returncode == 0, waited.stderr
+        url = waited.stdout.strip()
+        document = json.loads(ready.read_text())
+        assert url.startswith("https://127.0.0.1:") and document["url"] == url
+        assert document["ca_cert"] == str(tmp_path / "ca" / "mockface-ca.pem")
+        banner = server.stdout.readline() + "".join(server.stdout.readline() for _ in range(12))
+        assert f"TLS CA:     {document['ca_cert']}" in banner
+        assert legacy_call(url, verify=document["ca_cert"]).json()["code"] == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -68,8 +68,8 @@ class FaceIdDialect:
             if not owners >= targets:
                 lacking = sorted(targets - owners)
                 c.problem(at(key), f"{key} is not part of the answer of "
-                                      f"{'/'.join(lacking)} (it belongs to "
-                                      f"{'/'.join(sorted(owners))})")
+                                   f"{'/'.join(lacking)} (it belongs to "
+                                   f"{'/'.join(sorted(owners))})")
                 continue
             value = self.value(c, key, entry[key], at(key))
             if value is not None:
@@ -81,10 +81,10 @@ class FaceIdDialect:
             c.problem(line, f"a fault answers nothing else: remove {', '.join(answered)}")
         elif "error" in entry and len([k for k in answered if k != "message"]) > 1:
             c.problem(line, "an error answers no fields: remove "
-                               f"{', '.join(k for k in answered if k not in ('error', 'message'))}")
+                            f"{', '.join(k for k in answered if k not in ('error', 'message'))}")
         elif message is not None and "error" not in entry:
             c.problem(at("message"), "message goes with error (a Result's Description is "
-                                        "its catalogue text)")
+                                     "its catalogue text)")
         if len(c.problems) > before:
             return None
         return Response(message=message, data=data, delay_ms=delay, fault=fault, line=line,
@@ -132,7 +132,7 @@ class FaceIdDialect:
             return c.digits(value, line, key)
         if not isinstance(value, str) or not re2.fullmatch(r"[0-9](,[0-9])*", value):
             c.problem(line, f"action_sequence must be digits separated by commas (\"1,2\"), "
-                               f"got {show(value)}")
+                            f"got {show(value)}")
             return None
         return value
 

@@ -59,14 +59,14 @@ class LegacyDialect:
         if "message" in entry:
             message = c.string(entry["message"], at("message"), "message")
         allow_undocumented = c.boolean(entry.get("allow_undocumented", False),
-                                          at("allow_undocumented"), "allow_undocumented")
+                                       at("allow_undocumented"), "allow_undocumented")
         code = None
         if "code" in entry:
             code = self.code(c, entry["code"], at("code"), endpoints, allow_undocumented, message)
         http_status = None
         if "http_status" in entry:
             http_status = c.integer(entry["http_status"], at("http_status"), "http_status",
-                                       100, 599)
+                                    100, 599)
         data = self.data(c, entry, endpoints, at)
         delay = c.delay(entry["delay_ms"], at("delay_ms")) if "delay_ms" in entry else None
         fault = c.fault(entry["fault"], at("fault")) if "fault" in entry else None
@@ -84,14 +84,14 @@ class LegacyDialect:
         if allow_undocumented:
             if message is None:
                 c.problem(line, f"code {code} is undocumented: allow_undocumented needs a "
-                                   f"message")
+                                f"message")
             return code
         for endpoint in sorted(endpoints, key=ENDPOINTS.index):
             valid = [entry.code for entry in codes_for(endpoint)]
             if code not in valid:
                 c.problem(line, f"code {code} is not documented for {endpoint} (valid: "
-                                   f"0, {', '.join(map(str, valid))}); set allow_undocumented: "
-                                   f"true and a message to use it anyway")
+                                f"0, {', '.join(map(str, valid))}); set allow_undocumented: "
+                                f"true and a message to use it anyway")
                 return None
         return code
 
@@ -103,8 +103,8 @@ class LegacyDialect:
             value, line = entry[key], at(key)
             if not allowed & endpoints:
                 c.problem(line, f"{key} is not part of the answer of "
-                                   f"{'/'.join(sorted(endpoints))} (it belongs to "
-                                   f"{'/'.join(sorted(allowed))})")
+                                f"{'/'.join(sorted(endpoints))} (it belongs to "
+                                f"{'/'.join(sorted(allowed))})")
                 continue
             checked = self.data_value(c, key, value, line, endpoints & allowed)
             if checked is not None:
@@ -147,7 +147,7 @@ class LegacyDialect:
             valid = in_band_codes(endpoint, placement)
             if status not in valid:
                 c.problem(line, f"{key} {status} is not a documented {placement.value} code "
-                                   f"for {endpoint} (valid: 0, {', '.join(map(str, valid))})")
+                                f"for {endpoint} (valid: 0, {', '.join(map(str, valid))})")
                 return None
         return status
 
@@ -164,7 +164,7 @@ class LegacyDialect:
             for endpoint in endpoints)
         if top_level and data:
             c.problem(line, f"code {code} is a top-level error with no data: remove "
-                               f"{', '.join(data)}")
+                            f"{', '.join(data)}")
         failing_compare = data.get("compare_status") not in (None, 0) or (
             code not in (None, 0) and code in CATALOGUE and
             all(placement_on(e, code) is Placement.COMPARE for e in endpoints))
@@ -172,7 +172,7 @@ class LegacyDialect:
             present = [key for key in COMPARE_ONLY_FIELDS if key in data]
             if present:
                 c.problem(line, f"{', '.join(present)} cannot be set with a failing "
-                                   f"compare_status (they exist only when it is 0)")
+                                f"compare_status (they exist only when it is 0)")
         if data.get("live_status") not in (None, 0) and code not in (None, 0) and \
                 code in CATALOGUE and any(placement_on(e, code) is Placement.LIVE
                                           for e in endpoints):

@@ -548,6 +548,29 @@ def test_a_slow_header_connection_is_closed(monkeypatch):
         background.stop()
 
 
+
+def test_a_slow_connect_head_is_closed_like_any_slow_header(monkeypatch):
+    import socket
+    import time
+
+    from mockface.web import server as server_module
+    from mockface.web.app import create_app
+    from mockface.web.server import start_background
+
+    from .support import make_settings
+
+    monkeypatch.setattr(server_module, "HEADER_TIMEOUT", 1.0)
+    background = start_background(create_app(make_settings()))
+    try:
+        with socket.create_connection(("127.0.0.1", background.port), timeout=10) as slow:
+            slow.sendall(b"CONNECT recognition.image.myqcloud.com:443 HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert slow.recv(1024) == b""  # closed by the server, without a tunnel
+            assert 0.9 <= time.monotonic() - started <= 4.0
+    finally:
+        background.stop()
+
+
 # -- user regexes cannot stall the server --------------------------------------------------
 
 def test_a_catastrophic_pattern_answers_at_once_and_stalls_nothing(scripted):

@@ -128,7 +128,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
     log_writer = configure_logs("debug" if verbose else "warning" if quiet else log_level,
                                 log_format)
     watcher = ScenarioWatcher(engine).start() if watch else None
-    ca_cert = _ca_cert(ca_dir) if tls else None
+    ca_cert = server.ca_cert  # loaded by a --tls server; None otherwise
     click.echo(banner(settings, server.url, [a.scenario.name for a in engine.active()],
                       admin_token, ca_cert))
     sys.stdout.flush()
@@ -521,10 +521,6 @@ def _ca(ca_dir: str | None):
         return CertificateAuthority(ca_dir)
     except CAError as error:
         raise CliError(str(error)) from None
-
-
-def _ca_cert(ca_dir: str | None) -> Path:
-    return _ca(ca_dir).cert_path
 
 
 def _bundle(ca, path: str | None) -> Path:

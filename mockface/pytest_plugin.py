@@ -101,11 +101,7 @@ class MockfaceServer:
         engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
         emulator = Emulator(settings, scenarios=engine, allow_scenario_header=True)
         background = start_background(create_app(emulator=emulator), tls=tls)
-        ca_cert = None
-        if tls:
-            from .web.tls import CertificateAuthority
-
-            ca_cert = str(CertificateAuthority(background.ca_dir).cert_path)
+        ca_cert = str(background.ca_cert) if background.ca_cert else None
         admin = AdminClient(background.url, cafile=ca_cert)
         admin.wait_until_healthy(timeout)
         app = settings.default_app

@@ -15,6 +15,7 @@ import threading
 import time
 import types
 from http import HTTPStatus
+from pathlib import Path
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -224,6 +225,7 @@ class Server:
         if hasattr(app, "config"):
             app.config[CA_DIR_CONFIG] = ca_dir  # for GET /__mockface/ca
         self._context: ssl.SSLContext | None = None
+        self.ca_cert: Path | None = None  # the CA certificate, once the CA is loaded
         self._context_lock = threading.Lock()
         self.front: TlsFront | None = None
         relay = Relay(self.tls_context, self.backend)
@@ -262,7 +264,9 @@ class Server:
             if self._context is None:
                 from .tls import CertificateAuthority
 
-                self._context = CertificateAuthority(self.ca_dir).server_context()
+                authority = CertificateAuthority(self.ca_dir)
+                self.ca_cert = authority.cert_path
+                self._context = authority.server_context()
             return self._context
 
     def run(self) -> None:

@@ -577,17 +577,12 @@ def env_command(server: str, ready_file: str | None, ca_dir: str | None,
     through the server: eval "$(mockface env)"."""
     url = server_url(server)
     if ready_file is not None:
-        try:
-            url = str(json.loads(Path(ready_file).read_text(encoding="utf-8"))["url"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CliError(f"cannot read the URL from {ready_file}: {error}") from None
+        url = _url_from_ready_file(Path(ready_file), None, deadline=time.monotonic())[0]
     ca = _ca(ca_dir)
     written = _bundle(ca, bundle)
-    exports = {"HTTP_PROXY": url, "HTTPS_PROXY": url, "http_proxy": url, "https_proxy": url,
-               "NO_PROXY": "localhost,127.0.0.1,::1", "no_proxy": "localhost,127.0.0.1,::1",
-               "REQUESTS_CA_BUNDLE": str(written), "SSL_CERT_FILE": str(written),
-               "CURL_CA_BUNDLE": str(written), "NODE_EXTRA_CA_CERTS": str(ca.cert_path)}
-    for name, value in exports.items():
+    from .web.proxy import proxy_environment
+
+    for name, value in proxy_environment(url, str(written), str(ca.cert_path)).items():
         click.echo(f"export {name}={shlex.quote(value)}")
 
 

@@ -304,20 +304,14 @@ class Mockface:
         / ``SSL_CERT_FILE`` / ``CURL_CA_BUNDLE`` naming ``bundle``, which is (re)written
         with the system's CAs plus the server's CA (``NODE_EXTRA_CA_CERTS`` names a file
         with that CA alone, beside it)."""
-        from .web.tls import system_bundle
+        from .web.proxy import proxy_environment
+        from .web.tls import write_bundle
 
-        bundle = Path(bundle)
         pem = self.admin.ca()["pem"].encode("ascii")
-        system = system_bundle()
-        base = system.read_bytes().rstrip(b"\n") + b"\n" if system else b""
-        bundle.write_bytes(base + pem)
-        only_ca = bundle.with_name(bundle.stem + "-ca-only.pem")
+        written = write_bundle(pem, bundle)
+        only_ca = written.with_name(written.stem + "-ca-only.pem")
         only_ca.write_bytes(pem)
-        loopback = "localhost,127.0.0.1,::1"
-        return {"HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
-                "https_proxy": self.url, "NO_PROXY": loopback, "no_proxy": loopback,
-                "REQUESTS_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle),
-                "CURL_CA_BUNDLE": str(bundle), "NODE_EXTRA_CA_CERTS": str(only_ca)}
+        return proxy_environment(self.url, str(written), str(only_ca))
 
     @property
     def lip_codes(self) -> list[str]:

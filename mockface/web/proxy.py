@@ -43,6 +43,17 @@ def refused_host_message(target: str) -> str:
             f"{', '.join(EMULATED_HOSTS)} (and never connects anywhere else)")
 
 
+def proxy_environment(url: str, bundle: str, ca_cert: str) -> dict[str, str]:
+    """The environment that sends unmodified clients to the server at ``url`` as their
+    proxy: ``HTTP(S)_PROXY`` in both cases, ``NO_PROXY`` for loopback (the server itself),
+    the CA ``bundle`` (system CAs plus mockface's) for requests, OpenSSL and curl, and the
+    CA certificate alone for Node, which adds it to its own store."""
+    loopback = "localhost,127.0.0.1,::1"
+    return {"HTTP_PROXY": url, "HTTPS_PROXY": url, "http_proxy": url, "https_proxy": url,
+            "NO_PROXY": loopback, "no_proxy": loopback, "REQUESTS_CA_BUNDLE": bundle,
+            "SSL_CERT_FILE": bundle, "CURL_CA_BUNDLE": bundle, "NODE_EXTRA_CA_CERTS": ca_cert}
+
+
 def parse_connect(head: bytes) -> tuple[str, int] | str:
     """``(host, port)`` of a CONNECT request head, or why it is malformed."""
     first_line = head.split(b"\r\n", 1)[0].decode("latin-1")

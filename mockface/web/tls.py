@@ -143,14 +143,20 @@ class CertificateAuthority:
         """The system's trusted certificates plus the mockface CA, in one PEM file (what
         ``REQUESTS_CA_BUNDLE`` needs: it replaces the system store rather than adding to
         it).  CAError when this system has no CA bundle file."""
-        system = system_bundle()
-        if system is None:
+        if system_bundle() is None:
             raise CAError("this system has no CA bundle file to extend (ssl reports none); "
                           "use the mockface CA alone: " + str(self.cert_path))
-        target = Path(path)
-        target.write_bytes(system.read_bytes().rstrip(b"\n") + b"\n" +
-                           self.cert_path.read_bytes())
-        return target
+        return write_bundle(self.cert_path.read_bytes(), path)
+
+
+def write_bundle(pem: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write the system's trusted certificates (when ssl knows a bundle file) followed by
+    ``pem`` to ``path``."""
+    system = system_bundle()
+    base = system.read_bytes().rstrip(b"\n") + b"\n" if system else b""
+    target = Path(path)
+    target.write_bytes(base + pem)
+    return target
 
 
 def system_bundle() -> Path | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from .core.clock import Clock
-from .core.config import Settings
+from .core.config import App, Settings
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
     Journal,
@@ -359,10 +359,9 @@ class Emulator:
         headers = incoming.headers
         exchange = Api3Exchange("faceid", envelope.request_id(),
                                 language=headers.get("x-tc-language"))
+        body = b""
         try:
             body = _read_bounded(incoming.stream, API3_MAX_BODY)
-            exchange.endpoint = claimed_target(incoming.method, incoming.host, incoming.query,
-                                               headers, body) or exchange.endpoint
             exchange.signature_check = "failed"
             call = authenticate(
                 method=incoming.method, host=incoming.host, query=incoming.query,
@@ -374,7 +373,7 @@ class Emulator:
             exchange.signature_check = "loose" if call.verdict.loose else "passed"
             exchange.signature_method = call.verdict.method
             exchange.secret_id = call.verdict.secret_id
-            owner = self.keyring.owner_of(call.verdict.secret_id) or self.settings.default_app
+            owner = self._app_of(call.verdict.secret_id)
             exchange.appid = owner.appid
             exchange.endpoint = f"{call.product}:{call.action}"
             exchange.params = self.faceid.check(call.product, call.action, call.params)
@@ -390,6 +389,10 @@ class Emulator:
                                                      owner.appid, exchange.params)
         except FaceIdError as error:
             exchange.error = error
+            if ":" not in exchange.endpoint:  # refused before authentication: journal the
+                exchange.endpoint = claimed_target(  # action the request claims, if any
+                    incoming.method, incoming.host, incoming.query, headers, body) or \
+                    exchange.endpoint
         except Exception as error:
             error_log.exception("unexpected error on API 3.0 %s", exchange.endpoint)
             exchange.error = FaceIdError("InternalError", f"unexpected {type(error).__name__} "
@@ -403,25 +406,30 @@ class Emulator:
         """Whether a v1 call's Nonce/Timestamp is new for its SecretId; always True unless
         the server or the app checks replays (``nonce_replay_check``).  Replays older than 5
         minutes already fail the timestamp check, so the bounded store suffices."""
-        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        app = self._app_of(secret_id)
         if not (self.settings.nonce_replay_check or app.nonce_replay_check):
             return True
         key = hashlib.sha256(f"v1\0{secret_id}\0{nonce}".encode()).digest()
         return self.once_signatures.consume(app.appid, key)
+
+    def _app_of(self, secret_id: str) -> App:
+        """The app an API 3.0 SecretId belongs to; the default app for an unknown one
+        (only a loose-mode call gets that far)."""
+        return self.keyring.owner_of(secret_id) or self.settings.default_app
 
     def _secret_key_of(self, secret_id: str) -> str | None:
         app = self.keyring.owner_of(secret_id)
         return app.secrets.get(secret_id) if app else None
 
     def _permitted(self, secret_id: str, product: str) -> bool:
-        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        app = self._app_of(secret_id)
         if app.suspended:
             raise FaceIdError("UnauthorizedOperation.Arrears", f"appid {app.appid} is "
                                                                "suspended")
         return product in app.services
 
     def _within_rate(self, secret_id: str) -> bool:
-        app = self.keyring.owner_of(secret_id) or self.settings.default_app
+        app = self._app_of(secret_id)
         return app.rate_limit is None or \
             self.rate_limiter.allow(app.appid, app.rate_limit, self.clock.now())
 

@@ -29,7 +29,7 @@ from .core.scenarios.engine import Miss, Selection, UnknownScenario
 from .core.scenarios.model import Fault, Response, ScenarioError
 from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 from .faceid import envelope
-from .faceid.actions import Answer, FaceIdActions, decode_base64
+from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_base64
 from .faceid.request import MAX_BODY as API3_MAX_BODY
 from .faceid.request import FaceIdError, authenticate, claimed_target
 from .faceid.scenario_rules import call_facts
@@ -187,7 +187,7 @@ class Api3Exchange:
                   if name not in media and isinstance(value, str)}
         data = None
         if self.answer is not None:
-            data = summarise_data({key: value for key, value in self.answer.fields.items()})
+            data = summarise_data(self.answer.fields, FRAME_FIELDS)
         elif self.error is not None:
             data = {"Error": {"Code": self.error.code}}
         return {"fields": summarise_fields(fields), "media": media,

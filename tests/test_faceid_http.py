@@ -473,3 +473,18 @@ def test_nonce_replay_check_refuses_a_repeated_v1_nonce(clock, where):
     replay = v1_call(client)
     assert replay["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert "LiveCode" in v1_call(client, nonce="43")
+
+
+
+def test_the_journal_keeps_summaries_of_the_best_frames(client, emulator):
+    import hashlib
+    from pathlib import Path
+
+    photo = (Path(__file__).resolve().parent.parent / "mockface" / "data" / "photo.jpg"
+             ).read_bytes()
+    api3(client, "Liveness", {"VideoBase64": VIDEO, "LivenessType": "SILENT",
+                              "Optional": json.dumps({"BestFrameNum": 3})})
+    data = emulator.journal.query()[-1].data
+    summary = {"size": len(photo), "sha256": hashlib.sha256(photo).hexdigest(), "type": "jpeg"}
+    assert data["BestFrameBase64"] == summary
+    assert data["BestFrameList"] == [summary] * 3

@@ -18,7 +18,6 @@ from .media import inspect_image, inspect_video
 
 DEFAULT_JOURNAL_SIZE = 1000
 MAX_TEXT = 1000  # characters of a text value an entry keeps
-_MEDIA_DATA_FIELDS = ("photo", "video_photo")
 
 
 def clip(value: Any) -> Any:
@@ -42,21 +41,26 @@ def summarise_media(name: str, data: bytes, sha256: str | None = None,
             "type": kind}
 
 
-def summarise_data(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Response data with base64 photos replaced by their summary."""
+def summarise_data(data: dict[str, Any] | None,
+                   media: tuple[str, ...] = ("photo", "video_photo")) -> dict[str, Any] | None:
+    """Answer fields with the base64 photos named in ``media`` (a string, or a list of
+    them) replaced by their summaries, and every other string clipped."""
     if data is None:
         return None
-    summary = {name: clip(value) for name, value in data.items()
-               if name not in _MEDIA_DATA_FIELDS}
-    summary.update({name: data[name] for name in _MEDIA_DATA_FIELDS if name in data})
-    for name in _MEDIA_DATA_FIELDS:
-        if isinstance(summary.get(name), str):
-            try:
-                raw = base64.b64decode(summary[name], validate=True)
-            except (binascii.Error, ValueError):
-                raw = summary[name].encode()
-            summary[name] = summarise_media(name, raw)
-    return summary
+    return {name: _summarise_photo(name, value) if name in media else clip(value)
+            for name, value in data.items()}
+
+
+def _summarise_photo(name: str, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_summarise_photo(name, item) for item in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = value.encode()
+    return summarise_media(name, raw)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ ID_RESULTS = {
     "-6": "权威比对系统升级中，请稍后再试",
     "-7": "认证次数超过当日限制",
 }
+#: Answer fields that hold base64 photos (the journal keeps their summaries).
+FRAME_FIELDS = ("BestFrameBase64", "BestFrameList")
 SUCCESS = "Success"
 SUCCESS_DESCRIPTION = "成功"
 LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")
@@ -378,9 +380,10 @@ class FaceIdActions:
         """The success fields of ``context.action`` from the deterministic defaults."""
         action, digest = context.action, self._digest(context)
         sim = round(80 + (digest % 2000) / 100, 2)
-        if action in ("GetLiveCode", "GetActionSequence"):
-            return getattr(self, {"GetLiveCode": "get_live_code",
-                                  "GetActionSequence": "get_action_sequence"}[action])(context)
+        if action == "GetLiveCode":
+            return self.get_live_code(context)
+        if action == "GetActionSequence":
+            return self.get_action_sequence(context)
         if action == "IdCardVerification":
             return {"Result": "0", "Description": ID_RESULTS["0"]}
         if action in ("DetectLiveFace", "DetectLiveFaceAccurate"):

@@ -320,11 +320,19 @@ def test_common_client_for_iai_and_errors(mockface):
 '''
 
 
-@pytest.mark.parametrize("attached", [False, True], ids=["in-process", "attached"])
-def test_api3_from_the_fixture(pytester: pytest.Pytester, shared_server, attached):
-    pytester.makepyfile(test_api3=API3)
-    options = ["--mockface-url", shared_server.url] if attached else []
+BOTH_MODES = pytest.mark.parametrize("attached", [False, True], ids=["in-process", "attached"])
+
+
+def run_suite(pytester: pytest.Pytester, source: str, server, attached: bool) -> None:
+    """Run a test file with the in-process server, or attached to ``server``; both pass."""
+    pytester.makepyfile(test_suite=source)
+    options = ["--mockface-url", server.url] if attached else []
     pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)
+
+
+@BOTH_MODES
+def test_api3_from_the_fixture(pytester: pytest.Pytester, shared_server, attached):
+    run_suite(pytester, API3, shared_server, attached)
 
 
 PROXIED = '''
@@ -347,11 +355,9 @@ def test_the_environment_is_restored_afterwards():
 '''
 
 
-@pytest.mark.parametrize("attached", [False, True], ids=["in-process", "attached"])
+@BOTH_MODES
 def test_mockface_proxy_fixture(pytester: pytest.Pytester, shared_server, attached):
-    pytester.makepyfile(test_proxied=PROXIED)
-    options = ["--mockface-url", shared_server.url] if attached else []
-    pytester.runpytest_subprocess(*options).assert_outcomes(passed=2)
+    run_suite(pytester, PROXIED, shared_server, attached)
 
 
 OVER_TLS = '''

@@ -43,6 +43,17 @@ def refused_host_message(target: str) -> str:
             f"{', '.join(EMULATED_HOSTS)} (and never connects anywhere else)")
 
 
+def send_and_close(sock: socket.socket, answer: bytes) -> None:
+    """Send a whole answer on a socket taken from the server (5 s at most), then close it."""
+    try:
+        sock.setblocking(True)
+        sock.settimeout(5)
+        sock.sendall(answer)
+    except OSError:
+        pass
+    sock.close()
+
+
 def proxy_environment(url: str, bundle: str, ca_cert: str) -> dict[str, str]:
     """The environment that sends unmodified clients to the server at ``url`` as their
     proxy: ``HTTP(S)_PROXY`` in both cases, ``NO_PROXY`` for loopback (the server itself),
@@ -82,13 +93,7 @@ class Relay:
         """Serve one accepted CONNECT: 200, TLS as ``host``, relay, in its own thread (a
         503 JSON answer when MAX_RELAYS are busy); closes the socket when done."""
         if not self._slots.acquire(blocking=False):
-            sock.setblocking(True)
-            sock.settimeout(5)
-            try:
-                sock.sendall(refusal(503, "Service Unavailable", "too many open tunnels"))
-            except OSError:
-                pass
-            sock.close()
+            send_and_close(sock, refusal(503, "Service Unavailable", "too many open tunnels"))
             return
         threading.Thread(target=self._tunnel, args=(sock, host), daemon=True,
                          name=f"mockface-tunnel-{host}").start()
@@ -101,9 +106,8 @@ class Relay:
                 context = self._context()
             except Exception as error:  # the CA cannot be used (CAError): say so, once
                 log.error("CONNECT %s refused: %s", host, error)
-                sock.sendall(refusal(502, "Bad Gateway", f"mockface cannot make a TLS "
-                                                         f"certificate: {error}"))
-                sock.close()
+                send_and_close(sock, refusal(502, "Bad Gateway", f"mockface cannot make a "
+                                                                 f"TLS certificate: {error}"))
                 return
             sock.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
             self._serve_tls(sock, context)

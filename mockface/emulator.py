@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from .core.clock import Clock
@@ -29,7 +29,7 @@ from .core.scenarios.engine import Miss, Selection, UnknownScenario
 from .core.scenarios.model import Fault, Response, ScenarioError
 from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
 from .faceid import envelope
-from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_base64
+from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_media
 from .faceid.request import MAX_BODY as API3_MAX_BODY
 from .faceid.request import FaceIdError, authenticate, claimed_target
 from .faceid.scenario_rules import call_facts
@@ -138,6 +138,7 @@ class Api3Exchange:
     secret_id: str | None = None
     appid: str | None = None
     params: dict[str, Any] | None = None
+    media: dict[str, bytes] = field(default_factory=dict)  # the decoded base64 parameters
     answer: Answer | None = None
     error: FaceIdError | None = None
     rule: str | None = None
@@ -178,11 +179,7 @@ class Api3Exchange:
 
     def journal_values(self) -> dict[str, Any]:
         params = self.params or {}
-        media = {}
-        for name in ("ImageBase64", "VideoBase64", "Image"):
-            data = decode_base64(params.get(name))
-            if data:
-                media[name] = summarise_media(name, data)
+        media = {name: summarise_media(name, data) for name, data in self.media.items()}
         fields = {name: value for name, value in params.items()
                   if name not in media and isinstance(value, str)}
         data = None
@@ -377,6 +374,7 @@ class Emulator:
             exchange.appid = owner.appid
             exchange.endpoint = f"{call.product}:{call.action}"
             exchange.params = self.faceid.check(call.product, call.action, call.params)
+            exchange.media = decode_media(exchange.params)
             response = self._scripted_api3(exchange, incoming.scenario_header)
             if response is not None and response.error is not None:
                 exchange.error = FaceIdError(response.error, "scripted", response.message)
@@ -386,7 +384,8 @@ class Emulator:
                                                        response.data)
             elif exchange.fault is None:
                 exchange.answer = self.faceid.answer(call.product, call.action, call.version,
-                                                     owner.appid, exchange.params)
+                                                     owner.appid, exchange.params,
+                                                     exchange.media)
         except FaceIdError as error:
             exchange.error = error
             if ":" not in exchange.endpoint:  # refused before authentication: journal the
@@ -442,7 +441,8 @@ class Emulator:
         does); records the rule, its delay and its fault on the exchange."""
         if self.scenarios.idle(header if self.allow_scenario_header else None):
             return None  # no rule could answer: skip decoding the media for facts
-        facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {})
+        facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {},
+                           exchange.media)
         response = self._select(exchange, facts, exchange.appid, False, header, lambda error:
                                 FaceIdError("InvalidParameterValue",
                                             f"unknown scenario: {error}",

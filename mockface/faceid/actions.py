@@ -110,6 +110,10 @@ class Answer:
     detail: str = ""
 
 
+#: Parameters that carry base64 media.
+MEDIA_PARAMS = ("ImageBase64", "VideoBase64", "Image")
+
+
 @dataclass
 class _Context:
     product: str
@@ -117,6 +121,7 @@ class _Context:
     version: str
     appid: str
     params: dict[str, Any]
+    media: dict[str, bytes]  # decode_media(params)
 
 
 def decode_base64(text: Any) -> bytes | None:
@@ -127,6 +132,18 @@ def decode_base64(text: Any) -> bytes | None:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+def decode_media(params: dict[str, Any]) -> dict[str, bytes]:
+    """The decoded bytes of each base64 media parameter that is given and decodes: done
+    once per call, for the action's checks, the scenario facts and the journal."""
+    media = {}
+    for name in MEDIA_PARAMS:
+        if params.get(name):
+            data = decode_base64(params[name])
+            if data is not None:
+                media[name] = data
+    return media
 
 
 def description(result: str) -> str:
@@ -186,10 +203,13 @@ class FaceIdActions:
         return checked
 
     def answer(self, product: str, action: str, version: str, appid: str,
-               params: dict[str, Any]) -> Answer:
-        """Validate ``params`` and answer ``action`` from the deterministic defaults."""
+               params: dict[str, Any], media: dict[str, bytes] | None = None) -> Answer:
+        """Validate ``params`` and answer ``action`` from the deterministic defaults
+        (``media``: ``decode_media(params)``, when the caller has it already)."""
         definition = definition_of(product, action)
-        context = _Context(product, action, version, appid, self.check(product, action, params))
+        checked = self.check(product, action, params)
+        context = _Context(product, action, version, appid, checked,
+                           decode_media(checked) if media is None else media)
         handler = getattr(self, definition.handler)
         try:
             fields = handler(context)
@@ -204,7 +224,7 @@ class FaceIdActions:
         """The answer a scenario chose: the action's fields with ``chosen`` (``Result``,
         ``Sim``, ``Score``, ``LiveCode`` ...) laid over the deterministic defaults; no input
         validation runs.  A failing Result drops the fields that exist only on success."""
-        context = _Context(product, action, version, appid, params)
+        context = _Context(product, action, version, appid, params, {})
         result = chosen.get("Result")
         if result not in (None, SUCCESS, "0"):
             fields = self._refused(context, result)
@@ -319,7 +339,7 @@ class FaceIdActions:
 
     def _decode(self, context: _Context, name: str) -> bytes:
         """The bytes of a base64 parameter (InvalidParameterValue when it is not base64)."""
-        data = decode_base64(context.params[name])
+        data = context.media.get(name)
         if data is None:
             raise FaceIdError("InvalidParameterValue", f"{name} is not base64",
                               message=f"The value of the parameter `{name}` is invalid.")

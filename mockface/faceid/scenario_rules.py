@@ -13,7 +13,7 @@ import re2
 from ..core.scenarios.model import Response
 from ..core.scenarios.schema import Checker, as_text
 from ..core.yamlsource import show
-from .actions import ACTIONS, ID_RESULTS, SUCCESS, decode_base64
+from .actions import ACTIONS, ID_RESULTS, MEDIA_PARAMS, SUCCESS
 from .catalogue import CATALOGUE, results_for
 
 #: ``product:Action`` for every emulated action.
@@ -22,7 +22,6 @@ WILDCARDS = {f"{product}:*": tuple(t for t in TARGETS if t.startswith(f"{product
              for product in ("faceid", "iai")}
 TEXT_MATCH_FIELDS = ("appid", "SecretId", "IdCard", "Name", "ValidateData", "LivenessType",
                      "ActionType", "ImageUrl", "VideoUrl", "Url", "FaceModelVersion", "Extra")
-MEDIA_PARAMS = ("ImageBase64", "VideoBase64", "Image")
 MATCH_FIELDS = TEXT_MATCH_FIELDS + tuple(f"{media}.{fact}" for media in MEDIA_PARAMS
                                          for fact in ("sha256", "size"))
 #: Response keys -> (the Response field they set, the actions that have it).
@@ -140,17 +139,17 @@ class FaceIdDialect:
 FACEID = FaceIdDialect()
 
 
-def call_facts(appid: str | None, secret_id: str, params: dict[str, Any]) -> dict[str, str]:
+def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
+               media: dict[str, bytes]) -> dict[str, str]:
     """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
-    parameters, and size/sha256 of each base64 media parameter's decoded bytes."""
+    parameters, and size/sha256 of each base64 media parameter's decoded bytes
+    (``media``, as ``decode_media`` gives them)."""
     facts = {name: as_text(params[name]) for name in TEXT_MATCH_FIELDS
              if params.get(name) is not None and not isinstance(params[name], (dict, list))}
     facts["SecretId"] = secret_id
     if appid is not None:
         facts["appid"] = appid
-    for name in MEDIA_PARAMS:
-        data = decode_base64(params.get(name))
-        if data is not None and params.get(name):
-            facts[f"{name}.size"] = str(len(data))
-            facts[f"{name}.sha256"] = hashlib.sha256(data).hexdigest()
+    for name, data in media.items():
+        facts[f"{name}.size"] = str(len(data))
+        facts[f"{name}.sha256"] = hashlib.sha256(data).hexdigest()
     return facts

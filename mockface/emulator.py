@@ -19,7 +19,6 @@ from .core.clock import Clock
 from .core.config import App, Settings
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
-    Journal,
     summarise_data,
     summarise_fields,
     summarise_media,
@@ -27,7 +26,7 @@ from .core.journal import (
 from .core.logs import log_access
 from .core.scenarios.engine import Miss, Selection, UnknownScenario
 from .core.scenarios.model import Fault, Response, ScenarioError
-from .core.state import IdentityRegistry, LipCodeBook, OnceSignatureStore, RateLimiter
+from .core.state import MemoryState, StateUnavailable
 from .faceid import envelope
 from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_media
 from .faceid.request import MAX_BODY as API3_MAX_BODY
@@ -199,22 +198,32 @@ class Emulator:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  scenarios: ScenarioEngine | None = None,
                  allow_scenario_header: bool = False,
-                 journal_size: int = DEFAULT_JOURNAL_SIZE) -> None:
+                 journal_size: int = DEFAULT_JOURNAL_SIZE,
+                 state: MemoryState | None = None) -> None:
+        """``state``: the backend holding what requests change (default: this process's
+        memory); a shared one needs the ``scenarios`` engine built on its activations."""
         self.settings = settings
-        self.clock = clock or Clock()
-        self.scenarios = scenarios or ScenarioEngine(seed=settings.seed)
+        self.state = state or MemoryState(settings, journal_size, clock)
+        self.clock = self.state.clock
+        self.scenarios = scenarios or ScenarioEngine(seed=settings.seed,
+                                                     store=self.state.activations)
+        if self.state.shared and self.scenarios.store is not self.state.activations:
+            raise ValueError("a shared state needs a ScenarioEngine built with its "
+                             "activations (store=state.activations)")
         self.allow_scenario_header = allow_scenario_header
         self.keyring = settings.keyring
-        self.once_signatures = OnceSignatureStore(settings.once_store_size)
-        self.rate_limiter = RateLimiter()
-        self.lip_codes = LipCodeBook(settings.seed)
-        self.journal = Journal(journal_size)
-        self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
-        self.identities = IdentityRegistry(settings.identities)
+        self.state.attach(self.keyring, self.scenarios)
+        self.once_signatures = self.state.once_signatures
+        self.rate_limiter = self.state.rate_limiter
+        self.lip_codes = self.state.lip_codes
+        self.journal = self.state.journal
+        self.loose_appids = self.state.loose_appids  # loose mode for some apps (admin API)
+        self.identities = self.state.identities
         self.service = FaceService(settings, self.lip_codes, self.clock, self.identities)
         self.faceid = FaceIdActions(self.lip_codes, self.identities, self.clock,
-                                    check_idcard=settings.check_idcard, seed=settings.seed,
-                                    photo=default_photo())
+                                    check_idcard=settings.check_idcard,
+                                    action_sequences=self.state.action_sequences,
+                                    seed=settings.seed, photo=default_photo())
         self.ready = threading.Event()  # set once the server answers requests
         self._closing = threading.Event()
 
@@ -230,10 +239,10 @@ class Emulator:
         self.rate_limiter.clear(appid)
         self.scenarios.reset(appid)
         if appid is None:
-            self.loose_appids.clear()
+            self.state.clear_loose()
             self.clock.reset()
         else:
-            self.loose_appids.discard(appid)
+            self.state.set_loose(appid, False)
 
     def record(self, exchange: Exchange | Api3Exchange, latency_ms: float) -> None:
         """Add a handled exchange (of either API) to the journal."""
@@ -294,7 +303,10 @@ class Emulator:
         exchange.http_status = exchange.answer_status if fault is None else \
             None if fault.kind in DROPPING_FAULTS else fault.http_status
         latency_ms = (time.perf_counter() - started) * 1000
-        self.record(exchange, latency_ms)
+        try:
+            self.record(exchange, latency_ms)
+        except StateUnavailable:
+            pass  # the state backend's outage is logged once by the backend
         self._log(method, path, exchange, latency_ms)
 
     @staticmethod
@@ -321,6 +333,7 @@ class Emulator:
         """
         exchange = Exchange(endpoint, Reply.ok({}))
         try:
+            self.state.sync()
             exchange.body = body = wire.read_body(content_type, content_length, stream)
             facts = request_facts(body)
             if self._scripted(exchange, facts, scenario_header, before_auth=True):
@@ -340,6 +353,11 @@ class Emulator:
         except ApiError as error:
             exchange.reply = Reply.from_error(error)
             exchange.error_detail = error.detail
+        except StateUnavailable as error:
+            exchange.reply = Reply.from_error(ApiError(108))
+            exchange.error_detail = str(error)
+            exchange.rule = exchange.fault = None
+            exchange.delay_ms = 0
         except Exception as error:
             error_log.exception("unexpected error on /face/%s", endpoint)
             exchange.reply = Reply.from_error(ApiError(213))
@@ -358,6 +376,7 @@ class Emulator:
                                 language=headers.get("x-tc-language"))
         body = b""
         try:
+            self.state.sync()
             body = _read_bounded(incoming.stream, API3_MAX_BODY)
             exchange.signature_check = "failed"
             call = authenticate(
@@ -392,6 +411,11 @@ class Emulator:
                 exchange.endpoint = claimed_target(  # action the request claims, if any
                     incoming.method, incoming.host, incoming.query, headers, body) or \
                     exchange.endpoint
+        except StateUnavailable as error:
+            exchange.error = FaceIdError("InternalError", str(error))
+            exchange.answer = None
+            exchange.rule = exchange.fault = None
+            exchange.delay_ms = 0
         except Exception as error:
             error_log.exception("unexpected error on API 3.0 %s", exchange.endpoint)
             exchange.error = FaceIdError("InternalError", f"unexpected {type(error).__name__} "

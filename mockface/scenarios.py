@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .core.scenarios.engine import ActivationStore
 from .core.scenarios.engine import ScenarioEngine as _Engine
 from .core.scenarios.model import Scenario
 from .core.scenarios.schema import ScenarioParser
@@ -54,5 +55,6 @@ def search_path(directories: list[str | Path] | tuple[str | Path, ...] = (),
 class ScenarioEngine(_Engine):
     """The scenario engine with this server's parser."""
 
-    def __init__(self, search_paths: list[str | Path] | None = None, seed: int = 0) -> None:
-        super().__init__(PARSER, search_paths, seed)
+    def __init__(self, search_paths: list[str | Path] | None = None, seed: int = 0,
+                 store: ActivationStore | None = None) -> None:
+        super().__init__(PARSER, search_paths, seed, store)

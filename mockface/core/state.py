@@ -10,6 +10,11 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 
+from .clock import Clock
+from .config import App, Keyring, Settings
+from .journal import DEFAULT_JOURNAL_SIZE, Journal
+from .scenarios.engine import LocalActivations, ScenarioEngine
+
 
 class OnceSignatureStore:
     """Remembers once-signatures (``e=0``) that have been used.
@@ -184,3 +189,54 @@ class IdentityRegistry:
     def __len__(self) -> int:
         with self._lock:
             return len(self._configured.keys() | self._added.keys())
+
+
+class StateUnavailable(RuntimeError):
+    """The shared state backend cannot be reached: the request cannot be answered now."""
+
+
+class MemoryState:
+    """The state of one server process, in its memory (the default backend).
+
+    Every backend offers the same stores under the same names; the emulator, the services
+    and the admin API use only these.  ``sync`` brings settings changed by another process
+    (clock, loose mode, apps, scenario activations) into this one: nothing to do here."""
+
+    shared = False
+    description = "memory (this process)"
+
+    def __init__(self, settings: Settings, journal_size: int = DEFAULT_JOURNAL_SIZE,
+                 clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self.once_signatures = OnceSignatureStore(settings.once_store_size)
+        self.rate_limiter = RateLimiter()
+        self.lip_codes = LipCodeBook(settings.seed)
+        self.action_sequences = LipCodeBook(settings.seed, make=action_order,
+                                            namespace="actions:")
+        self.journal = Journal(journal_size)
+        self.identities = IdentityRegistry(settings.identities)
+        self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
+        self.activations = LocalActivations()
+
+    def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
+        """Bind the keyring and scenario engine whose changes this backend shares."""
+
+    def sync(self) -> None:
+        """Nothing is shared with other processes."""
+
+    def set_loose(self, appid: str, enabled: bool) -> None:
+        """Loose mode on or off for one app."""
+        (self.loose_appids.add if enabled else self.loose_appids.discard)(appid)
+
+    def clear_loose(self) -> None:
+        """Loose mode off for every app."""
+        self.loose_appids.clear()
+
+    def add_app(self, keyring: Keyring, app: App) -> None:
+        keyring.add(app)
+
+    def remove_app(self, keyring: Keyring, appid: str) -> App:
+        return keyring.remove(appid)
+
+    def close(self) -> None:
+        pass

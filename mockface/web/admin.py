@@ -11,7 +11,6 @@ import math
 import re
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from ..core.identity import well_formed_name, well_formed_number
 from ..core.logs import log_admin
 from ..core.scenarios.engine import ForbiddenScenario, UnknownScenario
 from ..core.scenarios.model import ScenarioError
+from ..core.state import StateUnavailable
 from ..core.strictjson import loads_strict
 from ..core.yamlsource import show
 from ..emulator import Emulator
@@ -33,7 +33,6 @@ from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
 from ..faceid.catalogue import codes_for as faceid_codes_for
 from ..faceid.scenario_rules import TARGETS as API3_TARGETS
 from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
-from ..scenarios import parse_scenario_text
 
 
 class AdminError(Exception):
@@ -164,6 +163,10 @@ emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # t
 def admin_error(error: AdminError) -> tuple[Response, int]:
     return jsonify(error=str(error), **error.extra), error.status
 
+@admin.errorhandler(StateUnavailable)
+def state_unavailable(error: StateUnavailable) -> tuple[Response, int]:
+    return jsonify(error=str(error)), 503
+
 @admin.before_request
 def guard() -> tuple[Response, int] | None:
     """Who may use the admin API: with a token, whoever sends it; without one (a loopback
@@ -186,6 +189,7 @@ def guard() -> tuple[Response, int] | None:
             return jsonify(error=f"cross-site request refused (Origin {show(origin)})"), 403
         if request.mimetype != "application/json":
             return jsonify(error="changes need Content-Type: application/json"), 415
+    emulator.state.sync()  # what other processes sharing the state changed
     return None
 
 @admin.get("/health")
@@ -235,12 +239,13 @@ def activate():
     try:
         if kind == "text":
             label = str(payload.get("source", "<text>"))[:200]
-            source = parse_scenario_text(source, label, Path(label).stem or "text")
-        elif kind == "name":
-            source = engine.find_name(source)
-        elif kind == "path":
-            source = engine.find_path(source)
-        activation = engine.activate(source, appid=appid, first=first)
+            activation = engine.activate_text(source, label, appid=appid, first=first)
+        else:
+            if kind == "name":
+                source = engine.find_name(source)
+            elif kind == "path":
+                source = engine.find_path(source)
+            activation = engine.activate(source, appid=appid, first=first)
     except ForbiddenScenario as error:
         raise AdminError(403, str(error)) from None
     except UnknownScenario as error:
@@ -372,7 +377,7 @@ def create_app():
     appid = _param(payload, "appid", str) or f"ns{secrets.randbelow(10**9):09d}"
     app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
     try:
-        emulator.keyring.add(app)
+        emulator.state.add_app(emulator.keyring, app)
     except ValueError as error:
         raise AdminError(409, str(error)) from None
     secret_id, secret_key = app.first_secret
@@ -386,7 +391,7 @@ def delete_app():
     if appid is None:
         raise AdminError(400, "appid is required")
     try:
-        emulator.keyring.remove(appid)
+        emulator.state.remove_app(emulator.keyring, appid)
     except KeyError:
         raise AdminError(404, f"no app {appid!r} was created over the admin API") from None
     emulator.reset(appid)
@@ -417,7 +422,7 @@ def loose():
     enabled = _param(payload, "enabled", bool, True)
     if appid is None:
         raise AdminError(400, "appid is required (use --loose for the whole server)")
-    (emulator.loose_appids.add if enabled else emulator.loose_appids.discard)(appid)
+    emulator.state.set_loose(appid, enabled)
     log_admin("loose mode", appid=appid, enabled=enabled)
     return jsonify(appid=appid, loose=enabled)
 

@@ -10,14 +10,19 @@ read by the ``ScenarioParser`` the engine is given.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
 import random
 import re
+import secrets
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..yamlsource import show
 from .model import Response, Rule, Scenario, ScenarioError
@@ -49,41 +54,125 @@ class ForbiddenScenario(UnknownScenario):
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
+class RuleCounter(Protocol):
+    """How many answers each rule of one activation has given."""
+
+    def take(self, index: int, times: int | None) -> int | None:
+        """Count one answer of rule ``index`` unless its ``times`` are used up (atomically);
+        the number of answers it had given before, or None when none is left."""
+
+    def answered(self) -> list[int]:
+        """Answers given so far, per rule."""
+
+
+class LocalCounter:
+    """A RuleCounter in this process's memory."""
+
+    def __init__(self, rules: int) -> None:
+        self._used = [0] * rules
+        self._lock = threading.Lock()
+
+    def take(self, index: int, times: int | None) -> int | None:
+        with self._lock:
+            used = self._used[index]
+            if times is not None and used >= times:
+                return None
+            self._used[index] = used + 1
+            return used
+
+    def answered(self) -> list[int]:
+        with self._lock:
+            return list(self._used)
+
+
+class ActivationStore(Protocol):
+    """Where activations and their counters live: this process (``LocalActivations``) or a
+    store several processes share.  A shared store keeps each activation as a recipe (how to
+    load the scenario again) so that every process can rebuild the same list."""
+
+    shared: bool
+
+    def counter(self, key: str, rules: int) -> RuleCounter:
+        """The counter of one activation (``key`` names it across processes)."""
+
+    def locked(self) -> contextlib.AbstractContextManager:
+        """Held while the list of activations is read, changed and published."""
+
+    def recipes(self) -> list[dict[str, Any]]:
+        """The published list (empty for a store that is not shared)."""
+
+    def publish(self, recipes: list[dict[str, Any]]) -> None:
+        """Make ``recipes`` the list every process answers with."""
+
+    def forget(self, keys: list[str] | None) -> None:
+        """Drop the counters of these keys (None: every counter)."""
+
+
+class LocalActivations:
+    """The ActivationStore of one process: counters in memory, nothing published."""
+
+    shared = False
+
+    def counter(self, key: str, rules: int) -> RuleCounter:
+        return LocalCounter(rules)
+
+    def locked(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def recipes(self) -> list[dict[str, Any]]:
+        return []
+
+    def publish(self, recipes: list[dict[str, Any]]) -> None:
+        pass
+
+    def forget(self, keys: list[str] | None) -> None:
+        pass
+
+
 @dataclass
 class Activation:
-    """One scenario made active, with its own ``times`` and sequence counters."""
+    """One scenario made active, with its own ``times`` and sequence counters.
+
+    ``recipe`` says how to load the scenario again (a path, a document or a text), for
+    stores shared by several processes; None for a scenario given already parsed."""
 
     scenario: Scenario
     appid: str | None = None  # None: every appid
     path: Path | None = None  # the file it came from, for reloads
-    answered: list[int] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    counter: RuleCounter | None = None
+    recipe: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        self.answered = [0] * len(self.scenario.rules)
+        if self.counter is None:
+            self.counter = LocalCounter(len(self.scenario.rules))
+
+    @property
+    def key(self) -> str:
+        """Names this activation's counters across processes."""
+        recipe = self.recipe or {}
+        return f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
 
     def take(self, endpoint: str, facts: dict[str, str], before_auth: bool
              ) -> tuple[Rule, Response] | None:
         """The first rule that matches and still has answers left; consumes one answer."""
-        with self.lock:
-            for rule in self.scenario.rules:
-                if rule.before_auth != before_auth:
-                    continue
-                used = self.answered[rule.index]
-                if rule.times is not None and used >= rule.times:
-                    continue
-                if rule.first_failure(endpoint, facts) is not None:
-                    continue
-                self.answered[rule.index] = used + 1
-                count = len(rule.responses)
-                step = used % count if rule.cycle else min(used, count - 1)
-                return rule, rule.responses[step]
+        assert self.counter is not None
+        for rule in self.scenario.rules:
+            if rule.before_auth != before_auth:
+                continue
+            if rule.first_failure(endpoint, facts) is not None:
+                continue
+            used = self.counter.take(rule.index, rule.times)
+            if used is None:
+                continue
+            count = len(rule.responses)
+            step = used % count if rule.cycle else min(used, count - 1)
+            return rule, rule.responses[step]
         return None
 
     def describe(self) -> dict[str, Any]:
         """What is active and how far each rule has got (for the admin API and logs)."""
-        with self.lock:
-            answered = list(self.answered)
+        assert self.counter is not None
+        answered = self.counter.answered()
         rules = []
         for rule in self.scenario.rules:
             used = answered[rule.index]
@@ -129,9 +218,10 @@ class ScenarioEngine:
     """Holds the active scenarios and the generator used for random delays."""
 
     def __init__(self, parser: ScenarioParser, search_paths: list[str | Path] | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, store: ActivationStore | None = None) -> None:
         self.parser = parser
         self.search_paths = [Path(p) for p in (search_paths or [])]
+        self.store: ActivationStore = store or LocalActivations()
         self._activations: list[Activation] = []
         self._header_activations: dict[str, Activation] = {}
         self._lock = threading.RLock()
@@ -205,6 +295,32 @@ class ScenarioEngine:
         path = self.find(source)
         return self.parser.load(path), path
 
+    def _recipe(self, source: str | os.PathLike[str] | dict | Scenario | Path,
+                path: Path | None) -> dict[str, Any] | None:
+        """How another process loads the same scenario again (None for a parsed one)."""
+        if path is not None:
+            return {"kind": "path", "value": str(path), "digest": _file_digest(path)}
+        if isinstance(source, dict):
+            return {"kind": "document", "value": source, "digest": _digest(source)}
+        return None
+
+    def _from_recipe(self, recipe: dict[str, Any]) -> tuple[Scenario, Path | None]:
+        kind, value = recipe["kind"], recipe["value"]
+        if kind == "text":
+            label = recipe.get("label", "<text>")
+            return self.parser.parse_text(value, label, Path(label).stem or "text"), None
+        if kind == "document":
+            return self.load(value)
+        path = Path(value)
+        return self.parser.load(path), path
+
+    def _activation(self, scenario: Scenario, appid: str | None, path: Path | None,
+                    recipe: dict[str, Any] | None) -> Activation:
+        activation = Activation(scenario, appid, path, recipe=recipe)
+        if recipe is not None:
+            activation.counter = self.store.counter(activation.key, len(scenario.rules))
+        return activation
+
     # -- activation -----------------------------------------------------------------------
 
     def activate(self, source: str | os.PathLike[str] | dict | Scenario,
@@ -213,13 +329,31 @@ class ScenarioEngine:
 
         Activating a scenario that is already active in the same scope replaces it in place;
         otherwise it goes after the active ones (before them with ``first=True``).
-        Raises UnknownScenario or ScenarioError.
+        Raises UnknownScenario or ScenarioError (ValueError for a parsed Scenario when the
+        store is shared: other processes could not load it).
         """
         scenario, path = self.load(source)
-        activation = Activation(scenario, appid, path)
-        with self._lock:
+        return self._install(scenario, appid, path, self._recipe(source, path), first)
+
+    def activate_text(self, text: str, label: str = "<text>", appid: str | None = None,
+                      first: bool = False) -> Activation:
+        """``activate`` for a scenario sent as YAML or JSON text (the admin API)."""
+        scenario = self.parser.parse_text(text, label, Path(label).stem or "text")
+        recipe = {"kind": "text", "value": text, "label": label, "digest": _digest(text)}
+        return self._install(scenario, appid, None, recipe, first)
+
+    def _install(self, scenario: Scenario, appid: str | None, path: Path | None,
+                 recipe: dict[str, Any] | None, first: bool) -> Activation:
+        if recipe is None and self.store.shared:
+            raise ValueError("a parsed Scenario cannot be shared with other processes; "
+                             "activate it by name, path, document or text")
+        if recipe is not None:
+            recipe = {**recipe, "uid": secrets.token_hex(8), "appid": appid}
+        activation = self._activation(scenario, appid, path, recipe)
+        with self._changing():
             for index, current in enumerate(self._activations):
                 if current.scenario.name == scenario.name and current.appid == appid:
+                    self.store.forget([current.key])
                     self._activations[index] = activation
                     break
             else:
@@ -236,22 +370,61 @@ class ScenarioEngine:
 
         ``appid=None`` with ``everywhere=False`` means the global scope only.
         """
-        with self._lock:
+        with self._changing():
             keep = [a for a in self._activations
                     if not ((name is None or a.scenario.name == name) and
                             (everywhere or a.appid == appid))]
+            self.store.forget([a.key for a in self._activations if a not in keep])
             removed = len(self._activations) - len(keep)
             self._activations = keep
         return removed
 
     def reset(self, appid: str | None = None) -> None:
         """Forget activations and counters: all of them, or those scoped to one appid."""
-        with self._lock:
+        with self._changing():
             if appid is None:
                 self._activations = []
                 self._header_activations = {}
+                self.store.forget(None)
             else:
+                self.store.forget([a.key for a in self._activations if a.appid == appid])
                 self._activations = [a for a in self._activations if a.appid != appid]
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Change the list of activations: under the store's lock, starting from what is
+        published, and publishing the result."""
+        with self._lock, self.store.locked():
+            if self.store.shared:
+                self._adopt(self.store.recipes())
+            yield
+            if self.store.shared:
+                self.store.publish([a.recipe for a in self._activations
+                                    if a.recipe is not None])
+
+    def adopt_shared(self) -> None:
+        """Bring this process's activations up to date with the published ones (for a
+        shared store; after another process changed them)."""
+        if self.store.shared:
+            with self._lock:
+                self._adopt(self.store.recipes())
+
+    def _adopt(self, recipes: list[dict[str, Any]]) -> None:
+        current = {a.key: a for a in self._activations}
+        adopted = []
+        for recipe in recipes:
+            key = f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
+            activation = current.get(key)
+            if activation is None:
+                try:
+                    scenario, path = self._from_recipe(recipe)
+                except (OSError, ScenarioError, UnknownScenario) as error:
+                    log.error("cannot load shared scenario %s here: %s",
+                              show(str(recipe.get("value"))[:200]), error)
+                    continue
+                activation = self._activation(scenario, recipe.get("appid"), path, recipe)
+            adopted.append(activation)
+        self._activations = adopted
 
     def active(self) -> list[Activation]:
         with self._lock:
@@ -263,7 +436,11 @@ class ScenarioEngine:
             activation = self._header_activations.get(name)
             if activation is None:  # only library names: the cache stays that small
                 scenario, path = self.load(self.find_name(name))
-                activation = self._header_activations[name] = Activation(scenario, None, path)
+                assert path is not None
+                recipe = {"kind": "path", "value": str(path), "digest": _file_digest(path),
+                          "uid": f"header={name}"}
+                activation = self._header_activations[name] = self._activation(
+                    scenario, None, path, recipe)
             return activation
 
     # -- answering ------------------------------------------------------------------------
@@ -335,9 +512,12 @@ class ScenarioEngine:
                 log.error("reload of %s failed; keeping the last valid version:\n%s", path, error)
                 continue
             self.reload_errors.pop(key, None)
-            with self._lock:
-                self._activations = [Activation(scenario, a.appid, a.path)
-                                     if a.path == path else a for a in self._activations]
+            digest = _file_digest(path)
+            with self._changing():
+                self._activations = [
+                    self._activation(scenario, a.appid, a.path,
+                                     a.recipe and {**a.recipe, "digest": digest})
+                    if a.path == path else a for a in self._activations]
                 self._header_activations = {n: a for n, a in self._header_activations.items()
                                             if a.path != path}
             log.info("reloaded scenario %s from %s", scenario.name, path)
@@ -345,3 +525,17 @@ class ScenarioEngine:
     def watched_files(self) -> set[Path]:
         with self._lock:
             return {a.path for a in self._activations if a.path is not None}
+
+
+def _digest(value: Any) -> str:
+    """A short digest of a scenario's source (text or JSON document)."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _file_digest(path: Path) -> str:
+    """A short digest of a file's bytes ("" when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""

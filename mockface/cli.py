@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -30,6 +31,7 @@ from .legacy.signature import LAYOUTS, sign, time_problem
 from .scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario, search_path
 from .web.server import DEFAULT_THREADS, Server
 
+STATE_ENV = "MOCKFACE_STATE"
 CA_DIR_OPTION = click.option(
     "--ca-dir", type=click.Path(file_okay=False), metavar="DIR",
     help="Where the local CA lives (made on first use) [default: $MOCKFACE_CA_DIR, else the "
@@ -85,7 +87,15 @@ def _settings(config: str | None) -> Settings:
               help="Require this token (X-Mockface-Admin-Token header) on the admin API. "
                    "Generated and printed when --host is not a loopback address.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
-              type=click.IntRange(1, 1024), help="Worker threads.")
+              type=click.IntRange(1, 1024), help="Threads per server process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (SO_REUSEPORT); more than 1 needs "
+                   "--state redis://.")
+@click.option("--state", "state_url", default="memory", show_default=True, envvar=STATE_ENV,
+              show_envvar=True, metavar="memory|redis://HOST:PORT/DB",
+              help="Where what requests change is kept: this process's memory, or a Redis "
+                   "server shared by several processes or hosts (needs mockface[redis]; "
+                   "add ?prefix=NAME: to share one database).")
 @click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Once the server answers, write JSON {url, port, appid, secret_id, "
                    "secret_key, admin_token, ca_cert} here (secret_key only for the built-in "
@@ -106,60 +116,159 @@ def _settings(config: str | None) -> Settings:
 def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
           scenario_names: tuple[str, ...], scenario_dirs: tuple[str, ...],
           allow_scenario_header: bool, watch: bool, journal_size: int, admin_token: str | None,
-          threads: int, ready_file: str | None, tls: bool, ca_dir: str | None, log_level: str,
-          verbose: bool, log_format: str, quiet: bool) -> None:
-    """Run the emulator until interrupted (one process, many threads).  The port also
-    accepts proxy requests for the emulated Tencent hosts (see mockface env)."""
+          threads: int, workers: int, state_url: str, ready_file: str | None, tls: bool,
+          ca_dir: str | None, log_level: str, verbose: bool, log_format: str,
+          quiet: bool) -> None:
+    """Run the emulator until interrupted (one process with many threads, or --workers
+    processes sharing --state).  The port also accepts proxy requests for the emulated
+    Tencent hosts (see mockface env)."""
     from .emulator import Emulator
     from .web.app import create_app
 
     settings = _settings(config).with_overrides(seed=seed, loose=loose)
-    engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed)
+    if workers > 1 and state_url == "memory":
+        raise CliError(f"--workers {workers} needs a shared state: add --state "
+                       "redis://HOST:PORT/DB (processes cannot share their memory)")
+    state = _state(state_url, settings, journal_size)
+    engine = ScenarioEngine(search_path(scenario_dirs), seed=settings.seed, store=state.activations)
     for name in scenario_names:
         try:
             engine.activate(name)
         except (UnknownScenario, ScenarioError) as error:
             raise CliError(f"invalid scenario {name}:\n{error}") from None
-    emulator = Emulator(settings, scenarios=engine, allow_scenario_header=allow_scenario_header,
-                        journal_size=journal_size)
     admin_token = admin_token_for(host, admin_token)
-    server = _bind(create_app(emulator=emulator, admin_token=admin_token), host, port, threads,
-                   tls, ca_dir)
-    log_writer = configure_logs("debug" if verbose else "warning" if quiet else log_level,
-                                log_format)
-    watcher = ScenarioWatcher(engine).start() if watch else None
-    ca_cert = server.ca_cert  # loaded by a --tls server; None otherwise
-    click.echo(banner(settings, server.url, [a.scenario.name for a in engine.active()],
-                      admin_token, ca_cert))
-    sys.stdout.flush()
-    if ready_file:
-        _write_ready_file(Path(ready_file), settings, server.url, server.port, admin_token,
-                          ca_cert)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: cleanly
+    level = "debug" if verbose else "warning" if quiet else log_level
+
+    def build(listener: socket.socket | None = None) -> Server:
+        emulator = Emulator(settings, scenarios=engine,
+                            allow_scenario_header=allow_scenario_header,
+                            journal_size=journal_size, state=state)
+        return _bind(create_app(emulator=emulator, admin_token=admin_token), host, port,
+                     threads, tls, ca_dir, listener)
+
+    def announce(url: str, bound_port: int, ca_cert: Path | None) -> None:
+        click.echo(banner(settings, url, [a.scenario.name for a in engine.active()],
+                          admin_token, ca_cert, workers, state.description))
+        sys.stdout.flush()
+        if ready_file:
+            _write_ready_file(Path(ready_file), settings, url, bound_port, admin_token, ca_cert)
+
     try:
-        server.run()
+        if workers > 1:
+            _serve_workers(build, announce, host, port, workers, tls, ca_dir, level,
+                           log_format, engine if watch else None)
+        else:
+            server = build()
+            log_writer = configure_logs(level, log_format)
+            _run(server, announce, log_writer, engine if watch else None)
     finally:
         if ready_file:
             Path(ready_file).unlink(missing_ok=True)
+
+
+def _state(url: str, settings: Settings, journal_size: int):
+    """The state backend --state names (MemoryState or RedisState); CliError when it is
+    unusable."""
+    from .core.state import MemoryState, StateUnavailable
+
+    if url == "memory":
+        return MemoryState(settings, journal_size)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise CliError(f"--state {url!r}: give memory or redis://HOST:PORT/DB")
+    try:
+        from .core.redis_state import RedisState
+    except ImportError:
+        raise CliError("--state redis:// needs the redis client: pip install "
+                       "'mockface[redis]'") from None
+    try:
+        state = RedisState(url, settings, journal_size)
+        state.ping()
+    except ValueError as error:
+        raise CliError(f"--state: {error}") from None
+    except StateUnavailable as error:
+        raise CliError(f"--state: {error}") from None
+    return state
+
+
+def _run(server: Server, announce, log_writer, engine: ScenarioEngine | None) -> None:
+    """Serve in this process until interrupted (SIGTERM stops like Ctrl-C: cleanly)."""
+    watcher = ScenarioWatcher(engine).start() if engine is not None else None
+    announce(server.url, server.port, server.ca_cert)  # ca_cert: loaded by a --tls server
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.run()
+    finally:
         if watcher is not None:
             watcher.stop()
         logging.getLogger("mockface").warning("mockface stopped")
         log_writer.stop()  # last: it flushes everything logged during shutdown
 
 
+def _serve_workers(build, announce, host: str, port: int, workers: int, tls: bool,
+                   ca_dir: str | None, level: str, log_format: str,
+                   engine: ScenarioEngine | None) -> None:
+    """Fork ``workers`` server processes on one port and watch them until interrupted."""
+    from .web.workers import WorkerError, WorkerPool, shared_listeners
+
+    try:
+        listeners = shared_listeners(host, port, workers)
+    except (socket.gaierror, OSError) as error:
+        _bind_failure(error, host, port)
+    ca_cert = None
+    if tls:  # load (or make) the CA once, before the workers read it
+        from .web.tls import CAError, CertificateAuthority
+
+        try:
+            ca_cert = CertificateAuthority(ca_dir).cert_path
+        except CAError as error:
+            raise CliError(str(error)) from None
+    bound_port = listeners[0].getsockname()[1]
+    url = Server.url_for(listeners[0].getsockname()[0], bound_port, tls)
+
+    def work(listener: socket.socket, ready) -> None:
+        server = build(listener)
+        log_writer = configure_logs(level, log_format)
+        watcher = ScenarioWatcher(engine).start() if engine is not None else None
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        ready()
+        try:
+            server.run()
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            log_writer.stop()
+
+    pool = WorkerPool(listeners, work)
+    try:
+        pool.start()
+    except WorkerError as error:
+        raise CliError(str(error)) from None
+    announce(url, bound_port, ca_cert)
+    status = pool.wait()
+    click.echo("mockface stopped", err=True)
+    if status:
+        raise CliError("a worker process exited; all workers were stopped")
+
+
 def _bind(app, host: str, port: int, threads: int, tls: bool = False,
-          ca_dir: str | None = None) -> Server:
+          ca_dir: str | None = None, listener: socket.socket | None = None) -> Server:
     """The bound server, or a CliError that says in one line why it cannot bind."""
     from .web.tls import CAError
 
     try:
-        return Server(app, host, port, threads, tls, ca_dir)
+        return Server(app, host, port, threads, tls, ca_dir, listener)
     except CAError as error:
         raise CliError(str(error)) from None
-    except (socket.gaierror, ValueError):  # waitress: ValueError for a name it cannot resolve
+    except (socket.gaierror, ValueError, OSError) as error:
+        _bind_failure(error, host, port)
+
+
+def _bind_failure(error: Exception, host: str, port: int) -> NoReturn:
+    """A CliError that says in one line why ``host:port`` cannot be bound."""
+    if isinstance(error, (socket.gaierror, ValueError)):  # waitress: ValueError for a name
         raise CliError(f"cannot bind --host {host!r}: not an address or a known host name"
-                           ) from None
-    except OSError as error:
+                       ) from None
+    if isinstance(error, OSError):
         if error.errno == errno.EADDRINUSE:
             raise CliError(f"port {port} is in use; try --port 0") from None
         if error.errno == errno.EACCES:
@@ -169,6 +278,7 @@ def _bind(app, host: str, port: int, threads: int, tls: bool = False,
             raise CliError(f"cannot bind --host {host!r}: not an address of this machine"
                                ) from None
         raise CliError(f"cannot bind {host}:{port}: {error.strerror or error}") from None
+    raise CliError(f"cannot bind {host}:{port}: {error}") from None
 
 
 def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
@@ -204,7 +314,8 @@ def admin_token_for(host: str, given: str | None) -> str | None:
 
 
 def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
-           admin_token: str | None = None, ca_cert: Path | None = None) -> str:
+           admin_token: str | None = None, ca_cert: Path | None = None, workers: int = 1,
+           state: str = "memory (this process)") -> str:
     """The start-up text: where the server listens, its credentials and a curl to paste
     (``ca_cert``: the CA a client must trust, with --tls)."""
     app = settings.default_app
@@ -221,6 +332,7 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
         f"  secret key: {secret_key if secret_key == DEFAULT_SECRET_KEY else mask(secret_key)}",
         f"  signatures: {mode}; seed {settings.seed}",
         f"  scenarios:  {', '.join(scenarios) if scenarios else 'none'}",
+        f"  state:      {state}" + (f"; {workers} worker processes" if workers > 1 else ""),
         f"  admin API:  {url}/__mockface/ "
         + (f"(header X-Mockface-Admin-Token: {admin_token})" if admin_token else "(no token)"),
         f"  proxy:      HTTP_PROXY/HTTPS_PROXY={url} reaches the emulated Tencent hosts "

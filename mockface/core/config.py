@@ -107,6 +107,12 @@ class Keyring:
     def app(self, appid: str) -> App | None:
         return self._by_appid.get(appid)
 
+    @property
+    def added(self) -> tuple[App, ...]:
+        """The apps registered at run time."""
+        with self._lock:
+            return tuple(self._added)
+
     def owner_of(self, secret_id: str) -> App | None:
         """The app that holds ``secret_id``, or None when no app does."""
         return self._by_secret_id.get(secret_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import os
 import re
 import secrets
 import time
@@ -194,10 +195,15 @@ def guard() -> tuple[Response, int] | None:
 
 @admin.get("/health")
 def health():
+    try:
+        emulator.state.sync()
+    except StateUnavailable as error:
+        return jsonify(status="state backend unreachable", error=str(error),
+                       version=__version__, pid=os.getpid()), 503
     names = [a.scenario.name for a in emulator.scenarios.active()]
     body = {"status": "ok", "version": __version__,
             "uptime": round(time.monotonic() - current_app.config[STARTED_CONFIG], 3),
-            "scenarios": names}
+            "scenarios": names, "pid": os.getpid(), "state": emulator.state.description}
     if not emulator.ready.is_set():
         return jsonify({**body, "status": "starting"}), 503
     if emulator.scenarios.reload_errors:

@@ -159,15 +159,18 @@ def _maintenance(server, now: float) -> None:
 
 
 def create_server(app, host: str = "127.0.0.1", port: int = 8080,
-                  threads: int = DEFAULT_THREADS):
+                  threads: int = DEFAULT_THREADS, listener: socket.socket | None = None):
     """A bound, not yet running server for ``app``; its ``.port`` is the real port (also for 0).
 
     A host name is resolved here to one address (IPv4 first): waitress would otherwise bind
     every address of a name such as ``localhost`` (``::1`` and ``127.0.0.1``, each on its own
     free port) behind an object that has none of mockface's channel settings.
-    socket.gaierror when the name does not resolve."""
+    socket.gaierror when the name does not resolve.  ``listener``: serve on this listening
+    socket instead of binding one (a worker process of ``--workers``)."""
+    where = {"sockets": [listener]} if listener is not None else \
+        {"host": _one_address(host, port), "port": port}
     server = _waitress_server(
-        app, host=_one_address(host, port), port=port, threads=threads,
+        app, **where, threads=threads,
         connection_limit=CONNECTION_LIMIT,
         recv_bytes=262_144, inbuf_overflow=2 * MAX_REQUEST_BODY, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
@@ -219,7 +222,8 @@ class Server:
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0,
                  threads: int = DEFAULT_THREADS, tls: bool = False,
-                 ca_dir: str | os.PathLike[str] | None = None) -> None:
+                 ca_dir: str | os.PathLike[str] | None = None,
+                 listener: socket.socket | None = None) -> None:
         self.app = app
         self.ca_dir = ca_dir
         if hasattr(app, "config"):
@@ -232,9 +236,9 @@ class Server:
         if tls:
             self.tls_context()
             self.server = create_server(app, "127.0.0.1", 0, threads)
-            self.front = TlsFront(_listen(host, port), relay)
+            self.front = TlsFront(listener or listen(host, port), relay)
         else:
-            self.server = create_server(app, host, port, threads)
+            self.server = create_server(app, host, port, threads, listener)
         self.server.mockface_relay = relay
         self.emulator = getattr(app, "extensions", {}).get("mockface")
         self.thread: threading.Thread | None = None
@@ -249,9 +253,13 @@ class Server:
 
     @property
     def url(self) -> str:
-        scheme = "https" if self.front else "http"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}"
+        return self.url_for(self.host, self.port, self.front is not None)
+
+    @staticmethod
+    def url_for(host: str, port: int, tls: bool) -> str:
+        """The base URL of a server on ``host:port``."""
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if tls else 'http'}://{host}:{port}"
 
     def backend(self) -> tuple[str, int]:
         """Where decrypted traffic goes: the plain listener, by a loopback address."""
@@ -327,13 +335,17 @@ def start_background(app, host: str = "127.0.0.1", port: int = 0,
     return Server(app, host, port, threads, tls, ca_dir).start()
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (one address, as ``create_server``)."""
+def listen(host: str, port: int, share_port: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (one address, as ``create_server``);
+    ``share_port``: with SO_REUSEPORT, so that several processes' sockets take turns
+    accepting the connections of one port (``--workers``)."""
     address = _one_address(host, port)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if share_port:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         listener.bind((address, port))
         listener.listen(1024)
     except OSError:

@@ -1,0 +1,581 @@
+"""State shared through Redis, so that several server processes (or hosts) act as one
+emulator: ``mockface serve --state redis://HOST:PORT/DB``.
+
+Everything a request changes lives in Redis and is changed atomically there (``SET NX``
+for once-signatures, Lua scripts for rate windows, rule counters, the clock and the
+journal).  Settings changed over the admin API (clock, per-app loose mode, apps, scenario
+activations) are also kept in each process, and every request first compares one
+generation number with Redis to pick up other processes' changes: one round trip.
+
+When Redis cannot be reached, each operation raises StateUnavailable at once (short
+timeouts, no retries); the outage is logged once, and its end once, when Redis answers
+again.  Keys all start with a prefix (``mockface:`` unless the URL adds ``?prefix=``).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .clock import Clock
+from .config import App, Keyring, Settings
+from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry
+from .scenarios.engine import ScenarioEngine
+from .state import StateUnavailable, action_order, four_digits
+
+log = logging.getLogger("mockface.state")
+
+DEFAULT_PREFIX = "mockface:"
+TIMEOUT_SECONDS = 2.0  # per Redis operation: an outage is answered, never waited out
+ONCE_TTL_SECONDS = 7 * 24 * 3600  # how long a used once-signature stays used
+COUNTER_TTL_SECONDS = 7 * 24 * 3600  # rule counters of activations nobody uses any more
+
+#: Lua: one rule answer, unless its times are used up; the answers given before, or -1.
+_TAKE = """
+local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local times = tonumber(ARGV[2])
+if times >= 0 and used >= times then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], used + 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return used
+"""
+#: Lua: a sliding one-second window; 1 when the request is within the limit.
+_RATE = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('EXPIRE', KEYS[1], 3600)
+return 1
+"""
+#: Lua: the next journal id, and the entry appended to the bounded stream.
+_JOURNAL = """
+local id = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '*', 'id', id, 'entry', ARGV[2])
+return id
+"""
+#: Lua: change the shared clock; returns {frozen_at or '', offset}.
+_CLOCK = """
+local op, value = ARGV[1], ARGV[2]
+if op == 'freeze' then redis.call('HSET', KEYS[1], 'frozen_at', value)
+elseif op == 'advance' then
+  if redis.call('HEXISTS', KEYS[1], 'frozen_at') == 1 then
+    redis.call('HINCRBYFLOAT', KEYS[1], 'frozen_at', value)
+  else redis.call('HINCRBYFLOAT', KEYS[1], 'offset', value) end
+elseif op == 'unfreeze' then redis.call('HDEL', KEYS[1], 'frozen_at')
+elseif op == 'reset' then redis.call('DEL', KEYS[1])
+elseif op == 'restore' then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'offset', ARGV[3])
+  if value ~= '' then redis.call('HSET', KEYS[1], 'frozen_at', value) end
+end
+redis.call('INCR', KEYS[2])
+return {redis.call('HGET', KEYS[1], 'frozen_at') or '',
+        redis.call('HGET', KEYS[1], 'offset') or '0'}
+"""
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """The Redis URL without mockface's own ``prefix`` query parameter, and the prefix."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
+    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefix
+
+
+def shown_url(url: str) -> str:
+    """The URL as logs and banners show it: any password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:" if parts.username else ":"
+    return urlunsplit(parts._replace(netloc=f"{user}****@{netloc}"))
+
+
+class Outage:
+    """Turns Redis connection failures into StateUnavailable, logging each outage once
+    when it starts and once when it ends."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.down = False
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                redis.exceptions.LockError) as error:
+            with self._lock:
+                first, self.down = not self.down, True
+            if first:
+                log.error("state backend %s is unreachable (%s); requests are answered with "
+                          "code 108 / InternalError until it is back", self.where, error)
+            raise StateUnavailable(f"the state backend {self.where} is unreachable") from None
+        if self.down:
+            with self._lock:
+                recovered, self.down = self.down, False
+            if recovered:
+                log.warning("state backend %s is reachable again", self.where)
+
+
+class _Part:
+    """A store kept in Redis under the shared prefix."""
+
+    def __init__(self, shared: RedisState) -> None:
+        self.redis = shared.redis
+        self.prefix = shared.prefix
+        self.guard = shared.outage.guard
+
+    def _keys(self, pattern: str) -> list[bytes]:
+        return list(self.redis.scan_iter(match=self.prefix + pattern, count=1000))
+
+    def _delete(self, pattern: str) -> int:
+        keys = self._keys(pattern)
+        return self.redis.delete(*keys) if keys else 0
+
+
+def _tag(appid: str) -> str:
+    """An appid as a key part: hex, so that no appid can form a glob pattern."""
+    return appid.encode().hex()
+
+
+class RedisOnceSignatures(_Part):
+    """Once-signatures used exactly once across every process (``SET NX``); remembered for
+    ONCE_TTL_SECONDS."""
+
+    def consume(self, appid: str, key: bytes) -> bool:
+        with self.guard():
+            return bool(self.redis.set(f"{self.prefix}once:{_tag(appid)}:{key.hex()}", 1,
+                                       nx=True, ex=ONCE_TTL_SECONDS))
+
+    def clear(self, appid: str | None = None) -> None:
+        with self.guard():
+            self._delete(f"once:{_tag(appid)}:*" if appid is not None else "once:*")
+
+    def __len__(self) -> int:
+        with self.guard():
+            return len(self._keys("once:*"))
+
+
+class RedisRateLimiter(_Part):
+    """Per-app requests-per-second windows shared by every process."""
+
+    def __init__(self, shared: RedisState) -> None:
+        super().__init__(shared)
+        self._script = self.redis.register_script(_RATE)
+        self._ids = random.Random()
+
+    def allow(self, appid: str, limit: int, now: float) -> bool:
+        member = f"{now}:{self._ids.getrandbits(64):x}"
+        with self.guard():
+            return bool(self._script(keys=[f"{self.prefix}rate:{_tag(appid)}"],
+                                     args=[now, limit, member]))
+
+    def clear(self, appid: str | None = None) -> None:
+        with self.guard():
+            self._delete(f"rate:{_tag(appid)}" if appid is not None else "rate:*")
+
+
+class RedisCodeBook(_Part):
+    """Issued lip codes (or action sequences) per appid, shared by every process.
+
+    The n-th code of an appid depends only on the seed, the namespace, the appid and n, so
+    servers with the same seed issue the same codes in the same order (not the same codes
+    as the in-memory book, whose draws follow one generator per appid)."""
+
+    def __init__(self, shared: RedisState, seed: int, per_app: int = 1000,
+                 make: Callable[[random.Random], str] = four_digits,
+                 namespace: str = "") -> None:
+        super().__init__(shared)
+        self.seed = seed
+        self.per_app = per_app
+        self.make = make
+        self.namespace = namespace
+        self._base = f"{self.prefix}codes:{namespace}"
+
+    def issue(self, appid: str) -> str:
+        with self.guard():
+            count = self.redis.incr(f"{self._base}n:{_tag(appid)}")
+        code = self.make(random.Random(f"{self.namespace}{self.seed}:{appid}:{count}"))
+        self.remember(appid, code)
+        return code
+
+    def remember(self, appid: str, code: str) -> None:
+        key = f"{self._base}list:{_tag(appid)}"
+        with self.guard():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.rpush(key, code).ltrim(key, -self.per_app, -1).execute()
+
+    def issued(self, appid: str) -> list[str]:
+        with self.guard():
+            return [c.decode() for c in self.redis.lrange(f"{self._base}list:{_tag(appid)}",
+                                                          0, -1)]
+
+    def all_issued(self) -> dict[str, list[str]]:
+        with self.guard():
+            lists = self._keys(f"codes:{self.namespace}list:*")
+            found = {}
+            for key in lists:
+                appid = bytes.fromhex(key.decode().rsplit(":", 1)[1]).decode()
+                found[appid] = [c.decode() for c in self.redis.lrange(key, 0, -1)]
+        return dict(sorted(found.items()))
+
+    def clear(self, appid: str | None = None) -> None:
+        with self.guard():
+            if appid is None:
+                self._delete(f"codes:{self.namespace}*")
+            else:
+                self.redis.delete(f"{self._base}list:{_tag(appid)}",
+                                  f"{self._base}n:{_tag(appid)}")
+
+
+class RedisIdentities(_Part):
+    """The configured identities plus those registered at run time, in Redis."""
+
+    def __init__(self, shared: RedisState, configured: Mapping[str, str]) -> None:
+        super().__init__(shared)
+        self._configured = dict(configured)
+        self._key = f"{self.prefix}identities"
+
+    def name_for(self, number: str) -> str | None:
+        with self.guard():
+            added = self.redis.hget(self._key, number)
+        return json.loads(added)[0] if added is not None else self._configured.get(number)
+
+    def add(self, number: str, name: str, appid: str | None = None) -> None:
+        with self.guard():
+            self.redis.hset(self._key, number, json.dumps([name, appid]))
+
+    def clear(self, appid: str | None = None) -> None:
+        with self.guard():
+            if appid is None:
+                self.redis.delete(self._key)
+                return
+            mine = [number for number, value in self.redis.hgetall(self._key).items()
+                    if json.loads(value)[1] == appid]
+            if mine:
+                self.redis.hdel(self._key, *mine)
+
+    def __len__(self) -> int:
+        with self.guard():
+            added = {n.decode() for n in self.redis.hkeys(self._key)}
+        return len(self._configured.keys() | added)
+
+
+class RedisJournal(_Part):
+    """The journal as a Redis stream of at most ``capacity`` entries, visible to every
+    process; ids are unique across processes."""
+
+    def __init__(self, shared: RedisState, capacity: int) -> None:
+        super().__init__(shared)
+        self.capacity = capacity
+        self._stream = f"{self.prefix}journal"
+        self._script = self.redis.register_script(_JOURNAL)
+
+    def record(self, **values: Any) -> JournalEntry:
+        text = json.dumps(values, default=str)
+        with self.guard():
+            entry_id = self._script(keys=[f"{self.prefix}journal:id", self._stream],
+                                    args=[self.capacity, text])
+        return JournalEntry(id=int(entry_id), **values)
+
+    def _entries(self) -> list[tuple[bytes, JournalEntry]]:
+        with self.guard():
+            raw = self.redis.xrange(self._stream)
+        return [(stream_id, JournalEntry(id=int(fields[b"id"]), **json.loads(fields[b"entry"])))
+                for stream_id, fields in raw]
+
+    def query(self, endpoint: str | None = None, appid: str | None = None,
+              code: int | str | None = None, since: float | None = None,
+              after: int | None = None) -> list[JournalEntry]:
+        return [e for _, e in self._entries()
+                if (endpoint is None or e.endpoint == endpoint)
+                and (appid is None or e.appid == appid)
+                and (code is None or e.code == code)
+                and (since is None or e.time >= since)
+                and (after is None or e.id > after)]
+
+    def clear(self, appid: str | None = None) -> int:
+        if appid is None:
+            with self.guard():
+                count = self.redis.xlen(self._stream)
+                self.redis.delete(self._stream)
+            return count
+        mine = [stream_id for stream_id, e in self._entries() if e.appid == appid]
+        if mine:
+            with self.guard():
+                self.redis.xdel(self._stream, *mine)
+        return len(mine)
+
+    def __len__(self) -> int:
+        with self.guard():
+            return self.redis.xlen(self._stream)
+
+
+class RedisCounter:
+    """A scenario activation's rule counters in a Redis hash (atomic across processes)."""
+
+    def __init__(self, activations: RedisActivations, key: str, rules: int) -> None:
+        self._activations = activations
+        self._key = key
+        self._rules = rules
+
+    def take(self, index: int, times: int | None) -> int | None:
+        store = self._activations
+        with store.guard():
+            used = store.take_script(keys=[store.counter_key(self._key)],
+                                     args=[index, -1 if times is None else times,
+                                           COUNTER_TTL_SECONDS])
+        return None if used < 0 else int(used)
+
+    def answered(self) -> list[int]:
+        store = self._activations
+        with store.guard():
+            counts = store.redis.hgetall(store.counter_key(self._key))
+        return [int(counts.get(str(index).encode(), 0)) for index in range(self._rules)]
+
+
+class RedisActivations(_Part):
+    """The ActivationStore shared through Redis: the list of recipes, its lock, and the
+    rule counters."""
+
+    shared = True
+
+    def __init__(self, shared: RedisState) -> None:
+        super().__init__(shared)
+        self._state = shared
+        self.take_script = self.redis.register_script(_TAKE)
+
+    def counter_key(self, key: str) -> str:
+        return f"{self.prefix}counts:{key}"
+
+    def counter(self, key: str, rules: int) -> RedisCounter:
+        return RedisCounter(self, key, rules)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        lock = self.redis.lock(f"{self.prefix}lock:activations", timeout=10,
+                               blocking_timeout=TIMEOUT_SECONDS * 2)
+        with self.guard():
+            if not lock.acquire():
+                raise redis.exceptions.LockError("the activations lock stayed taken")
+        try:
+            yield
+        finally:
+            with self.guard():
+                lock.release()
+
+    def recipes(self) -> list[dict[str, Any]]:
+        with self.guard():
+            raw = self.redis.get(f"{self.prefix}activations")
+        return json.loads(raw) if raw else []
+
+    def publish(self, recipes: list[dict[str, Any]]) -> None:
+        with self.guard():
+            pipe = self.redis.pipeline()
+            pipe.set(f"{self.prefix}activations", json.dumps(recipes))
+            pipe.incr(f"{self.prefix}gen")
+            pipe.execute()
+
+    def forget(self, keys: list[str] | None) -> None:
+        with self.guard():
+            if keys is None:
+                self._delete("counts:*")
+            elif keys:
+                self.redis.delete(*[self.counter_key(key) for key in keys])
+
+
+class SharedClock(Clock):
+    """The emulated clock, changed in Redis for every process; ``now()`` is computed
+    locally from the last state seen (``sync`` keeps it current)."""
+
+    def __init__(self, shared: RedisState) -> None:
+        super().__init__()
+        self._shared = shared
+        self._script = shared.redis.register_script(_CLOCK)
+
+    def _change(self, op: str, value: float | None = None, offset: float = 0.0) -> None:
+        shared = self._shared
+        with shared.outage.guard():
+            frozen_at, current_offset = self._script(
+                keys=[f"{shared.prefix}clock", f"{shared.prefix}gen"],
+                args=[op, "" if value is None else repr(float(value)), repr(float(offset))])
+        self.adopt(frozen_at, current_offset)
+
+    def adopt(self, frozen_at: bytes | str | None, offset: bytes | str | None) -> None:
+        """Take the shared state as read from Redis."""
+        super().restore(float(frozen_at) if frozen_at not in (None, b"", "") else None,
+                        float(offset or 0))
+
+    def freeze(self, at: float | None = None) -> float:
+        current = self.now() if at is None else float(at)
+        self._change("freeze", current)
+        return current
+
+    def advance(self, seconds: float) -> float:
+        self._change("advance", seconds)
+        return self.now()
+
+    def unfreeze(self) -> None:
+        self._change("unfreeze")
+
+    def restore(self, frozen_at: float | None, offset: float) -> None:
+        self._change("restore", frozen_at, offset)
+
+    def reset(self) -> None:
+        self._change("reset")
+
+
+class SharedLooseSet(set):
+    """The appids in loose mode, as this process last saw them in Redis."""
+
+
+def app_to_json(app: App) -> str:
+    return json.dumps({"appid": app.appid, "secrets": dict(app.secrets),
+                       "buckets": sorted(app.buckets), "services": sorted(app.services),
+                       "suspended": app.suspended, "rate_limit": app.rate_limit,
+                       "nonce_replay_check": app.nonce_replay_check})
+
+
+def app_from_json(text: str | bytes) -> App:
+    fields = json.loads(text)
+    return App(fields["appid"], fields["secrets"], frozenset(fields["buckets"]),
+               frozenset(fields["services"]), fields["suspended"], fields["rate_limit"],
+               fields["nonce_replay_check"])
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` that fails fast: short timeouts, no retries."""
+    return redis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS,
+                                socket_connect_timeout=TIMEOUT_SECONDS,
+                                retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+
+
+class RedisState:
+    """The state backend shared through Redis (see the module's description); offers the
+    same stores as MemoryState."""
+
+    shared = True
+
+    def __init__(self, url: str, settings: Settings,
+                 journal_size: int = DEFAULT_JOURNAL_SIZE) -> None:
+        plain_url, self.prefix = split_url(url)
+        self.description = f"redis {shown_url(url)}"
+        self.outage = Outage(shown_url(url))
+        self.redis = connect(plain_url)
+        self.clock = SharedClock(self)
+        self.once_signatures = RedisOnceSignatures(self)
+        self.rate_limiter = RedisRateLimiter(self)
+        self.lip_codes = RedisCodeBook(self, settings.seed)
+        self.action_sequences = RedisCodeBook(self, settings.seed, make=action_order,
+                                              namespace="actions:")
+        self.journal = RedisJournal(self, journal_size)
+        self.identities = RedisIdentities(self, settings.identities)
+        self.loose_appids: set[str] = SharedLooseSet()
+        self.activations = RedisActivations(self)
+        self._keyring: Keyring | None = None
+        self._engine: ScenarioEngine | None = None
+        self._generation: bytes | None = b"never read"
+        self._sync_lock = threading.Lock()
+
+    def ping(self) -> None:
+        """StateUnavailable (saying why) unless Redis answers; for start-up, not logged."""
+        try:
+            self.redis.ping()
+        except redis.exceptions.RedisError as error:
+            raise StateUnavailable(f"cannot use Redis at {self.outage.where}: {error}"
+                                   ) from None
+
+    def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
+        self._keyring = keyring
+        self._engine = engine
+        self.sync()
+
+    def sync(self) -> None:
+        """Pick up what other processes changed since the last call (one GET when nothing
+        did)."""
+        with self.outage.guard():
+            generation = self.redis.get(f"{self.prefix}gen")
+        if generation == self._generation:
+            return
+        with self._sync_lock:
+            with self.outage.guard():
+                pipe = self.redis.pipeline()
+                pipe.get(f"{self.prefix}gen")
+                pipe.hgetall(f"{self.prefix}clock")
+                pipe.smembers(f"{self.prefix}loose")
+                pipe.hgetall(f"{self.prefix}apps")
+                generation, clock, loose, apps = pipe.execute()
+            self.clock.adopt(clock.get(b"frozen_at"), clock.get(b"offset"))
+            wanted = {appid.decode() for appid in loose}
+            self.loose_appids.update(wanted)
+            self.loose_appids.difference_update(self.loose_appids - wanted)
+            self._adopt_apps({appid.decode(): app_from_json(value)
+                              for appid, value in apps.items()})
+            if self._engine is not None:
+                self._engine.adopt_shared()
+            self._generation = generation
+
+    def _adopt_apps(self, shared: dict[str, App]) -> None:
+        keyring = self._keyring
+        if keyring is None:
+            return
+        for app in list(keyring.added):
+            if shared.get(app.appid) != app:
+                keyring.remove(app.appid)
+        for appid, app in shared.items():
+            if keyring.app(appid) is None:
+                try:
+                    keyring.add(app)
+                except ValueError as error:
+                    log.error("app %s from the shared state is not used here: %s", appid,
+                              error)
+
+    def _changed(self) -> None:
+        with self.outage.guard():
+            self.redis.incr(f"{self.prefix}gen")
+
+    def set_loose(self, appid: str, enabled: bool) -> None:
+        with self.outage.guard():
+            key = f"{self.prefix}loose"
+            self.redis.sadd(key, appid) if enabled else self.redis.srem(key, appid)
+        (self.loose_appids.add if enabled else self.loose_appids.discard)(appid)
+        self._changed()
+
+    def clear_loose(self) -> None:
+        with self.outage.guard():
+            self.redis.delete(f"{self.prefix}loose")
+        self.loose_appids.clear()
+        self._changed()
+
+    def add_app(self, keyring: Keyring, app: App) -> None:
+        keyring.add(app)  # ValueError for an appid or secret id this process knows
+        with self.outage.guard():
+            added = self.redis.hsetnx(f"{self.prefix}apps", app.appid, app_to_json(app))
+        if not added:
+            keyring.remove(app.appid)
+            raise ValueError(f"appid {app.appid!r} already exists")
+        self._changed()
+
+    def remove_app(self, keyring: Keyring, appid: str) -> App:
+        app = keyring.remove(appid)  # KeyError unless added at run time
+        with self.outage.guard():
+            self.redis.hdel(f"{self.prefix}apps", appid)
+        self._changed()
+        return app
+
+    def close(self) -> None:
+        self.redis.close()

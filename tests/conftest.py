@@ -27,6 +27,7 @@ def private_ca_dir(tmp_path_factory):
     the user's data directory."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOCKFACE_CA_DIR", str(tmp_path_factory.mktemp("mockface-ca")))
+        patch.delenv("MOCKFACE_STATE", raising=False)  # servers keep their state in memory
         yield
 
 

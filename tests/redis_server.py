@@ -1,0 +1,76 @@
+"""A real ``redis-server`` for the tests of the Redis state backend, on a free loopback port.
+
+Missing redis-server skips those tests locally (``apt install redis-server``); with
+MOCKFACE_REQUIRE_REDIS=1 (set by ``.ci/run``) it fails them instead, so CI never passes
+without running them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def require_redis_server() -> str:
+    if REDIS_SERVER is None:
+        message = "redis-server is not installed (apt install redis-server)"
+        if os.environ.get("MOCKFACE_REQUIRE_REDIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_SERVER
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """One redis-server process without persistence; ``stop()`` and ``start()`` again on
+    the same port simulate an outage."""
+
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_redis_server()
+        self.directory = directory
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def start(self, timeout: float = 10) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"redis-server exited ({self.proc.returncode}) on port "
+                                     f"{self.port}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.02)  # polling interval while redis-server starts
+        raise AssertionError("redis-server did not answer")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def url(self, prefix: str | None = None) -> str:
+        """A URL with a fresh key prefix: each test sees an empty emulator."""
+        prefix = prefix or f"t{uuid.uuid4().hex[:12]}:"
+        return f"redis://127.0.0.1:{self.port}/0?prefix={prefix}"

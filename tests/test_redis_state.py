@@ -1,0 +1,366 @@
+"""The Redis state backend against a real redis-server: several emulators (in one process,
+in several processes, or under ``--workers``) sharing one Redis act as one emulator."""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from mockface.core.config import App, builtin_app
+from mockface.core.redis_state import RedisState, shown_url, split_url
+from mockface.core.state import StateUnavailable
+from mockface.emulator import Emulator
+from mockface.legacy.signature import sign
+from mockface.scenarios import ScenarioEngine
+from mockface.web.app import create_app
+
+from .redis_server import RedisServer
+from .support import MAIN, NOW, ServeProcess, auth, make_settings, run_concurrently
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+def shared_emulator(url: str, **options) -> Emulator:
+    """An emulator with the test apps whose state lives at ``url`` (as a process would)."""
+    settings = make_settings(**options)
+    state = RedisState(url, settings)
+    engine = ScenarioEngine(seed=settings.seed, store=state.activations)
+    return Emulator(settings, scenarios=engine, state=state)
+
+
+@pytest.fixture
+def pair(redis_server):
+    """Two emulators on one Redis prefix: what two server processes see."""
+    url = redis_server.url()
+    first, second = shared_emulator(url), shared_emulator(url)
+    first.clock.freeze(NOW)
+    yield first, second
+    first.state.close()
+    second.state.close()
+
+
+def post_livegetfour(emulator: Emulator, authorization: str) -> dict:
+    client = create_app(emulator=emulator).test_client()
+    return client.post("/face/livegetfour", json={"appid": MAIN.appid},
+                       headers={"Authorization": authorization}).get_json()
+
+
+# -- the stores, shared ------------------------------------------------------------------
+
+def test_a_once_signature_is_used_exactly_once_by_20_concurrent_uses_over_two_emulators(pair):
+    header = auth(once=True, fileid="race")
+    turn = iter(range(20))
+    codes = run_concurrently(lambda: post_livegetfour(pair[next(turn) % 2], header)["code"], 20)
+    assert sorted(codes) == [0] + [13] * 19
+
+
+def test_scenario_sequence_steps_are_never_given_twice_across_emulators(pair):
+    first, second = pair
+    steps = [f"{n:04d}" for n in range(1, 21)]
+    first.scenarios.activate({"name": "steps", "rules": [{
+        "endpoint": "livegetfour", "respond": [{"validate_data": s} for s in steps]}]})
+    header = auth()
+    turn = iter(range(20))
+    answers = run_concurrently(
+        lambda: post_livegetfour(pair[next(turn) % 2], header)["data"]["validate_data"], 20)
+    assert sorted(answers) == steps
+    (described,) = [a.describe() for a in second.scenarios.active()]
+    assert described["rules"][0]["answered"] == 20
+
+
+def test_times_are_shared_a_rule_answers_exactly_times_across_emulators(pair):
+    first, second = pair
+    second.scenarios.activate({"name": "twice", "rules": [{
+        "endpoint": "livegetfour", "times": 2, "respond": {"code": 9}}]})
+    header = auth()
+    turn = iter(range(10))
+    codes = run_concurrently(lambda: post_livegetfour(pair[next(turn) % 2], header)["code"], 10)
+    assert sorted(codes) == [0] * 8 + [9, 9]
+
+
+def test_the_journal_of_one_emulator_is_read_by_the_other(pair):
+    first, second = pair
+    code = post_livegetfour(first, auth())["data"]["validate_data"]
+    (entry,) = second.journal.query(endpoint="livegetfour")
+    assert (entry.appid, entry.code, entry.http_status, entry.data) == \
+        (MAIN.appid, 0, 200, {"validate_data": code})
+    assert second.lip_codes.issued(MAIN.appid) == [code]
+    assert len(second.journal) == 1
+
+
+def test_journal_ids_are_unique_across_emulators_and_the_stream_is_bounded(redis_server):
+    url = redis_server.url()
+    first, second = shared_emulator(url), shared_emulator(url)
+    first.clock.freeze(NOW)
+    for turn in range(8):
+        post_livegetfour((first, second)[turn % 2], auth())
+    ids = [e.id for e in first.journal.query()]
+    assert ids == list(range(1, 9))
+    small = RedisState(url, make_settings(), journal_size=5)
+    small.journal.record(time=NOW, endpoint="x", appid=None, fields={}, media={},
+                         signature={}, rule="default", http_status=200, code=0, data=None,
+                         fault=None, detail=None, latency_ms=1.0)
+    assert [e.id for e in small.journal.query()] == [5, 6, 7, 8, 9]
+
+
+def test_clock_loose_mode_and_apps_changed_on_one_emulator_reach_the_other(pair):
+    first, second = pair
+    second.state.sync()
+    assert second.clock.frozen and second.clock.now() == NOW
+    first.clock.advance(30)
+    first.state.set_loose("777", True)
+    first.state.add_app(first.keyring, App("4242", {"AKIDnew": "new-key"}))
+    second.state.sync()
+    assert second.clock.now() == NOW + 30
+    assert "777" in second.loose_appids
+    assert second.keyring.owner_of("AKIDnew").appid == "4242"
+    first.state.remove_app(first.keyring, "4242")
+    first.clock.unfreeze()
+    second.state.sync()
+    assert second.keyring.app("4242") is None and not second.clock.frozen
+
+
+def test_an_app_added_by_one_emulator_signs_requests_to_the_other(pair):
+    first, second = pair
+    first.state.add_app(first.keyring, App("4242", {"AKIDnew": "new-key"}))
+    header = sign("4242", "AKIDnew", "new-key", now=NOW)
+    client = create_app(emulator=second).test_client()
+    answer = client.post("/face/livegetfour", json={"appid": "4242"},
+                         headers={"Authorization": header}).get_json()
+    assert answer["code"] == 0
+
+
+def test_adding_an_appid_another_emulator_added_is_refused(pair):
+    first, second = pair
+    first.state.add_app(first.keyring, App("4242", {"AKIDone": "k1"}))
+    with pytest.raises(ValueError, match="4242"):
+        second.state.add_app(second.keyring, App("4242", {"AKIDtwo": "k2"}))
+    assert second.keyring.owner_of("AKIDtwo") is None
+
+
+def test_rate_windows_are_shared(redis_server):
+    url = redis_server.url()
+    limited = {"rate_limit": 3}
+    first, second = (shared_emulator(url, apps=(App(MAIN.appid, MAIN.secrets, **limited),)),
+                     shared_emulator(url, apps=(App(MAIN.appid, MAIN.secrets, **limited),)))
+    first.clock.freeze(NOW)
+    header = auth()
+    codes = [post_livegetfour((first, second)[turn % 2], header)["code"] for turn in range(5)]
+    assert codes == [0, 0, 0, 15, 15]  # 15: over the app's rate limit
+
+
+def test_reset_clears_everything_shared(pair, redis_server):
+    first, second = pair
+    first.scenarios.activate({"name": "s", "rules": [{"endpoint": "livegetfour",
+                                                      "respond": {"validate_data": "0042"}}]})
+    first.state.set_loose("777", True)
+    first.identities.add("11010519491231002X", "张三", MAIN.appid)
+    once = auth(once=True, fileid="f")
+    assert post_livegetfour(first, once)["code"] == 0
+    first.lip_codes.issue(MAIN.appid)
+    second.reset()
+    first.state.sync()
+    assert (first.journal.query(), first.scenarios.active(), first.loose_appids,
+            first.lip_codes.all_issued(), first.clock.frozen,
+            first.identities.name_for("11010519491231002X")) == ([], [], set(), {}, False, None)
+    assert post_livegetfour(first, auth(once=True, fileid="f", now=int(time.time())))["code"] == 0
+    prefix, tag = first.state.prefix, MAIN.appid.encode().hex()
+    left = {key.decode()[len(prefix):] for key in first.state.redis.scan_iter(f"{prefix}*")}
+    assert {k for k in left if not k.startswith("once:")} == \
+        {"gen", "activations", "journal", "journal:id", f"codes:n:{tag}", f"codes:list:{tag}"}
+    assert len([k for k in left if k.startswith("once:")]) == 1  # the request after the reset
+
+
+def test_reset_of_one_appid_keeps_the_others(pair):
+    first, second = pair
+    first.lip_codes.issue("1")
+    first.lip_codes.issue("2")
+    first.state.action_sequences.issue("1")
+    second.reset("1")
+    assert first.lip_codes.all_issued().keys() == {"2"}
+    assert first.state.action_sequences.issued("1") == []
+
+
+def test_the_same_seed_issues_the_same_codes_on_two_redis_prefixes(redis_server):
+    one = RedisState(redis_server.url(), make_settings(seed=7))
+    two = RedisState(redis_server.url(), make_settings(seed=7))
+    other = RedisState(redis_server.url(), make_settings(seed=8))
+    codes = [one.lip_codes.issue("9") for _ in range(5)]
+    assert codes == [two.lip_codes.issue("9") for _ in range(5)]
+    assert codes != [other.lip_codes.issue("9") for _ in range(5)]
+    assert all(len(code) == 4 and code.isdigit() for code in codes)
+
+
+def test_the_redis_url_keeps_its_prefix_apart_and_masks_its_password():
+    assert split_url("redis://h:1/2?prefix=ci7:&ssl_cert_reqs=none") == \
+        ("redis://h:1/2?ssl_cert_reqs=none", "ci7:")
+    assert split_url("redis://h:1/2") == ("redis://h:1/2", "mockface:")
+    assert shown_url("redis://user:s3cret@h:1/0") == "redis://user:****@h:1/0"
+    assert shown_url("redis://:s3cret@h:1/0") == "redis://:****@h:1/0"
+    assert shown_url("redis://h:1/0") == "redis://h:1/0"
+
+
+def test_a_parsed_scenario_cannot_be_activated_on_a_shared_store(pair):
+    from mockface.scenarios import parse_scenario
+    scenario = parse_scenario({"name": "p", "rules": [{"endpoint": "*", "respond": {}}]})
+    with pytest.raises(ValueError, match="cannot be shared"):
+        pair[0].scenarios.activate(scenario)
+
+
+# -- outages -----------------------------------------------------------------------------
+
+def test_an_unreachable_redis_answers_108_and_api3_internal_error_quickly(tmp_path, caplog):
+    server = RedisServer(tmp_path)
+    emulator = shared_emulator(server.url())
+    emulator.clock.freeze(NOW)
+    assert post_livegetfour(emulator, auth())["code"] == 0
+    server.stop()
+    started = time.monotonic()
+    answer = post_livegetfour(emulator, auth())
+    assert answer == {"code": 108, "message": "auth service unavailable"}
+    assert time.monotonic() - started < 3  # refused at once, no retries
+    client = create_app(emulator=emulator).test_client()
+    api3 = client.post("/", json={}, headers={"X-TC-Action": "GetLiveCode"}).get_json()
+    assert api3["Response"]["Error"]["Code"] == "InternalError"
+    admin = client.get("/__mockface/requests")
+    assert admin.status_code == 503 and "unreachable" in admin.get_json()["error"]
+    unreachable = [r for r in caplog.records if "is unreachable" in r.getMessage()]
+    assert len(unreachable) == 1  # once per outage, not per request
+    server.start()
+    assert post_livegetfour(emulator, auth(now=int(time.time())))["code"] == 0
+    assert [r.getMessage() for r in caplog.records if "reachable again" in r.getMessage()] == \
+        [f"state backend {shown_url(server.url(emulator.state.prefix))} is reachable again"]
+    server.stop()
+
+
+def test_a_shared_state_needs_an_engine_on_its_activations(redis_server):
+    settings = make_settings()
+    with pytest.raises(ValueError, match="store=state.activations"):
+        Emulator(settings, scenarios=ScenarioEngine(), state=RedisState(redis_server.url(),
+                                                                         settings))
+
+
+def test_redis_state_refuses_to_start_when_unreachable():
+    state = RedisState("redis://127.0.0.1:1/0", make_settings())
+    with pytest.raises(StateUnavailable, match="cannot use Redis at redis://127.0.0.1:1/0"):
+        state.ping()
+
+
+# -- real server processes ------------------------------------------------------------------
+
+BUILTIN = builtin_app({})
+
+
+def builtin_auth(**options) -> str:
+    secret_id, secret_key = BUILTIN.first_secret
+    return sign(BUILTIN.appid, secret_id, secret_key, now=int(time.time()), **options)
+
+
+def livegetfour(url: str, header: str) -> dict:
+    return requests.post(f"{url}/face/livegetfour", json={"appid": BUILTIN.appid},
+                         headers={"Authorization": header}, timeout=10).json()
+
+
+def test_two_servers_on_one_redis_act_as_one_emulator(redis_server):
+    url = redis_server.url()
+    servers = [ServeProcess("--quiet", "--state", url) for _ in range(2)]
+    try:
+        once = builtin_auth(once=True, fileid="two-hosts")
+        turn = iter(range(20))
+        codes = run_concurrently(lambda: livegetfour(servers[next(turn) % 2].url, once)["code"],
+                                 20)
+        assert sorted(codes) == [0] + [13] * 19
+        requests.post(f"{servers[0].url}/__mockface/scenarios", timeout=10, json={
+            "document": {"name": "steps", "rules": [{
+                "endpoint": "livegetfour",
+                "respond": [{"validate_data": f"{n:04d}"} for n in range(1, 11)]}]}})
+        header = builtin_auth()
+        with ThreadPoolExecutor(10) as pool:
+            steps = list(pool.map(lambda n: livegetfour(servers[n % 2].url, header)
+                                  ["data"]["validate_data"], range(10)))
+        assert sorted(steps) == [f"{n:04d}" for n in range(1, 11)]
+        journal = requests.get(f"{servers[1].url}/__mockface/requests", timeout=10).json()
+        assert len(journal["requests"]) == 30
+        assert sorted(e["id"] for e in journal["requests"]) == list(range(1, 31))
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_workers_serve_from_several_processes_that_share_the_state(redis_server):
+    server = ServeProcess("--quiet", "--workers", "2", "--state", redis_server.url())
+    try:
+        assert "2 worker processes" in server.banner
+        pids = {requests.get(f"{server.url}/__mockface/health", timeout=10).json()["pid"]
+                for _ in range(40)}  # each request on a new connection
+        assert len(pids) == 2 and server.proc.pid not in pids
+        once = builtin_auth(once=True, fileid="workers")
+        codes = run_concurrently(lambda: livegetfour(server.url, once)["code"], 20)
+        assert sorted(codes) == [0] + [13] * 19
+        freeze = requests.post(f"{server.url}/__mockface/clock/freeze", json={"at": NOW},
+                               timeout=10)
+        assert freeze.status_code == 200
+        clocks = {requests.get(f"{server.url}/__mockface/clock", timeout=10).json()["now"]
+                  for _ in range(10)}
+        assert clocks == {NOW}
+        assert len(requests.get(f"{server.url}/__mockface/requests", timeout=10)
+                   .json()["requests"]) == 20
+    finally:
+        server.stop()
+
+
+def test_workers_without_a_shared_state_refuse_to_start():
+    from .support import run_mockface
+    result = run_mockface("serve", "--port", "0", "--workers", "2")
+    assert result.returncode == 2
+    assert result.stderr == ("Error: --workers 2 needs a shared state: add --state "
+                             "redis://HOST:PORT/DB (processes cannot share their memory)\n")
+
+
+def test_serve_refuses_an_unreachable_or_unknown_state():
+    from .support import run_mockface
+    dead = run_mockface("serve", "--port", "0", "--state", "redis://127.0.0.1:1/0")
+    assert dead.returncode == 2
+    assert dead.stderr.startswith("Error: --state: cannot use Redis at redis://127.0.0.1:1/0: ")
+    odd = run_mockface("serve", "--port", "0", "--state", "postgres://x")
+    assert (odd.returncode, odd.stderr) == (
+        2, "Error: --state 'postgres://x': give memory or redis://HOST:PORT/DB\n")
+
+
+def test_a_server_survives_redis_being_killed_and_restarted(tmp_path):
+    redis_server = RedisServer(tmp_path)
+    server = ServeProcess("--workers", "2", "--state", redis_server.url())
+    try:
+        assert livegetfour(server.url, builtin_auth())["code"] == 0
+        redis_server.stop()
+        started = time.monotonic()
+        down = [livegetfour(server.url, builtin_auth()) for _ in range(6)]
+        assert time.monotonic() - started < 10
+        assert down == [{"code": 108, "message": "auth service unavailable"}] * 6
+        redis_server.start()
+        assert [livegetfour(server.url, builtin_auth())["code"] for _ in range(6)] == [0] * 6
+    finally:
+        err = server.stop()
+        redis_server.stop()
+    unreachable = [line for line in err.splitlines() if "is unreachable (" in line]
+    assert 1 <= len(unreachable) <= 2  # once per outage in each worker that saw it
+    assert "Traceback" not in err
+
+
+def test_the_readme_load_test_command_line_parses(redis_server):
+    """``--state`` also comes from MOCKFACE_STATE, as the README says."""
+    server = ServeProcess("--quiet", env={"MOCKFACE_STATE": redis_server.url()})
+    try:
+        health = requests.get(f"{server.url}/__mockface/health", timeout=10).json()
+        assert health["state"].startswith("redis redis://127.0.0.1:")
+        assert json.loads(json.dumps(health))["status"] == "ok"
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
     python bench/throughput.py                      # starts `mockface serve` itself
     python bench/throughput.py --url http://127.0.0.1:8080 --seconds 10
+    python bench/throughput.py --serve-args "--workers 2 --state redis://127.0.0.1:6379/0"
 
 Workloads: signed ``livegetfour`` (small JSON) and signed ``idcardcompare`` with a 100 KB
 JPEG (multipart); on API 3.0, TC3-signed ``GetLiveCode`` and ``ImageRecognitionV2`` with the
@@ -17,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -93,9 +95,10 @@ def worker(url: str, endpoint: str, seconds: float, connections: int, out) -> No
         seconds, connections))
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--port", "0", "--quiet"],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def start_server(*extra: str) -> tuple[subprocess.Popen, str]:
+    """``mockface serve --port 0 --quiet EXTRA`` once it answers, and its URL."""
+    proc = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--port", "0", "--quiet",
+                             *extra], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     url = re.search(r"listening on (\S+)", proc.stdout.readline()).group(1)
     for _ in range(200):
         try:
@@ -117,11 +120,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="per process")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=WORKLOADS)
+    parser.add_argument("--serve-args", default="", metavar="ARGS",
+                        help='more `mockface serve` options for the server started here, e.g. '
+                             '"--workers 2 --state redis://127.0.0.1:6379/0"')
     args = parser.parse_args()
     proc = None
     url = args.url
     if url is None:
-        proc, url = start_server()
+        proc, url = start_server(*shlex.split(args.serve_args))
     try:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; server {url}")

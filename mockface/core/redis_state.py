@@ -14,11 +14,13 @@ again.  Keys all start with a prefix (``mockface:`` unless the URL adds ``?prefi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,7 +32,7 @@ from .clock import Clock
 from .config import App, Keyring, Settings
 from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry
 from .scenarios.engine import ScenarioEngine
-from .state import StateUnavailable, action_order, four_digits
+from .state import StateUnavailable
 
 log = logging.getLogger("mockface.state")
 
@@ -55,6 +57,23 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], 3600)
+return 1
+"""
+#: Lua: the next code of an appid (derived from the seed and its number), remembered.
+_ISSUE = """
+local n = redis.call('INCR', KEYS[1])
+local h = tonumber(string.sub(redis.sha1hex(ARGV[1] .. n), 1, 8), 16)
+local code
+if ARGV[2] == 'digits' then code = string.format('%04d', h % 10000)
+elseif h % 2 == 0 then code = '1,2' else code = '2,1' end
+redis.call('RPUSH', KEYS[2], code)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+return code
+"""
+#: Lua: remember a code handed out by other means.
+_REMEMBER = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 return 1
 """
 #: Lua: the next journal id, and the entry appended to the bounded stream.
@@ -131,11 +150,106 @@ class Outage:
                 log.warning("state backend %s is reachable again", self.where)
 
 
+class _Call:
+    """One command waiting in a Batcher; ``wake`` is held until the command is done or
+    its caller is to send the next round trip."""
+
+    __slots__ = ("args", "done", "value", "wake")
+
+    def __init__(self, args: tuple) -> None:
+        self.args = args
+        self.done = False
+        self.value: Any = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
+class Batcher:
+    """Sends the commands of concurrent callers to Redis together (auto-pipelining).
+
+    A caller whose command finds no round trip in flight sends it at once; commands that
+    arrive meanwhile wait and go together in the next round trip, sent by the first of
+    their callers.  Each caller gets its own result (or its own exception) back, as if it
+    had sent its command alone; every command is sent after its caller asked, so a read
+    sees every write that completed before it was asked for."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._pending: list[_Call] = []
+        self._sending = False
+        self._lock = threading.Lock()
+        self._connection: Any = None  # one connection: round trips never overlap
+        self._pid = 0
+
+    def call(self, *args: Any) -> Any:
+        """The result of one Redis command (its arguments as for ``execute_command``)."""
+        call = _Call(args)
+        with self._lock:
+            self._pending.append(call)
+            waits, self._sending = self._sending, True
+        if waits:
+            call.wake.acquire()  # done, or our turn to send
+        if not call.done:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            self._send(batch)
+            for each in batch:
+                if each is not call:
+                    each.wake.release()
+            with self._lock:
+                if self._pending:
+                    self._pending[0].wake.release()  # its caller sends the next round trip
+                else:
+                    self._sending = False
+        if isinstance(call.value, Exception):
+            raise call.value
+        return call.value
+
+    def _send(self, batch: list[_Call]) -> None:
+        """One round trip for ``batch`` on the batcher's own connection (redis-py's
+        connection layer, without its per-command pipeline machinery)."""
+        if self._pid != os.getpid():  # new, or inherited by a forked worker
+            self._connection = self._client.connection_pool.make_connection()
+            self._pid = os.getpid()
+        connection = self._connection
+        try:
+            connection.send_packed_command(connection.pack_commands(
+                [each.args for each in batch]))
+            for each in batch:
+                try:
+                    each.value = connection.read_response()
+                except redis.exceptions.ResponseError as error:
+                    each.value = error
+                each.done = True
+        except Exception as error:  # the round trip failed: each caller left gets the error
+            connection.disconnect()
+            for each in batch:
+                if not each.done:
+                    each.value, each.done = error, True
+
+    def script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua script by its digest; loaded again when Redis lost it (a restart)."""
+        try:
+            return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            self._client.script_load(script.source)
+            return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+class Script:
+    """A Lua script and its SHA1 digest."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+
 class _Part:
     """A store kept in Redis under the shared prefix."""
 
     def __init__(self, shared: RedisState) -> None:
         self.redis = shared.redis
+        self.batch = shared.batch
         self.prefix = shared.prefix
         self.guard = shared.outage.guard
 
@@ -158,8 +272,8 @@ class RedisOnceSignatures(_Part):
 
     def consume(self, appid: str, key: bytes) -> bool:
         with self.guard():
-            return bool(self.redis.set(f"{self.prefix}once:{_tag(appid)}:{key.hex()}", 1,
-                                       nx=True, ex=ONCE_TTL_SECONDS))
+            return bool(self.batch.call("SET", f"{self.prefix}once:{_tag(appid)}:{key.hex()}",
+                                        1, "NX", "EX", ONCE_TTL_SECONDS))
 
     def clear(self, appid: str | None = None) -> None:
         with self.guard():
@@ -173,16 +287,17 @@ class RedisOnceSignatures(_Part):
 class RedisRateLimiter(_Part):
     """Per-app requests-per-second windows shared by every process."""
 
+    _script = Script(_RATE)
+
     def __init__(self, shared: RedisState) -> None:
         super().__init__(shared)
-        self._script = self.redis.register_script(_RATE)
         self._ids = random.Random()
 
     def allow(self, appid: str, limit: int, now: float) -> bool:
         member = f"{now}:{self._ids.getrandbits(64):x}"
         with self.guard():
-            return bool(self._script(keys=[f"{self.prefix}rate:{_tag(appid)}"],
-                                     args=[now, limit, member]))
+            return bool(self.batch.script(self._script, [f"{self.prefix}rate:{_tag(appid)}"],
+                                          [now, limit, member]))
 
     def clear(self, appid: str | None = None) -> None:
         with self.guard():
@@ -190,39 +305,43 @@ class RedisRateLimiter(_Part):
 
 
 class RedisCodeBook(_Part):
-    """Issued lip codes (or action sequences) per appid, shared by every process.
+    """Issued lip codes (``kind="digits"``) or action sequences (``"actions"``) per appid,
+    shared by every process; one round trip per code.
 
-    The n-th code of an appid depends only on the seed, the namespace, the appid and n, so
-    servers with the same seed issue the same codes in the same order (not the same codes
-    as the in-memory book, whose draws follow one generator per appid)."""
+    The n-th code of an appid depends only on the seed, the namespace, the appid and n (a
+    SHA-1 in Redis), so servers with the same seed issue the same codes in the same order;
+    not the same codes as the in-memory book, which draws from a generator per appid."""
+
+    _issue = Script(_ISSUE)
+    _remember = Script(_REMEMBER)
 
     def __init__(self, shared: RedisState, seed: int, per_app: int = 1000,
-                 make: Callable[[random.Random], str] = four_digits,
-                 namespace: str = "") -> None:
+                 kind: str = "digits", namespace: str = "") -> None:
         super().__init__(shared)
         self.seed = seed
         self.per_app = per_app
-        self.make = make
+        self.kind = kind
         self.namespace = namespace
         self._base = f"{self.prefix}codes:{namespace}"
 
     def issue(self, appid: str) -> str:
+        tag = _tag(appid)
         with self.guard():
-            count = self.redis.incr(f"{self._base}n:{_tag(appid)}")
-        code = self.make(random.Random(f"{self.namespace}{self.seed}:{appid}:{count}"))
-        self.remember(appid, code)
-        return code
+            code = self.batch.script(self._issue, [f"{self._base}n:{tag}",
+                                                   f"{self._base}list:{tag}"],
+                                     [f"{self.namespace}{self.seed}:{appid}:", self.kind,
+                                      self.per_app])
+        return code.decode()
 
     def remember(self, appid: str, code: str) -> None:
-        key = f"{self._base}list:{_tag(appid)}"
         with self.guard():
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.rpush(key, code).ltrim(key, -self.per_app, -1).execute()
+            self.batch.script(self._remember, [f"{self._base}list:{_tag(appid)}"],
+                              [code, self.per_app])
 
     def issued(self, appid: str) -> list[str]:
         with self.guard():
-            return [c.decode() for c in self.redis.lrange(f"{self._base}list:{_tag(appid)}",
-                                                          0, -1)]
+            return [c.decode() for c in self.batch.call(
+                "LRANGE", f"{self._base}list:{_tag(appid)}", 0, -1)]
 
     def all_issued(self) -> dict[str, list[str]]:
         with self.guard():
@@ -252,7 +371,7 @@ class RedisIdentities(_Part):
 
     def name_for(self, number: str) -> str | None:
         with self.guard():
-            added = self.redis.hget(self._key, number)
+            added = self.batch.call("HGET", self._key, number)
         return json.loads(added)[0] if added is not None else self._configured.get(number)
 
     def add(self, number: str, name: str, appid: str | None = None) -> None:
@@ -279,17 +398,19 @@ class RedisJournal(_Part):
     """The journal as a Redis stream of at most ``capacity`` entries, visible to every
     process; ids are unique across processes."""
 
+    _script = Script(_JOURNAL)
+
     def __init__(self, shared: RedisState, capacity: int) -> None:
         super().__init__(shared)
         self.capacity = capacity
         self._stream = f"{self.prefix}journal"
-        self._script = self.redis.register_script(_JOURNAL)
 
     def record(self, **values: Any) -> JournalEntry:
         text = json.dumps(values, default=str)
         with self.guard():
-            entry_id = self._script(keys=[f"{self.prefix}journal:id", self._stream],
-                                    args=[self.capacity, text])
+            entry_id = self.batch.script(self._script,
+                                         [f"{self.prefix}journal:id", self._stream],
+                                         [self.capacity, text])
         return JournalEntry(id=int(entry_id), **values)
 
     def _entries(self) -> list[tuple[bytes, JournalEntry]]:
@@ -336,9 +457,9 @@ class RedisCounter:
     def take(self, index: int, times: int | None) -> int | None:
         store = self._activations
         with store.guard():
-            used = store.take_script(keys=[store.counter_key(self._key)],
-                                     args=[index, -1 if times is None else times,
-                                           COUNTER_TTL_SECONDS])
+            used = store.batch.script(store.take_script, [store.counter_key(self._key)],
+                                      [index, -1 if times is None else times,
+                                       COUNTER_TTL_SECONDS])
         return None if used < 0 else int(used)
 
     def answered(self) -> list[int]:
@@ -357,7 +478,7 @@ class RedisActivations(_Part):
     def __init__(self, shared: RedisState) -> None:
         super().__init__(shared)
         self._state = shared
-        self.take_script = self.redis.register_script(_TAKE)
+        self.take_script = Script(_TAKE)
 
     def counter_key(self, key: str) -> str:
         return f"{self.prefix}counts:{key}"
@@ -405,14 +526,14 @@ class SharedClock(Clock):
     def __init__(self, shared: RedisState) -> None:
         super().__init__()
         self._shared = shared
-        self._script = shared.redis.register_script(_CLOCK)
+        self._script = Script(_CLOCK)
 
     def _change(self, op: str, value: float | None = None, offset: float = 0.0) -> None:
         shared = self._shared
         with shared.outage.guard():
-            frozen_at, current_offset = self._script(
-                keys=[f"{shared.prefix}clock", f"{shared.prefix}gen"],
-                args=[op, "" if value is None else repr(float(value)), repr(float(offset))])
+            frozen_at, current_offset = shared.batch.script(
+                self._script, [f"{shared.prefix}clock", f"{shared.prefix}gen"],
+                [op, "" if value is None else repr(float(value)), repr(float(offset))])
         self.adopt(frozen_at, current_offset)
 
     def adopt(self, frozen_at: bytes | str | None, offset: bytes | str | None) -> None:
@@ -476,11 +597,12 @@ class RedisState:
         self.description = f"redis {shown_url(url)}"
         self.outage = Outage(shown_url(url))
         self.redis = connect(plain_url)
+        self.batch = Batcher(self.redis)
         self.clock = SharedClock(self)
         self.once_signatures = RedisOnceSignatures(self)
         self.rate_limiter = RedisRateLimiter(self)
         self.lip_codes = RedisCodeBook(self, settings.seed)
-        self.action_sequences = RedisCodeBook(self, settings.seed, make=action_order,
+        self.action_sequences = RedisCodeBook(self, settings.seed, kind="actions",
                                               namespace="actions:")
         self.journal = RedisJournal(self, journal_size)
         self.identities = RedisIdentities(self, settings.identities)
@@ -508,7 +630,7 @@ class RedisState:
         """Pick up what other processes changed since the last call (one GET when nothing
         did)."""
         with self.outage.guard():
-            generation = self.redis.get(f"{self.prefix}gen")
+            generation = self.batch.call("GET", f"{self.prefix}gen")
         if generation == self._generation:
             return
         with self._sync_lock:

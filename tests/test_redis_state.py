@@ -175,7 +175,7 @@ def test_reset_clears_everything_shared(pair, redis_server):
     prefix, tag = first.state.prefix, MAIN.appid.encode().hex()
     left = {key.decode()[len(prefix):] for key in first.state.redis.scan_iter(f"{prefix}*")}
     assert {k for k in left if not k.startswith("once:")} == \
-        {"gen", "activations", "journal", "journal:id", f"codes:n:{tag}", f"codes:list:{tag}"}
+        {"activations", "journal", "journal:id", f"codes:n:{tag}", f"codes:list:{tag}"}
     assert len([k for k in left if k.startswith("once:")]) == 1  # the request after the reset
 
 

@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -38,6 +39,8 @@ log = logging.getLogger("mockface.state")
 
 DEFAULT_PREFIX = "mockface:"
 TIMEOUT_SECONDS = 2.0  # per Redis operation: an outage is answered, never waited out
+ANNOUNCE_SECONDS = 2.0  # how long a settings change waits for every process to adopt it
+RETRY_SECONDS = 0.2  # how often a lost listener connection is tried again
 ONCE_TTL_SECONDS = 7 * 24 * 3600  # how long a used once-signature stays used
 COUNTER_TTL_SECONDS = 7 * 24 * 3600  # rule counters of activations nobody uses any more
 
@@ -97,7 +100,6 @@ elseif op == 'restore' then
   redis.call('HSET', KEYS[1], 'offset', ARGV[3])
   if value ~= '' then redis.call('HSET', KEYS[1], 'frozen_at', value) end
 end
-redis.call('INCR', KEYS[2])
 return {redis.call('HGET', KEYS[1], 'frozen_at') or '',
         redis.call('HGET', KEYS[1], 'offset') or '0'}
 """
@@ -135,19 +137,31 @@ class Outage:
     def guard(self) -> Iterator[None]:
         try:
             yield
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                redis.exceptions.LockError) as error:
-            with self._lock:
-                first, self.down = not self.down, True
-            if first:
-                log.error("state backend %s is unreachable (%s); requests are answered with "
-                          "code 108 / InternalError until it is back", self.where, error)
+        except FAILURES as error:
+            self.failed(error)
             raise StateUnavailable(f"the state backend {self.where} is unreachable") from None
         if self.down:
-            with self._lock:
-                recovered, self.down = self.down, False
-            if recovered:
-                log.warning("state backend %s is reachable again", self.where)
+            self.recovered()
+
+    def failed(self, error: Exception) -> None:
+        """Redis did not answer: log it unless this outage is logged already."""
+        with self._lock:
+            first, self.down = not self.down, True
+        if first:
+            log.error("state backend %s is unreachable (%s); requests are answered with "
+                      "code 108 / InternalError until it is back", self.where, error)
+
+    def recovered(self) -> None:
+        """Redis answered again: log the end of the outage (once)."""
+        with self._lock:
+            recovered, self.down = self.down, False
+        if recovered:
+            log.warning("state backend %s is reachable again", self.where)
+
+
+#: What an unreachable Redis raises.
+FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+            redis.exceptions.LockError)
 
 
 class _Call:
@@ -506,10 +520,10 @@ class RedisActivations(_Part):
 
     def publish(self, recipes: list[dict[str, Any]]) -> None:
         with self.guard():
-            pipe = self.redis.pipeline()
-            pipe.set(f"{self.prefix}activations", json.dumps(recipes))
-            pipe.incr(f"{self.prefix}gen")
-            pipe.execute()
+            self.redis.set(f"{self.prefix}activations", json.dumps(recipes))
+
+    def announce(self) -> None:
+        self._state.announce()
 
     def forget(self, keys: list[str] | None) -> None:
         with self.guard():
@@ -521,7 +535,7 @@ class RedisActivations(_Part):
 
 class SharedClock(Clock):
     """The emulated clock, changed in Redis for every process; ``now()`` is computed
-    locally from the last state seen (``sync`` keeps it current)."""
+    locally from the state last read (every change is announced to every process)."""
 
     def __init__(self, shared: RedisState) -> None:
         super().__init__()
@@ -532,9 +546,10 @@ class SharedClock(Clock):
         shared = self._shared
         with shared.outage.guard():
             frozen_at, current_offset = shared.batch.script(
-                self._script, [f"{shared.prefix}clock", f"{shared.prefix}gen"],
+                self._script, [f"{shared.prefix}clock"],
                 [op, "" if value is None else repr(float(value)), repr(float(offset))])
         self.adopt(frozen_at, current_offset)
+        shared.announce()
 
     def adopt(self, frozen_at: bytes | str | None, offset: bytes | str | None) -> None:
         """Take the shared state as read from Redis."""
@@ -610,8 +625,10 @@ class RedisState:
         self.activations = RedisActivations(self)
         self._keyring: Keyring | None = None
         self._engine: ScenarioEngine | None = None
-        self._generation: bytes | None = b"never read"
-        self._sync_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._listening_pid = 0  # the process whose listener thread runs
+        self._live = threading.Event()  # set while the listener is subscribed
+        self._closed = threading.Event()
 
     def ping(self) -> None:
         """StateUnavailable (saying why) unless Redis answers; for start-up, not logged."""
@@ -626,21 +643,35 @@ class RedisState:
         self._engine = engine
         self.sync()
 
+    # -- keeping every process's copy of the settings current ---------------------------------
+    #
+    # A change (clock, loose mode, apps, activations) is written to Redis, then announced on
+    # a channel; each process's listener thread reloads the settings and acknowledges, and
+    # the change returns only once every listener has.  So a request that starts after a
+    # change returned sees it, in any process, without a round trip of its own.
+
     def sync(self) -> None:
-        """Pick up what other processes changed since the last call (one GET when nothing
-        did)."""
-        with self.outage.guard():
-            generation = self.batch.call("GET", f"{self.prefix}gen")
-        if generation == self._generation:
-            return
-        with self._sync_lock:
+        """Make sure this process sees every change that has returned: at once while its
+        listener is subscribed; otherwise (starting, or just after an outage) by reading
+        the settings now.  StateUnavailable while Redis cannot be reached."""
+        if self._listening_pid != os.getpid():
+            self._listening_pid = os.getpid()  # a new process (fork): a listener of its own
+            self._live.clear()
+            threading.Thread(target=self._listen, name="mockface-state-listener",
+                             daemon=True).start()
+            self._live.wait(TIMEOUT_SECONDS)
+        if not self._live.is_set():
+            self._reload()
+
+    def _reload(self) -> None:
+        """Read the shared settings and adopt them here."""
+        with self._reload_lock:
             with self.outage.guard():
                 pipe = self.redis.pipeline()
-                pipe.get(f"{self.prefix}gen")
                 pipe.hgetall(f"{self.prefix}clock")
                 pipe.smembers(f"{self.prefix}loose")
                 pipe.hgetall(f"{self.prefix}apps")
-                generation, clock, loose, apps = pipe.execute()
+                clock, loose, apps = pipe.execute()
             self.clock.adopt(clock.get(b"frozen_at"), clock.get(b"offset"))
             wanted = {appid.decode() for appid in loose}
             self.loose_appids.update(wanted)
@@ -649,7 +680,56 @@ class RedisState:
                               for appid, value in apps.items()})
             if self._engine is not None:
                 self._engine.adopt_shared()
-            self._generation = generation
+
+    def _listen(self) -> None:
+        """The listener thread: subscribe, reload, then reload and acknowledge on every
+        announcement; on a lost connection, retry every RETRY_SECONDS."""
+        channel = f"{self.prefix}changes"
+        while not self._closed.is_set():
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(channel)
+                self._reload()
+                self._live.set()
+                self.outage.recovered()
+                while not self._closed.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self._reload()
+                        ack = f"{self.prefix}acks:{message['data'].decode()}"
+                        self.redis.pipeline().rpush(ack, 1).expire(ack, 60).execute()
+            except Exception as error:
+                if self._closed.is_set():
+                    return  # close() took the connection away
+                self._live.clear()
+                if isinstance(error, FAILURES):
+                    self.outage.failed(error)
+                elif not isinstance(error, StateUnavailable):  # a bug: say so, keep listening
+                    log.exception("state listener failed; retrying")
+                self._closed.wait(RETRY_SECONDS)
+            finally:
+                try:
+                    pubsub.close()
+                except Exception:  # noqa: S110 - the connection is gone already
+                    pass
+
+    def announce(self) -> None:
+        """Tell every process that the settings changed, and wait (at most
+        ANNOUNCE_SECONDS) until each has adopted them."""
+        token = os.urandom(8).hex()
+        key = f"{self.prefix}acks:{token}"
+        deadline = time.monotonic() + ANNOUNCE_SECONDS
+        with self.outage.guard():
+            waiting = self.redis.publish(f"{self.prefix}changes", token)
+            while waiting > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("%d processes did not confirm a settings change within %g s",
+                                waiting, ANNOUNCE_SECONDS)
+                    break
+                if self.redis.blpop([key], timeout=min(left, 1.0)) is not None:
+                    waiting -= 1
+            self.redis.delete(key)
 
     def _adopt_apps(self, shared: dict[str, App]) -> None:
         keyring = self._keyring
@@ -666,22 +746,18 @@ class RedisState:
                     log.error("app %s from the shared state is not used here: %s", appid,
                               error)
 
-    def _changed(self) -> None:
-        with self.outage.guard():
-            self.redis.incr(f"{self.prefix}gen")
-
     def set_loose(self, appid: str, enabled: bool) -> None:
         with self.outage.guard():
             key = f"{self.prefix}loose"
             self.redis.sadd(key, appid) if enabled else self.redis.srem(key, appid)
         (self.loose_appids.add if enabled else self.loose_appids.discard)(appid)
-        self._changed()
+        self.announce()
 
     def clear_loose(self) -> None:
         with self.outage.guard():
             self.redis.delete(f"{self.prefix}loose")
         self.loose_appids.clear()
-        self._changed()
+        self.announce()
 
     def add_app(self, keyring: Keyring, app: App) -> None:
         keyring.add(app)  # ValueError for an appid or secret id this process knows
@@ -690,14 +766,15 @@ class RedisState:
         if not added:
             keyring.remove(app.appid)
             raise ValueError(f"appid {app.appid!r} already exists")
-        self._changed()
+        self.announce()
 
     def remove_app(self, keyring: Keyring, appid: str) -> App:
         app = keyring.remove(appid)  # KeyError unless added at run time
         with self.outage.guard():
             self.redis.hdel(f"{self.prefix}apps", appid)
-        self._changed()
+        self.announce()
         return app
 
     def close(self) -> None:
+        self._closed.set()
         self.redis.close()

@@ -107,6 +107,9 @@ class ActivationStore(Protocol):
     def forget(self, keys: list[str] | None) -> None:
         """Drop the counters of these keys (None: every counter)."""
 
+    def announce(self) -> None:
+        """Return once every process has adopted the list published last."""
+
 
 class LocalActivations:
     """The ActivationStore of one process: counters in memory, nothing published."""
@@ -126,6 +129,9 @@ class LocalActivations:
         pass
 
     def forget(self, keys: list[str] | None) -> None:
+        pass
+
+    def announce(self) -> None:
         pass
 
 
@@ -401,6 +407,7 @@ class ScenarioEngine:
             if self.store.shared:
                 self.store.publish([a.recipe for a in self._activations
                                     if a.recipe is not None])
+        self.store.announce()  # outside the locks: other processes' adoption takes them
 
     def adopt_shared(self) -> None:
         """Bring this process's activations up to date with the published ones (for a

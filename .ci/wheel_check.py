@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,9 @@ def main() -> None:
         if ready.exists():
             sys.exit("FAILED: the ready file outlived the server")
 
+        step("mockface[redis]: serve --workers 2 --state redis:// (README, Load tests)")
+        check_workers_on_redis(wheel, bin_dir, home, env, work)
+
         step("examples/test_with_mockface.py in-process")
         (home / "examples").mkdir()
         for name in ("test_with_mockface.py", "test_migration.py", "ci-recipe.sh"):
@@ -162,6 +166,64 @@ def main() -> None:
         if "5 passed" not in outcome:
             sys.exit(f"FAILED: attached example:\n{outcome}")
         print("the installed wheel keeps every promise checked here")
+
+
+def check_workers_on_redis(wheel: Path, bin_dir: Path, home: Path, env: dict,
+                           work: Path) -> None:
+    """The README's several-process command from the installed wheel: two worker processes
+    answer, and share their lip codes and journal through a throw-away redis-server."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        sys.exit("FAILED: redis-server is needed (apt-get install redis-server)")
+    run(bin_dir / "pip", "install", "-q", f"{wheel}[redis]", cwd=work)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(work)],
+                             stdout=subprocess.DEVNULL)
+    ready = home / "ready-workers.json"
+    server = None
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        server = subprocess.Popen([str(bin_dir / "mockface"), "serve", "--port", "0", "--quiet",
+                                   "--workers", "2", "--state", f"redis://127.0.0.1:{port}/0",
+                                   "--ready-file", str(ready)], cwd=home, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = run(bin_dir / "mockface", "wait", "--ready-file", ready, "--pid",
+                  str(server.pid), "--timeout", "30", cwd=home, env=env).stdout.strip()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        pids = {json.load(opener.open(f"{url}/__mockface/health"))["pid"] for _ in range(30)}
+        if len(pids) != 2:
+            sys.exit(f"FAILED: --workers 2 answered from processes {sorted(pids)}")
+        client = ("import time, requests\n"
+                  "from mockface.legacy.signature import sign\n"
+                  "auth = sign('123456', 'AKIDmockfaceDEVELOPMENTsecretid00001', "
+                  "'mockfaceDEVELOPMENTsecretkey0001', now=int(time.time()))\n"
+                  "for _ in range(10):\n"
+                  f"    r = requests.post('{url}/face/livegetfour', json={{'appid': '123456'}}, "
+                  "headers={'Authorization': auth, 'Connection': 'close'}, timeout=10)\n"
+                  "    assert r.json()['code'] == 0, r.text\n")
+        run(bin_dir / "python", "-c", client, cwd=home, env=env)
+        codes = json.load(opener.open(f"{url}/__mockface/lip-codes"))["lip_codes"]["123456"]
+        journal = json.load(opener.open(f"{url}/__mockface/requests"))["requests"]
+        if len(codes) != 10 or len(journal) != 10:
+            sys.exit(f"FAILED: the workers shared {len(codes)} lip codes and {len(journal)} "
+                     "journal entries, not 10")
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        redis.terminate()
+        redis.wait(timeout=30)
+    if server.returncode != 0:
+        sys.exit(f"FAILED: --workers 2 exited {server.returncode} on SIGTERM")
+    print("two workers answered and shared 10 lip codes and journal entries through Redis")
 
 
 if __name__ == "__main__":

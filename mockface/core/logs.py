@@ -14,6 +14,7 @@ import queue
 import re
 import sys
 import threading
+import time
 from typing import Any, TextIO
 
 access_log = logging.getLogger("mockface.access")
@@ -24,6 +25,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 _PLAIN = re.compile(r"[\w.:/#@+\-]+")
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MAX_VALUE = 200  # characters of one logged value
+_direct: queue.SimpleQueue | None = None  # the writer's queue, once configure() has run
 
 
 def log_value(value: Any) -> str:
@@ -63,7 +65,15 @@ def log_access(method: str, path: str, *, appid: str | None, code: int | None,
         text += f" reason={log_value(reason)}"
     if miss:
         text += f" miss={log_value(miss)}"
-    access_log.info(text, extra={"fields": fields})
+    records = _direct
+    if records is not None and not access_log.handlers and len(logging.root.handlers) == 1:
+        # Only mockface's own writer listens (configure() set it up): hand it the record
+        # straight away, as Logger.info would, without a fifth of a small request's cost.
+        record = logging.LogRecord(access_log.name, logging.INFO, "", 0, text, None, None)
+        record.fields = fields
+        records.put(record)
+    else:
+        access_log.info(text, extra={"fields": fields})
 
 
 def log_admin(action: str, **fields: Any) -> None:
@@ -81,8 +91,21 @@ class SafeFormatter(logging.Formatter):
     """Escapes control characters in every message (whatever a log call passed in), then
     appends a traceback, which alone may span lines."""
 
+    _second = -1
+    _stamp = ""
+
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         return escape_controls(super().formatMessage(record))
+
+    def formatTime(self, record: logging.LogRecord,  # noqa: N802 - logging's name
+                   datefmt: str | None = None) -> str:
+        """logging's default time stamp, its seconds part made once per second (one writer
+        thread formats every record)."""
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(second))
+            self._second = second
+        return f"{self._stamp},{int(record.msecs):03d}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -174,6 +197,8 @@ def configure(level: str = "info", fmt: str = "text", stream: TextIO | None = No
     # went to making its access record.
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    global _direct
+    _direct = records
     root = logging.getLogger()
     root.handlers[:] = [_Feeder(records)]
     root.setLevel(getattr(logging, level.upper()))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import pytest
 
 from mockface.core.identity import with_check_digit
-from mockface.core.logs import JsonFormatter, log_access, log_value
+from mockface.core.logs import JsonFormatter, configure, log_access, log_value
 
 from .support import ID_NAME, MAIN, NOW, REGISTERED_NAME, REGISTERED_NUMBER, auth, media
 
@@ -151,6 +152,36 @@ def test_json_log_format_carries_the_fields():
     assert (record["method"], record["path"], record["appid"], record["code"], record["status"],
             record["latency_ms"], record["reason"]) == \
         ("POST", "/face/livegetfour", "1\n2", 9, 401, 1.235, "e expired 5 s ago")
+
+
+def test_the_serve_writer_prints_access_lines_itself_and_other_handlers_still_get_them():
+    """configure() (the serve command's logging) hands access records to its writer
+    directly; a handler someone adds to mockface.access still receives them."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    stream = io.StringIO()
+    writer = configure("info", "text", stream)
+    extra = io.StringIO()
+    added = logging.StreamHandler(extra)
+    try:
+        log_access("POST", "/face/livegetfour", appid="1", code=0, status=200, latency_ms=0.4)
+        logging.getLogger("mockface.access").addHandler(added)
+        log_access("POST", "/face/livedetectfour", appid="2", code=-5008, status=200,
+                   latency_ms=2.0, reason="wrong digits")
+    finally:
+        logging.getLogger("mockface.access").removeHandler(added)
+        writer.stop()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    lines = [line.split(" ", 2)[2] for line in stream.getvalue().splitlines()]
+    assert lines == [
+        "mockface.access POST /face/livegetfour appid=1 code=0 status=200 0.4ms rule=default",
+        'mockface.access POST /face/livedetectfour appid=2 code=-5008 status=200 2.0ms '
+        'rule=default reason="wrong digits"']
+    assert extra.getvalue() == ('POST /face/livedetectfour appid=2 code=-5008 status=200 '
+                                '2.0ms rule=default reason="wrong digits"\n')
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}",
+                        " ".join(stream.getvalue().split(" ", 2)[:2]))
 
 
 def test_admin_actions_are_logged(client, logged):

@@ -155,6 +155,9 @@ class LogWriter:
 
     def stop(self) -> None:
         """Write everything logged so far, then end the thread."""
+        global _direct
+        if _direct is self.records:
+            _direct = None
         self.records.put(self._STOP)
         self.thread.join(timeout=10)
 

@@ -19,11 +19,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from ..core.config import MAX_BODY_BYTES
 from ..core.strictjson import loads_strict
 from .errors import ApiError
+from .fields import MEDIA_FIELDS, TEXT_FIELDS
 from .model import Reply, RequestBody
 
-TEXT_FIELDS = frozenset({"appid", "bucket", "idcard_number", "idcard_name", "url",
-                         "session_id", "seq", "validate_data", "compare_flag", "sign"})
-MEDIA_FIELDS = frozenset({"image", "video", "card"})
 CHUNK_SIZE = 256 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

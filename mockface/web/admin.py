@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,6 +105,48 @@ def _time(name: str, value: float) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class Arg:
+    """One argument a route accepts: from the JSON body (changes) or the query string
+    (reads), its JSON type, and what it means.  The OpenAPI document is generated from
+    these, and ``_arg`` reads only declared arguments, so the two cannot drift."""
+
+    name: str
+    kind: type | tuple[type, ...]
+    description: str
+    default: Any = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """What the OpenAPI document says of a route."""
+
+    summary: str
+    args: tuple[Arg, ...] = ()
+    status: int = 200  # of a success
+    errors: tuple[int, ...] = ()  # route-specific error statuses (400 and the guard's: all)
+
+
+def accepts(summary: str, *args: Arg, status: int = 200, errors: tuple[int, ...] = ()):
+    """Declare what a route accepts (put below the route decorator)."""
+    def declare(view):
+        view.mockface_doc = RouteDoc(summary, args, status, errors)
+        return view
+    return declare
+
+
+_SCOPE = Arg("appid", str, "Only this appid's (default: everything).")
+
+
+def _arg(payload: dict[str, Any], name: str):
+    """The current route's declared argument ``name`` (see ``_param``); a name the route
+    does not declare is a bug, not a client error."""
+    view = current_app.view_functions[request.endpoint]
+    arg = next(a for a in view.mockface_doc.args if a.name == name)
+    return _param(payload, name, arg.kind, arg.default)
+
+
 def loopback_name(host: str) -> bool:
     """Whether a Host header value (port allowed) names this machine's loopback interface:
     ``localhost``, ``*.localhost``, 127.0.0.0/8 or ``[::1]``.  An empty Host counts (HTTP/1.0
@@ -194,6 +237,8 @@ def guard() -> tuple[Response, int] | None:
     return None
 
 @admin.get("/health")
+@accepts("Whether the server answers (503 while starting, while a scenario reload fails or "
+         "while the state backend is unreachable).", errors=(503,))
 def health():
     try:
         emulator.state.sync()
@@ -212,8 +257,10 @@ def health():
     return jsonify(body)
 
 @admin.post("/reset")
+@accepts("Forget journal, lip codes, used signatures, rate windows, scenarios, loose mode "
+         "and registered identities: everything, or one appid's.", _SCOPE)
 def reset():
-    appid = _param(_body(), "appid", str)
+    appid = _arg(_body(), "appid")
     emulator.reset(appid)
     log_admin("reset", appid=appid or "all")
     return jsonify(reset=appid or "all")
@@ -221,6 +268,7 @@ def reset():
 # -- scenarios ------------------------------------------------------------------------
 
 @admin.get("/scenarios")
+@accepts("The scenario library and the active scenarios with their counters.")
 def scenarios():
     engine = emulator.scenarios
     return jsonify(library=[{"name": name, "path": str(path)}
@@ -229,6 +277,16 @@ def scenarios():
                    reload_errors=engine.reload_errors)
 
 @admin.post("/scenarios")
+@accepts("Activate a scenario: give exactly one of name, path, document or text.",
+         Arg("name", str, "A library name (mockface scenarios lists them)."),
+         Arg("path", str, "A file inside the scenario directories, or given on the "
+                          "command line."),
+         Arg("document", dict, "The scenario itself, as JSON."),
+         Arg("text", str, "The scenario as YAML or JSON text."),
+         Arg("source", str, "With text: the label its problems are reported under."),
+         Arg("appid", str, "Activate for this appid only (default: every appid)."),
+         Arg("first", bool, "Consult it before the active ones.", default=False),
+         status=201, errors=(403, 404))
 def activate():
     payload = _body()
     sources = [key for key in ("name", "path", "document", "text") if key in payload]
@@ -239,8 +297,8 @@ def activate():
         raise AdminError(400, "document must be a JSON object")
     if kind != "document" and not isinstance(source, str):
         raise AdminError(400, f"{kind} must be a string")
-    appid = _param(payload, "appid", str)
-    first = bool(_param(payload, "first", bool, False))
+    appid = _arg(payload, "appid")
+    first = bool(_arg(payload, "first"))
     engine = emulator.scenarios
     try:
         if kind == "text":
@@ -264,11 +322,15 @@ def activate():
     return jsonify(activation.describe()), 201
 
 @admin.delete("/scenarios")
+@accepts("Deactivate scenarios by name and/or appid (default: the global ones).",
+         Arg("name", str, "Only the scenario of this name."),
+         Arg("appid", str, "Only those activated for this appid."),
+         Arg("everywhere", bool, "Every scope, not only the global one.", default=False))
 def deactivate():
     payload = _body()
-    name = _param(payload, "name", str)
-    appid = _param(payload, "appid", str)
-    everywhere = bool(_param(payload, "everywhere", bool, False))
+    name = _arg(payload, "name")
+    appid = _arg(payload, "appid")
+    everywhere = bool(_arg(payload, "everywhere"))
     removed = emulator.scenarios.deactivate(name, appid, everywhere)
     log_admin("scenarios deactivated", name=name or "all", appid=appid,
               everywhere=everywhere or None, removed=removed)
@@ -277,18 +339,26 @@ def deactivate():
 # -- journal --------------------------------------------------------------------------
 
 @admin.get("/requests")
+@accepts("The journal, oldest first, filtered.",
+         Arg("endpoint", str, "A legacy endpoint (livegetfour) or an API 3.0 action "
+                              "(faceid:GetLiveCode)."),
+         Arg("appid", str, "Only this appid's requests."),
+         Arg("code", str, "A legacy code (an integer) or an API 3.0 Error.Code or Result."),
+         Arg("since", float, "Only requests at or after this emulated time."),
+         Arg("after", int, "Only entries with a greater id."))
 def requests_():
     query: dict[str, Any] = {}  # filters come from the query string only
     entries = emulator.journal.query(
-        endpoint=_endpoint_query(), appid=_param(query, "appid", str),
-        code=_code_query(), since=_param(query, "since", float),
-        after=_param(query, "after", int))
+        endpoint=_endpoint_query(), appid=_arg(query, "appid"),
+        code=_code_query(), since=_arg(query, "since"),
+        after=_arg(query, "after"))
     return jsonify(requests=[entry.as_dict() for entry in entries],
                    capacity=emulator.journal.capacity)
 
 @admin.delete("/requests")
+@accepts("Empty the journal, or drop one appid's entries.", _SCOPE)
 def clear_requests():
-    appid = _param(_body(), "appid", str)
+    appid = _arg(_body(), "appid")
     removed = emulator.journal.clear(appid)
     log_admin("journal cleared", appid=appid or "all", removed=removed)
     return jsonify(removed=removed)
@@ -300,19 +370,23 @@ def clock_state():
                    **emulator.clock.state())
 
 @admin.get("/clock")
+@accepts("The emulated clock.")
 def clock():
     return clock_state()
 
 @admin.post("/clock/freeze")
+@accepts("Stop the clock.", Arg("at", (int, float), "Seconds since 1970 (default: now)."))
 def freeze():
-    at = _param(_body(), "at", (int, float))
+    at = _arg(_body(), "at")
     now = emulator.clock.freeze(None if at is None else _time("at", at))
     log_admin("clock frozen", at=now)
     return clock_state()
 
 @admin.post("/clock/advance")
+@accepts("Move the clock.", Arg("seconds", (int, float), "How far (negative: back).",
+                                required=True))
 def advance():
-    seconds = _param(_body(), "seconds", (int, float))
+    seconds = _arg(_body(), "seconds")
     if seconds is None:
         raise AdminError(400, "seconds is required")
     _time("seconds", emulator.clock.now() + seconds)
@@ -321,11 +395,14 @@ def advance():
     return clock_state()
 
 @admin.post("/clock/restore")
+@accepts("Put the clock back to a state read from GET clock.",
+         Arg("frozen_at", (int, float), "The frozen time, or null for a running clock."),
+         Arg("offset", (int, float), "Seconds added to real time.", default=0))
 def restore():
     """Put the clock back to a state read from GET clock (frozen_at and offset)."""
     payload = _body()
-    frozen_at = _param(payload, "frozen_at", (int, float))
-    offset = _param(payload, "offset", (int, float), 0)
+    frozen_at = _arg(payload, "frozen_at")
+    offset = _arg(payload, "offset")
     _time("frozen_at" if frozen_at is not None else "offset",
           frozen_at if frozen_at is not None else time.time() + offset)
     emulator.clock.restore(frozen_at, offset)
@@ -333,6 +410,7 @@ def restore():
     return clock_state()
 
 @admin.post("/clock/unfreeze")
+@accepts("Let the clock run again (keeping any advance).")
 def unfreeze():
     emulator.clock.unfreeze()
     log_admin("clock unfrozen")
@@ -341,6 +419,7 @@ def unfreeze():
 # -- state and configuration ----------------------------------------------------------
 
 @admin.get("/lip-codes")
+@accepts("The lip codes issued, per appid.", Arg("appid", str, "Only this appid's."))
 def lip_codes():
     appid = request.args.get("appid")
     if appid is not None:
@@ -348,6 +427,9 @@ def lip_codes():
     return jsonify(lip_codes=emulator.lip_codes.all_issued())
 
 @admin.get("/codes")
+@accepts("The error catalogue.",
+         Arg("endpoint", str, "Only what this endpoint or action answers."),
+         Arg("api", str, "faceid: the API 3.0 names."))
 def codes():
     endpoint = _endpoint_query()
     if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
@@ -358,6 +440,7 @@ def codes():
     return jsonify(codes=[entry.as_dict() for entry in entries])
 
 @admin.get("/config")
+@accepts("The settings in effect (secret keys masked).")
 def config():
     settings = emulator.settings
     return jsonify(
@@ -377,10 +460,12 @@ def config():
         scenario_search_path=[str(p) for p in emulator.scenarios.search_paths])
 
 @admin.post("/apps")
+@accepts("Create an app with fresh credentials: a private namespace.",
+         Arg("appid", str, "The appid (default: a new ns… one)."), status=201, errors=(409,))
 def create_app():
     """A fresh app with generated credentials: a private namespace on a shared server."""
     payload = _body()
-    appid = _param(payload, "appid", str) or f"ns{secrets.randbelow(10**9):09d}"
+    appid = _arg(payload, "appid") or f"ns{secrets.randbelow(10**9):09d}"
     app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
     try:
         emulator.state.add_app(emulator.keyring, app)
@@ -391,9 +476,11 @@ def create_app():
     return jsonify(appid=appid, secret_id=secret_id, secret_key=secret_key), 201
 
 @admin.delete("/apps")
+@accepts("Remove an app created over the admin API, and forget its state.",
+         Arg("appid", str, "The app to remove.", required=True), errors=(404,))
 def delete_app():
     """Remove an app created over the admin API, and forget its state."""
-    appid = _param(_body(), "appid", str)
+    appid = _arg(_body(), "appid")
     if appid is None:
         raise AdminError(400, "appid is required")
     try:
@@ -405,27 +492,35 @@ def delete_app():
     return jsonify(deleted=appid)
 
 @admin.post("/identities")
+@accepts("Register who an ID number belongs to (another name then answers -5803).",
+         Arg("idcard_number", str, "18 characters: 17 digits and a digit or X.",
+             required=True),
+         Arg("idcard_name", str, "2 to 30 Chinese characters.", required=True),
+         Arg("appid", str, "Register for this appid (its reset forgets it)."), status=201)
 def add_identity():
     """Register who an ID number belongs to (a different name then answers -5803)."""
     payload = _body()
-    number = _param(payload, "idcard_number", str)
-    name = _param(payload, "idcard_name", str)
+    number = _arg(payload, "idcard_number")
+    name = _arg(payload, "idcard_name")
     if number is None or name is None:
         raise AdminError(400, "idcard_number and idcard_name are required")
     if not well_formed_number(number):
         raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
     if not well_formed_name(name):
         raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
-    appid = _param(payload, "appid", str)
+    appid = _arg(payload, "appid")
     emulator.identities.add(number, name, appid)
     log_admin("identity registered", idcard_number=number, appid=appid)
     return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
 
 @admin.post("/loose")
+@accepts("Loose mode for one app: only the signature's format is checked.",
+         Arg("appid", str, "The app.", required=True),
+         Arg("enabled", bool, "On or off.", default=True))
 def loose():
     payload = _body()
-    appid = _param(payload, "appid", str)
-    enabled = _param(payload, "enabled", bool, True)
+    appid = _arg(payload, "appid")
+    enabled = _arg(payload, "enabled")
     if appid is None:
         raise AdminError(400, "appid is required (use --loose for the whole server)")
     emulator.state.set_loose(appid, enabled)
@@ -433,7 +528,24 @@ def loose():
     return jsonify(appid=appid, loose=enabled)
 
 
+@admin.get("/openapi/<name>.json")
+@accepts("An OpenAPI 3.1 document of this server: legacy (the /face/* endpoints), faceid "
+         "(API 3.0) or admin (this API).", errors=(404,))
+def openapi(name: str):
+    from . import openapi as documents
+
+    if name == "legacy":
+        return jsonify(documents.legacy_document())
+    if name == "faceid":
+        return jsonify(documents.faceid_document())
+    if name == "admin":
+        return jsonify(documents.admin_document(current_app))
+    raise AdminError(404, f"no document {name[:40]!r}: legacy, faceid or admin")
+
+
 @admin.get("/ca")
+@accepts("The local CA's certificate (PEM), for clients that must trust it.",
+         errors=(500,))
 def ca():
     """The certificate of the CA this server signs its TLS certificates with (public; the
     key never leaves the CA directory), for clients that must trust it."""

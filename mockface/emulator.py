@@ -19,6 +19,7 @@ from .core.clock import Clock
 from .core.config import App, Settings
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
+    RecentImages,
     summarise_data,
     summarise_fields,
     summarise_media,
@@ -106,7 +107,7 @@ class Exchange:
         return {
             "fields": summarise_fields(body.text) if body else {},
             "media": {name: summarise_media(name, data, body.sha256(name),
-                                            body.inspect(name).kind)
+                                            body.inspect(name))
                       for name, data in body.media.items()} if body else {},
             "signature": {"status": self.signature_check,
                           "once": self.verdict.once if self.verdict else None},
@@ -224,6 +225,7 @@ class Emulator:
                                     check_idcard=settings.check_idcard,
                                     action_sequences=self.state.action_sequences,
                                     seed=settings.seed, photo=default_photo())
+        self.recent_images = RecentImages()  # for the dashboard's thumbnails (per process)
         self.ready = threading.Event()  # set once the server answers requests
         self._closing = threading.Event()
 
@@ -249,12 +251,17 @@ class Emulator:
         values = exchange.journal_values()
         if exchange.fault:
             values["data"] = None
+        sent = exchange.body.media if isinstance(exchange, Exchange) and exchange.body \
+            else getattr(exchange, "media", {})
+        for name, summary in values["media"].items():
+            self.recent_images.keep(summary, sent[name])
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
             rule=exchange.rule or "default", http_status=exchange.http_status,
             code=None if exchange.fault else exchange.code,
             fault=exchange.fault.kind if exchange.fault else None,
-            detail=exchange.reason or None, latency_ms=round(latency_ms, 3), **values)
+            detail=exchange.reason or None, latency_ms=round(latency_ms, 3),
+            miss=str(exchange.miss) if exchange.miss else None, **values)
 
     def hold(self, seconds: float) -> None:
         """Wait ``seconds`` (a scripted delay), returning early when the server closes."""

@@ -73,8 +73,9 @@ def test_journal_entry_shape(server):
                                "compare_flag": "true", "seq": "s1"}
     assert entry["media"] == {
         "video": {"size": len(video), "sha256": hashlib.sha256(video).hexdigest(),
-                  "type": "mp4"},
-        "card": {"size": len(card), "sha256": hashlib.sha256(card).hexdigest(), "type": "jpeg"}}
+                  "type": "mp4", "width": 480, "height": 640},  # make_fixtures.py's sizes
+        "card": {"size": len(card), "sha256": hashlib.sha256(card).hexdigest(), "type": "jpeg",
+                 "width": 240, "height": 320}}
     assert entry["signature"] == {"status": "passed", "once": False}
     assert (entry["rule"], entry["http_status"], entry["code"], entry["fault"]) == (
         "default", 200, 0, None)

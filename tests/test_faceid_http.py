@@ -485,6 +485,7 @@ def test_the_journal_keeps_summaries_of_the_best_frames(client, emulator):
     api3(client, "Liveness", {"VideoBase64": VIDEO, "LivenessType": "SILENT",
                               "Optional": json.dumps({"BestFrameNum": 3})})
     data = emulator.journal.query()[-1].data
-    summary = {"size": len(photo), "sha256": hashlib.sha256(photo).hexdigest(), "type": "jpeg"}
+    summary = {"size": len(photo), "sha256": hashlib.sha256(photo).hexdigest(), "type": "jpeg",
+               "width": 96, "height": 128}  # as `file mockface/data/photo.jpg` says
     assert data["BestFrameBase64"] == summary
     assert data["BestFrameList"] == [summary] * 3

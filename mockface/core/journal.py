@@ -10,13 +10,14 @@ import binascii
 import hashlib
 import itertools
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from .media import inspect_image, inspect_video
+from .media import ImageInfo, VideoInfo, inspect_image, inspect_video
 
 DEFAULT_JOURNAL_SIZE = 1000
+VIDEO_PARTS = ("video", "VideoBase64")  # media parameters that carry a video
 MAX_TEXT = 1000  # characters of a text value an entry keeps
 
 
@@ -33,12 +34,51 @@ def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
 
 
 def summarise_media(name: str, data: bytes, sha256: str | None = None,
-                    kind: str | None = None) -> dict[str, Any]:
-    """Size, sha256 and sniffed type of a media part (each computed unless given)."""
-    if kind is None:
-        kind = inspect_video(data).kind if name == "video" else inspect_image(data).kind
-    return {"size": len(data), "sha256": sha256 or hashlib.sha256(data).hexdigest(),
-            "type": kind}
+                    info: ImageInfo | VideoInfo | None = None) -> dict[str, Any]:
+    """Size, sha256, sniffed type and, when readable, width and height of a media part
+    (each computed unless given)."""
+    if info is None:
+        info = inspect_video(data) if name in VIDEO_PARTS else inspect_image(data)
+    summary = {"size": len(data), "sha256": sha256 or hashlib.sha256(data).hexdigest(),
+               "type": info.kind}
+    if info.width is not None and info.height is not None:
+        summary.update(width=info.width, height=info.height)
+    return summary
+
+
+class RecentImages:
+    """The bytes of the most recent small images requests carried (JPEG, PNG, BMP of at
+    most ``largest`` bytes), by sha256, for the dashboard's thumbnails; at most ``budget``
+    bytes in all, oldest forgotten first."""
+
+    KINDS = {"jpeg": "image/jpeg", "png": "image/png", "bmp": "image/bmp"}
+
+    def __init__(self, budget: int = 8 * 1024 * 1024, largest: int = 512 * 1024) -> None:
+        self.budget = budget
+        self.largest = largest
+        self._images: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def keep(self, summary: dict[str, Any], data: bytes) -> None:
+        """Remember ``data`` if its summary says it is a small image."""
+        media_type = self.KINDS.get(summary.get("type") or "")
+        if media_type is None or len(data) > self.largest:
+            return
+        with self._lock:
+            if summary["sha256"] in self._images:
+                self._images.move_to_end(summary["sha256"])
+                return
+            self._images[summary["sha256"]] = (media_type, data)
+            self._size += len(data)
+            while self._size > self.budget:
+                _, (_, dropped) = self._images.popitem(last=False)
+                self._size -= len(dropped)
+
+    def get(self, sha256: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a kept image, or None."""
+        with self._lock:
+            return self._images.get(sha256)
 
 
 def summarise_data(data: dict[str, Any] | None,
@@ -81,6 +121,7 @@ class JournalEntry:
     fault: str | None
     detail: str | None  # why the answer is not a plain success
     latency_ms: float
+    miss: str | None = None  # scenarios were active, no rule matched: the closest, and why
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

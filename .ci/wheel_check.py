@@ -25,7 +25,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 #: What the wheel must carry besides the modules (mapped from the top-level folders).
 MUST_SHIP = ["mockface/scenarios/wrong-digits.yaml", "mockface/scenarios/README.md",
              "mockface/fixtures/face.jpg", "mockface/fixtures/card.jpg",
-             "mockface/fixtures/video.mp4", "mockface/data/photo.jpg"]
+             "mockface/fixtures/video.mp4", "mockface/data/photo.jpg",
+             "mockface/web/templates/dashboard.html", "mockface/web/templates/rows.html"]
 
 
 def step(title: str) -> None:

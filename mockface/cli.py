@@ -411,9 +411,9 @@ def _sign_api3(product: str, action: str | None, body: str, version: str | None,
                as_curl: bool, settings: Settings, appid: str | None, secret_id: str | None,
                secret_key: str | None, now: int | None) -> None:
     """Print the TC3 headers (or a curl command) of one API 3.0 call."""
-    import shlex
     from urllib.parse import urlsplit
 
+    from .core.shell import curl
     from .faceid.signature import sign_tc3
 
     if not action:
@@ -432,10 +432,7 @@ def _sign_api3(product: str, action: str | None, body: str, version: str | None,
                        body=body.encode("utf-8"),
                        version=version or ("2020-03-03" if product == "iai" else "2018-03-01"))
     if as_curl:
-        parts = ["curl", "-sS", f"{url}/"] + [item for name, value in headers.items()
-                                              if name != "Host"
-                                              for item in ("-H", f"{name}: {value}")]
-        click.echo(" ".join(shlex.quote(part) for part in parts + ["--data-raw", body]))
+        click.echo(curl(f"{url}/", headers, body))
         return
     for name, value in headers.items():
         click.echo(f"{name}: {value}")

@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis import checks
+from schemathesis.specs.openapi import checks as openapi_checks
 
 from mockface.core.config import builtin_app
 from mockface.faceid.actions import ACTIONS
@@ -26,8 +27,9 @@ DOCUMENTS = ("legacy", "faceid", "admin")
 #: What the fuzzing asserts: no 5xx, and status, content type and body as documented.  Not
 #: schemathesis's acceptance of schema-valid data: no schema can say what a valid signature,
 #: an ID number's check digit or a decodable photo is, and mockface refuses those rightly.
-CONFORMANCE = [checks.not_a_server_error, checks.status_code_conformance,
-               checks.content_type_conformance, checks.response_schema_conformance]
+CONFORMANCE = [checks.not_a_server_error, openapi_checks.status_code_conformance,
+               openapi_checks.content_type_conformance,
+               openapi_checks.response_schema_conformance]
 
 
 def document(server, name: str) -> dict:

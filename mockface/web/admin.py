@@ -193,7 +193,8 @@ def _code_query() -> int | str | None:
 
 #: The admin API: routes that let tests and CI inspect and steer a running server.  Each
 #: app created by ``create_app`` registers it; the routes act on that app's emulator.
-admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface")
+admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface",
+                  template_folder="templates")
 #: The app config keys the admin API reads: its token (None: loopback only) and start time.
 TOKEN_CONFIG = "MOCKFACE_ADMIN_TOKEN"
 STARTED_CONFIG = "MOCKFACE_STARTED"
@@ -225,6 +226,8 @@ def guard() -> tuple[Response, int] | None:
         return None
     if token is not None:
         sent = request.headers.get(TOKEN_HEADER, "")
+        if not sent and request.endpoint == "mockface_admin.dashboard":
+            sent = request.args.get("token", "")  # a browser's first visit
         if not hmac.compare_digest(sent.encode(), token.encode()):
             return jsonify(error=f"missing or wrong {TOKEN_HEADER} header"), 401
     if request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -20,6 +20,7 @@ from ..faceid import envelope
 from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
+from . import dashboard  # noqa: F401 - adds the dashboard's routes to the admin blueprint
 from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
 from .proxy import refused_host_message
 

@@ -107,7 +107,11 @@ def test_every_admin_route_is_declared_and_documented():
                   if not hasattr(app.view_functions[rule.endpoint], "mockface_doc")]
     assert undeclared == []
     paths = admin_document(app)["paths"]
-    assert sorted(paths) == sorted({rule.rule for rule in rules})
+    assert sorted(paths) == sorted({rule.rule.replace("<", "{").replace(">", "}")
+                                    for rule in rules})
+    assert paths["/__mockface/ui/media/{sha256}"]["get"]["parameters"] == [
+        {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}]
+    assert list(paths["/__mockface/ui"]["get"]["responses"]["200"]["content"]) == ["text/html"]
     advance = paths["/__mockface/clock/advance"]["post"]
     assert advance["requestBody"]["content"]["application/json"]["schema"] == {
         "type": "object", "required": ["seconds"],
@@ -152,7 +156,7 @@ def fuzz(server, name: str, examples: int, headers: dict | None = None) -> dict:
 
 
 def test_schemathesis_finds_nothing_in_the_legacy_endpoints_unsigned(live_server):
-    sent = fuzz(live_server, "legacy", 40)
+    sent = fuzz(live_server, "legacy", 30)
     assert set(sent) == {f"POST /face/{endpoint}" for endpoint in ENDPOINTS}
 
 
@@ -165,10 +169,10 @@ def test_schemathesis_finds_nothing_in_the_legacy_endpoints_signed():
     try:
         header = sign(app.appid, secret_id, secret_key, now=int(time.time()),
                       expires_in=3600)
-        sent = fuzz(server, "legacy", 40, headers={"Authorization": header})
+        sent = fuzz(server, "legacy", 30, headers={"Authorization": header})
     finally:
         server.stop()
-    assert sum(sent.values()) >= 5 * 20
+    assert sum(sent.values()) >= 5 * 15
 
 
 def test_schemathesis_finds_nothing_in_the_admin_api():

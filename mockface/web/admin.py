@@ -126,12 +126,14 @@ class RouteDoc:
     args: tuple[Arg, ...] = ()
     status: int = 200  # of a success
     errors: tuple[int, ...] = ()  # route-specific error statuses (400 and the guard's: all)
+    media_type: str = "application/json"  # of a success
 
 
-def accepts(summary: str, *args: Arg, status: int = 200, errors: tuple[int, ...] = ()):
+def accepts(summary: str, *args: Arg, status: int = 200, errors: tuple[int, ...] = (),
+            media_type: str = "application/json"):
     """Declare what a route accepts (put below the route decorator)."""
     def declare(view):
-        view.mockface_doc = RouteDoc(summary, args, status, errors)
+        view.mockface_doc = RouteDoc(summary, args, status, errors, media_type)
         return view
     return declare
 

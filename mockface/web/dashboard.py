@@ -61,7 +61,8 @@ def _rule_sources() -> dict[str, str]:
 
 @admin.get("/ui")
 @accepts("The dashboard (HTML): journal, scenarios, clock, signing helper.",
-         *(Arg(name, str, f"Show only journal rows with this {name}.") for name in FILTERS))
+         *(Arg(name, str, f"Show only journal rows with this {name}.") for name in FILTERS),
+         media_type="text/html")
 def dashboard():
     settings = emulator.settings
     engine = emulator.scenarios
@@ -83,7 +84,8 @@ def dashboard():
 @admin.get("/ui/rows")
 @accepts("Journal rows newer than ``after`` (HTML), for the dashboard's live update.",
          *(Arg(name, str, f"Only rows with this {name}.") for name in FILTERS),
-         Arg("after", int, "Only rows with a greater id.", required=True))
+         Arg("after", int, "Only rows with a greater id.", required=True),
+         media_type="text/html")
 def dashboard_rows():
     after = request.args.get("after", "")
     if not after.isdigit() or len(after) > 15:
@@ -95,7 +97,8 @@ def dashboard_rows():
 
 
 @admin.get("/ui/media/<sha256>")
-@accepts("A recent small image a request carried (for thumbnails).", errors=(404,))
+@accepts("A recent small image a request carried (for thumbnails).", errors=(404,),
+         media_type="image/*")
 def dashboard_media(sha256: str):
     kept = emulator.recent_images.get(sha256)
     if kept is None:

@@ -4,6 +4,7 @@ API 3.0 from the actions' parameter definitions and its catalogue, the admin API
 routes' declarations (``web.admin``).  Nothing here is a hand-kept copy of a field list."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import __version__
@@ -214,9 +215,13 @@ def admin_document(app) -> dict[str, Any]:
         doc = getattr(app.view_functions[rule.endpoint], "mockface_doc", None)
         if doc is None:
             continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(rule.rule, {})[method.lower()] = _admin_operation(
-                rule.endpoint.split(".", 1)[1], method, doc)
+            operation = _admin_operation(rule.endpoint.split(".", 1)[1], method, doc)
+            operation.setdefault("parameters", []).extend(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in rule.arguments)
+            paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": OPENAPI_VERSION,
         "info": _info("mockface admin API",
@@ -251,9 +256,9 @@ def _admin_operation(name: str, method: str, doc) -> dict[str, Any]:
     error = {"content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/AdminError"}}}}
     statuses = sorted(set(_GUARD_STATUSES + doc.errors + (() if method == "GET" else (415,))))
+    success = {"schema": {"type": "object"}} if doc.media_type == "application/json" else {}
     operation["responses"] = {
-        str(doc.status): {"description": "Done", "content": {"application/json": {
-            "schema": {"type": "object"}}}},
+        str(doc.status): {"description": "Done", "content": {doc.media_type: success}},
         **{str(status): {"description": "Refused", **error} for status in statuses
            if status != doc.status}}
     return operation

@@ -125,6 +125,15 @@ def main() -> None:
                                    env=env).stdout.split()
             if live_status != "0" or not 80 <= int(sim) < 100:
                 sys.exit(f"FAILED: the README example printed {live_status} {sim}")
+            step("the dashboard and the OpenAPI documents (README, Why did it answer that?)")
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            page = opener.open(f"{url}/__mockface/ui").read().decode()
+            if "<title>mockface dashboard</title>" not in page or "livedetectfour" not in page:
+                sys.exit("FAILED: /__mockface/ui is not the dashboard with the journal")
+            for name in ("legacy", "faceid", "admin"):
+                document = json.load(opener.open(f"{url}/__mockface/openapi/{name}.json"))
+                if document.get("openapi") != "3.1.0" or not document.get("paths"):
+                    sys.exit(f"FAILED: /__mockface/openapi/{name}.json is not a document")
             step("proxy mode: an unmodified client on the real host name, via mockface env")
             exports = run(mockface, "env", "--url", url, cwd=home, env=env).stdout
             client = ("import os, time, requests\n"

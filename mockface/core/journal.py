@@ -127,6 +127,18 @@ class JournalEntry:
         return dict(self.__dict__)
 
 
+def matching(entries: list[JournalEntry], endpoint: str | None, appid: str | None,
+             code: int | str | None, since: float | None,
+             after: int | None) -> list[JournalEntry]:
+    """The entries that pass every given filter (each store's ``query``), in their order."""
+    return [e for e in entries
+            if (endpoint is None or e.endpoint == endpoint)
+            and (appid is None or e.appid == appid)
+            and (code is None or e.code == code)
+            and (since is None or e.time >= since)
+            and (after is None or e.id > after)]
+
+
 class Journal:
     """The most recent ``capacity`` entries, newest last."""
 
@@ -149,12 +161,7 @@ class Journal:
         """Entries matching every given filter, oldest first."""
         with self._lock:
             entries = list(self._entries)
-        return [e for e in entries
-                if (endpoint is None or e.endpoint == endpoint)
-                and (appid is None or e.appid == appid)
-                and (code is None or e.code == code)
-                and (since is None or e.time >= since)
-                and (after is None or e.id > after)]
+        return matching(entries, endpoint, appid, code, since, after)
 
     def clear(self, appid: str | None = None) -> int:
         """Drop all entries, or one appid's; returns how many were dropped."""

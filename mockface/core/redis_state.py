@@ -31,7 +31,7 @@ from redis.retry import Retry
 
 from .clock import Clock
 from .config import App, Keyring, Settings
-from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry
+from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, matching
 from .scenarios.engine import ScenarioEngine
 from .state import StateUnavailable
 
@@ -436,12 +436,7 @@ class RedisJournal(_Part):
     def query(self, endpoint: str | None = None, appid: str | None = None,
               code: int | str | None = None, since: float | None = None,
               after: int | None = None) -> list[JournalEntry]:
-        return [e for _, e in self._entries()
-                if (endpoint is None or e.endpoint == endpoint)
-                and (appid is None or e.appid == appid)
-                and (code is None or e.code == code)
-                and (since is None or e.time >= since)
-                and (after is None or e.id > after)]
+        return matching([e for _, e in self._entries()], endpoint, appid, code, since, after)
 
     def clear(self, appid: str | None = None) -> int:
         if appid is None:

@@ -215,3 +215,22 @@ def test_with_a_token_the_page_needs_it_once_and_keeps_updating(browser):
     finally:
         context.close()
         server.stop()
+
+
+def test_what_clients_send_is_escaped_on_the_page(server):
+    """No browser needed: the page is HTML, and a request's values are text in it."""
+    post(server, "livegetfour", seq='<script>alert("x")</script>')
+    page = requests.get(f"{server.url}/__mockface/ui", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert '<script>alert("x")</script>' not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_the_dashboard_routes_refuse_what_they_cannot_serve(server):
+    rows = requests.get(f"{server.url}/__mockface/ui/rows?after=abc", timeout=10)
+    assert (rows.status_code, rows.json()) == (400, {"error": "after must be a journal id"})
+    media = requests.get(f"{server.url}/__mockface/ui/media/{'0' * 64}", timeout=10)
+    assert media.status_code == 404 and "no such recent image" in media.json()["error"]
+    foreign = requests.get(f"{server.url}/__mockface/ui", timeout=10,
+                           headers={"Host": "evil.example"})
+    assert foreign.status_code == 403

@@ -234,3 +234,22 @@ def test_the_dashboard_routes_refuse_what_they_cannot_serve(server):
     foreign = requests.get(f"{server.url}/__mockface/ui", timeout=10,
                            headers={"Host": "evil.example"})
     assert foreign.status_code == 403
+
+
+def test_a_row_names_the_rule_that_answered_with_its_file_and_line(server):
+    requests.post(f"{server.url}/__mockface/scenarios", json={"name": "wrong-digits"},
+                  timeout=10)
+    assert post(server, "livedetectfour")["data"]["live_status"] == -5008
+    page = requests.get(f"{server.url}/__mockface/ui", timeout=10).text
+    library = Path(__file__).resolve().parent.parent / "scenarios" / "wrong-digits.yaml"
+    assert f'<code class="source">{library}:7</code>' in page  # the rule's line in the file
+
+
+def test_a_row_explains_a_near_miss(server):
+    requests.post(f"{server.url}/__mockface/scenarios", timeout=10, json={"document": {
+        "name": "only-x", "rules": [{"endpoint": "livegetfour", "match": {"seq": "x"},
+                                     "respond": {"code": 15}}]}})
+    assert post(server, "livegetfour", seq="y")["code"] == 0
+    page = requests.get(f"{server.url}/__mockface/ui", timeout=10).text
+    assert '<p class="miss"><b>Near miss:</b> no rule matched; closest only-x rule 1' in page
+    assert "seq" in page.split('<p class="miss">')[1].split("</p>")[0]

@@ -159,8 +159,8 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
                            log_format, engine if watch else None)
         else:
             server = build()
-            log_writer = configure_logs(level, log_format)
-            _run(server, announce, log_writer, engine if watch else None)
+            _run(server, configure_logs(level, log_format), engine if watch else None,
+                 lambda: announce(server.url, server.port, server.ca_cert))
     finally:
         if ready_file:
             Path(ready_file).unlink(missing_ok=True)
@@ -183,18 +183,17 @@ def _state(url: str, settings: Settings, journal_size: int):
     try:
         state = RedisState(url, settings, journal_size)
         state.ping()
-    except ValueError as error:
-        raise CliError(f"--state: {error}") from None
-    except StateUnavailable as error:
+    except (ValueError, StateUnavailable) as error:
         raise CliError(f"--state: {error}") from None
     return state
 
 
-def _run(server: Server, announce, log_writer, engine: ScenarioEngine | None) -> None:
-    """Serve in this process until interrupted (SIGTERM stops like Ctrl-C: cleanly)."""
+def _run(server: Server, log_writer, engine: ScenarioEngine | None, ready) -> None:
+    """Serve in this process until interrupted (SIGTERM stops like Ctrl-C: cleanly), with
+    ``engine``'s files watched when given; ``ready()`` once requests are accepted."""
     watcher = ScenarioWatcher(engine).start() if engine is not None else None
-    announce(server.url, server.port, server.ca_cert)  # ca_cert: loaded by a --tls server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    ready()
     try:
         server.run()
     finally:
@@ -212,7 +211,7 @@ def _serve_workers(build, announce, host: str, port: int, workers: int, tls: boo
 
     try:
         listeners = shared_listeners(host, port, workers)
-    except (socket.gaierror, OSError) as error:
+    except (OSError, ValueError) as error:
         _bind_failure(error, host, port)
     ca_cert = None
     if tls:  # load (or make) the CA once, before the workers read it
@@ -227,16 +226,7 @@ def _serve_workers(build, announce, host: str, port: int, workers: int, tls: boo
 
     def work(listener: socket.socket, ready) -> None:
         server = build(listener)
-        log_writer = configure_logs(level, log_format)
-        watcher = ScenarioWatcher(engine).start() if engine is not None else None
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        ready()
-        try:
-            server.run()
-        finally:
-            if watcher is not None:
-                watcher.stop()
-            log_writer.stop()
+        _run(server, configure_logs(level, log_format), engine, ready)
 
     pool = WorkerPool(listeners, work)
     try:
@@ -244,9 +234,7 @@ def _serve_workers(build, announce, host: str, port: int, workers: int, tls: boo
     except WorkerError as error:
         raise CliError(str(error)) from None
     announce(url, bound_port, ca_cert)
-    status = pool.wait()
-    click.echo("mockface stopped", err=True)
-    if status:
+    if pool.wait():  # each worker has said "mockface stopped"
         raise CliError("a worker process exited; all workers were stopped")
 
 
@@ -259,7 +247,7 @@ def _bind(app, host: str, port: int, threads: int, tls: bool = False,
         return Server(app, host, port, threads, tls, ca_dir, listener)
     except CAError as error:
         raise CliError(str(error)) from None
-    except (socket.gaierror, ValueError, OSError) as error:
+    except (OSError, ValueError) as error:  # socket.gaierror is an OSError
         _bind_failure(error, host, port)
 
 
@@ -414,6 +402,7 @@ def _sign_api3(product: str, action: str | None, body: str, version: str | None,
     from urllib.parse import urlsplit
 
     from .core.shell import curl
+    from .faceid.request import current_version
     from .faceid.signature import sign_tc3
 
     if not action:
@@ -430,7 +419,7 @@ def _sign_api3(product: str, action: str | None, body: str, version: str | None,
     headers = sign_tc3(secret_id, secret_key, service=product, host=urlsplit(url).netloc,
                        action=action, timestamp=int(time.time()) if now is None else now,
                        body=body.encode("utf-8"),
-                       version=version or ("2020-03-03" if product == "iai" else "2018-03-01"))
+                       version=version or current_version(product))
     if as_curl:
         click.echo(curl(f"{url}/", headers, body))
         return

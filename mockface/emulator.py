@@ -88,6 +88,11 @@ class Exchange:
         return self.reply.detail
 
     @property
+    def media(self) -> dict[str, bytes]:
+        """The media parts sent (as Api3Exchange.media)."""
+        return self.body.media if self.body is not None else {}
+
+    @property
     def appid(self) -> str | None:
         if self.body is not None and self.body.get("appid") is not None:
             return self.body.get("appid")
@@ -251,10 +256,8 @@ class Emulator:
         values = exchange.journal_values()
         if exchange.fault:
             values["data"] = None
-        sent = exchange.body.media if isinstance(exchange, Exchange) and exchange.body \
-            else getattr(exchange, "media", {})
         for name, summary in values["media"].items():
-            self.recent_images.keep(summary, sent[name])
+            self.recent_images.keep(summary, exchange.media[name])
         self.journal.record(
             time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
             rule=exchange.rule or "default", http_status=exchange.http_status,

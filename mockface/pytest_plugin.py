@@ -278,7 +278,9 @@ class Mockface:
         like ``faceid_client``.  Needs ``tencentcloud-sdk-python-common``."""
         common_client = _sdk("tencentcloud.common.common_client",
                              "tencentcloud-sdk-python-common")
-        version = version or ("2020-03-03" if product == "iai" else "2018-03-01")
+        from .faceid.request import current_version
+
+        version = version or current_version(product)
         return _direct(common_client.CommonClient(product, version, self._credential(),
                                                   region, self._profile(**profile)))
 

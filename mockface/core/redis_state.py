@@ -483,11 +483,11 @@ class RedisActivations(_Part):
     rule counters."""
 
     shared = True
+    take_script = Script(_TAKE)
 
     def __init__(self, shared: RedisState) -> None:
         super().__init__(shared)
         self._state = shared
-        self.take_script = Script(_TAKE)
 
     def counter_key(self, key: str) -> str:
         return f"{self.prefix}counts:{key}"
@@ -532,10 +532,11 @@ class SharedClock(Clock):
     """The emulated clock, changed in Redis for every process; ``now()`` is computed
     locally from the state last read (every change is announced to every process)."""
 
+    _script = Script(_CLOCK)
+
     def __init__(self, shared: RedisState) -> None:
         super().__init__()
         self._shared = shared
-        self._script = Script(_CLOCK)
 
     def _change(self, op: str, value: float | None = None, offset: float = 0.0) -> None:
         shared = self._shared
@@ -568,10 +569,6 @@ class SharedClock(Clock):
 
     def reset(self) -> None:
         self._change("reset")
-
-
-class SharedLooseSet(set):
-    """The appids in loose mode, as this process last saw them in Redis."""
 
 
 def app_to_json(app: App) -> str:
@@ -616,7 +613,7 @@ class RedisState:
                                               namespace="actions:")
         self.journal = RedisJournal(self, journal_size)
         self.identities = RedisIdentities(self, settings.identities)
-        self.loose_appids: set[str] = SharedLooseSet()
+        self.loose_appids: set[str] = set()  # as this process last read them
         self.activations = RedisActivations(self)
         self._keyring: Keyring | None = None
         self._engine: ScenarioEngine | None = None

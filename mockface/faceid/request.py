@@ -25,6 +25,14 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     "iai": {"2018-03-01": frozenset({"DetectLiveFace"}),
             "2020-03-03": frozenset({"DetectLiveFace", "DetectLiveFaceAccurate"})},
 }
+
+
+def current_version(product: str) -> str:
+    """The newest X-TC-Version of ``product`` (faceid's for a product mockface does not
+    emulate): what clients are signed for by default."""
+    return max(ACTIONS.get(product) or ACTIONS["faceid"])
+
+
 #: Signature v1 carries these in its parameters; they are not the action's.
 V1_COMMON = frozenset({"Action", "Version", "Timestamp", "Nonce", "SecretId", "Signature",
                        "SignatureMethod", "Region", "Token", "Language", "RequestClient"})

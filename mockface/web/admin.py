@@ -109,7 +109,7 @@ def _time(name: str, value: float) -> float:
 class Arg:
     """One argument a route accepts: from the JSON body (changes) or the query string
     (reads), its JSON type, and what it means.  The OpenAPI document is generated from
-    these, and ``_arg`` reads only declared arguments, so the two cannot drift."""
+    these, and ``argument`` reads only declared arguments, so the two cannot drift."""
 
     name: str
     kind: type | tuple[type, ...]
@@ -141,7 +141,7 @@ def accepts(summary: str, *args: Arg, status: int = 200, errors: tuple[int, ...]
 _SCOPE = Arg("appid", str, "Only this appid's (default: everything).")
 
 
-def _arg(payload: dict[str, Any], name: str):
+def argument(payload: dict[str, Any], name: str):
     """The current route's declared argument ``name`` (see ``_param``); a name the route
     does not declare is a bug, not a client error."""
     view = current_app.view_functions[request.endpoint]
@@ -265,7 +265,7 @@ def health():
 @accepts("Forget journal, lip codes, used signatures, rate windows, scenarios, loose mode "
          "and registered identities: everything, or one appid's.", _SCOPE)
 def reset():
-    appid = _arg(_body(), "appid")
+    appid = argument(_body(), "appid")
     emulator.reset(appid)
     log_admin("reset", appid=appid or "all")
     return jsonify(reset=appid or "all")
@@ -302,8 +302,8 @@ def activate():
         raise AdminError(400, "document must be a JSON object")
     if kind != "document" and not isinstance(source, str):
         raise AdminError(400, f"{kind} must be a string")
-    appid = _arg(payload, "appid")
-    first = bool(_arg(payload, "first"))
+    appid = argument(payload, "appid")
+    first = bool(argument(payload, "first"))
     engine = emulator.scenarios
     try:
         if kind == "text":
@@ -333,9 +333,9 @@ def activate():
          Arg("everywhere", bool, "Every scope, not only the global one.", default=False))
 def deactivate():
     payload = _body()
-    name = _arg(payload, "name")
-    appid = _arg(payload, "appid")
-    everywhere = bool(_arg(payload, "everywhere"))
+    name = argument(payload, "name")
+    appid = argument(payload, "appid")
+    everywhere = bool(argument(payload, "everywhere"))
     removed = emulator.scenarios.deactivate(name, appid, everywhere)
     log_admin("scenarios deactivated", name=name or "all", appid=appid,
               everywhere=everywhere or None, removed=removed)
@@ -354,16 +354,16 @@ def deactivate():
 def requests_():
     query: dict[str, Any] = {}  # filters come from the query string only
     entries = emulator.journal.query(
-        endpoint=_endpoint_query(), appid=_arg(query, "appid"),
-        code=_code_query(), since=_arg(query, "since"),
-        after=_arg(query, "after"))
+        endpoint=_endpoint_query(), appid=argument(query, "appid"),
+        code=_code_query(), since=argument(query, "since"),
+        after=argument(query, "after"))
     return jsonify(requests=[entry.as_dict() for entry in entries],
                    capacity=emulator.journal.capacity)
 
 @admin.delete("/requests")
 @accepts("Empty the journal, or drop one appid's entries.", _SCOPE)
 def clear_requests():
-    appid = _arg(_body(), "appid")
+    appid = argument(_body(), "appid")
     removed = emulator.journal.clear(appid)
     log_admin("journal cleared", appid=appid or "all", removed=removed)
     return jsonify(removed=removed)
@@ -382,7 +382,7 @@ def clock():
 @admin.post("/clock/freeze")
 @accepts("Stop the clock.", Arg("at", (int, float), "Seconds since 1970 (default: now)."))
 def freeze():
-    at = _arg(_body(), "at")
+    at = argument(_body(), "at")
     now = emulator.clock.freeze(None if at is None else _time("at", at))
     log_admin("clock frozen", at=now)
     return clock_state()
@@ -391,7 +391,7 @@ def freeze():
 @accepts("Move the clock.", Arg("seconds", (int, float), "How far (negative: back).",
                                 required=True))
 def advance():
-    seconds = _arg(_body(), "seconds")
+    seconds = argument(_body(), "seconds")
     if seconds is None:
         raise AdminError(400, "seconds is required")
     _time("seconds", emulator.clock.now() + seconds)
@@ -406,8 +406,8 @@ def advance():
 def restore():
     """Put the clock back to a state read from GET clock (frozen_at and offset)."""
     payload = _body()
-    frozen_at = _arg(payload, "frozen_at")
-    offset = _arg(payload, "offset")
+    frozen_at = argument(payload, "frozen_at")
+    offset = argument(payload, "offset")
     _time("frozen_at" if frozen_at is not None else "offset",
           frozen_at if frozen_at is not None else time.time() + offset)
     emulator.clock.restore(frozen_at, offset)
@@ -470,7 +470,7 @@ def config():
 def create_app():
     """A fresh app with generated credentials: a private namespace on a shared server."""
     payload = _body()
-    appid = _arg(payload, "appid") or f"ns{secrets.randbelow(10**9):09d}"
+    appid = argument(payload, "appid") or f"ns{secrets.randbelow(10**9):09d}"
     app = App(appid, {f"AKIDmockface{secrets.token_hex(12)}": secrets.token_hex(16)})
     try:
         emulator.state.add_app(emulator.keyring, app)
@@ -485,7 +485,7 @@ def create_app():
          Arg("appid", str, "The app to remove.", required=True), errors=(404,))
 def delete_app():
     """Remove an app created over the admin API, and forget its state."""
-    appid = _arg(_body(), "appid")
+    appid = argument(_body(), "appid")
     if appid is None:
         raise AdminError(400, "appid is required")
     try:
@@ -505,15 +505,15 @@ def delete_app():
 def add_identity():
     """Register who an ID number belongs to (a different name then answers -5803)."""
     payload = _body()
-    number = _arg(payload, "idcard_number")
-    name = _arg(payload, "idcard_name")
+    number = argument(payload, "idcard_number")
+    name = argument(payload, "idcard_name")
     if number is None or name is None:
         raise AdminError(400, "idcard_number and idcard_name are required")
     if not well_formed_number(number):
         raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
     if not well_formed_name(name):
         raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
-    appid = _arg(payload, "appid")
+    appid = argument(payload, "appid")
     emulator.identities.add(number, name, appid)
     log_admin("identity registered", idcard_number=number, appid=appid)
     return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
@@ -524,8 +524,8 @@ def add_identity():
          Arg("enabled", bool, "On or off.", default=True))
 def loose():
     payload = _body()
-    appid = _arg(payload, "appid")
-    enabled = _arg(payload, "enabled")
+    appid = argument(payload, "appid")
+    enabled = argument(payload, "enabled")
     if appid is None:
         raise AdminError(400, "appid is required (use --loose for the whole server)")
     emulator.state.set_loose(appid, enabled)

@@ -19,25 +19,35 @@ from ..core.config import mask
 from ..core.journal import JournalEntry
 from ..core.shell import curl
 from ..faceid.actions import ACTIONS
+from ..faceid.request import current_version
 from ..faceid.signature import sign_tc3
 from ..legacy.errors import ENDPOINTS
 from ..legacy.signature import sign
-from .admin import TOKEN_CONFIG, AdminError, Arg, accepts, admin, emulator
+from .admin import TOKEN_CONFIG, AdminError, Arg, accepts, admin, argument, emulator
 
 #: The journal filters the page offers, each a query parameter.
 FILTERS = ("endpoint", "appid", "secret_id", "code", "rule")
+FILTER_ARGS = tuple(Arg(name, str, f"Show only journal rows with this {name}.")
+                    for name in FILTERS)
 MAX_ROWS = 200
+#: Every API 3.0 target, ``product:Action``.
+TARGETS = sorted(f"{product}:{action}" for product, action in ACTIONS)
+
+
+def _chosen() -> dict[str, str]:
+    """The page's filters as given (empty: not filtered)."""
+    return {name: (argument({}, name) or "").strip() for name in FILTERS}
 
 
 def _filtered(after: int | None = None) -> list[JournalEntry]:
-    """Journal entries matching the page's filters, newest first (at most MAX_ROWS)."""
-    wanted = {name: request.args.get(name, "").strip() for name in FILTERS}
-    entries = emulator.journal.query(after=after)
+    """Journal entries matching the page's filters, newest first (at most MAX_ROWS).  The
+    code matches as text: legacy codes are integers, API 3.0 ones names."""
+    wanted = _chosen()
+    entries = emulator.journal.query(endpoint=wanted["endpoint"] or None,
+                                     appid=wanted["appid"] or None, after=after)
     kept = [entry for entry in entries
-            if (not wanted["endpoint"] or entry.endpoint == wanted["endpoint"])
-            and (not wanted["appid"] or entry.appid == wanted["appid"])
-            and (not wanted["secret_id"]
-                 or entry.signature.get("secret_id") == wanted["secret_id"])
+            if (not wanted["secret_id"]
+                or entry.signature.get("secret_id") == wanted["secret_id"])
             and (not wanted["code"] or str(entry.code) == wanted["code"])
             and (not wanted["rule"] or entry.rule == wanted["rule"])]
     return kept[::-1][:MAX_ROWS]
@@ -50,40 +60,43 @@ def _stamp(seconds: float) -> str:
 
 
 def _rule_sources() -> dict[str, str]:
-    """``scenario#N`` -> ``file:line`` of the active scenarios' rules."""
-    sources = {}
-    for activation in emulator.scenarios.active():
-        described = activation.describe()
-        for index, rule in enumerate(described["rules"], start=1):
-            sources[f"{described['name']}#{index}"] = f"{described['source']}:{rule['line']}"
-    return sources
+    """``scenario#N`` (as journal entries name rules) -> ``file:line`` of the active
+    scenarios' rules; read from the scenarios, not their counters (no shared-state read)."""
+    return {f"{a.scenario.name}#{rule.index + 1}": f"{a.scenario.source}:{rule.line}"
+            for a in emulator.scenarios.active() for rule in a.scenario.rules}
 
 
 @admin.get("/ui")
 @accepts("The dashboard (HTML): journal, scenarios, clock, signing helper.",
-         *(Arg(name, str, f"Show only journal rows with this {name}.") for name in FILTERS),
+         *FILTER_ARGS,
+         Arg("token", str, "The admin token, on a browser's first visit (when the server "
+                           "has one)."),
+         Arg("sign", str, "Sign an example request: legacy or api3."),
+         Arg("sign_appid", str, "The app to sign for (default: the first)."),
+         Arg("sign_endpoint", str, "legacy: the endpoint.", default="livegetfour"),
+         Arg("sign_action", str, "api3: the product:Action.", default="faceid:GetLiveCode"),
+         Arg("sign_body", str, "api3: the JSON body to sign.", default="{}"),
          media_type="text/html")
 def dashboard():
     settings = emulator.settings
     engine = emulator.scenarios
     signed = _signing_example()
     return render_template(
-        "dashboard.html", entries=_filtered(), filters=FILTERS,
-        chosen={name: request.args.get(name, "") for name in FILTERS},
-        endpoints=list(ENDPOINTS) + sorted(f"{p}:{a}" for p, a in ACTIONS),
+        "dashboard.html", entries=_filtered(), filters=FILTERS, chosen=_chosen(),
+        endpoints=list(ENDPOINTS) + TARGETS,
         rule_sources=_rule_sources(), active=[a.describe() for a in engine.active()],
         library=list(engine.library()), clock=emulator.clock,
         clock_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(emulator.clock.now())),
         apps=[(app.appid, [(sid, mask(key)) for sid, key in app.secrets.items()])
               for app in emulator.keyring.apps],
-        actions=sorted(f"{p}:{a}" for p, a in ACTIONS), signed=signed,
-        token=request.args.get("token", "") if current_app.config.get(TOKEN_CONFIG) else "",
+        actions=TARGETS, signed=signed,
+        token=(argument({}, "token") or "") if current_app.config.get(TOKEN_CONFIG) else "",
         default_appid=settings.default_app.appid, json=json, stamp=_stamp)
 
 
 @admin.get("/ui/rows")
 @accepts("Journal rows newer than ``after`` (HTML), for the dashboard's live update.",
-         *(Arg(name, str, f"Only rows with this {name}.") for name in FILTERS),
+         *FILTER_ARGS,
          Arg("after", int, "Only rows with a greater id.", required=True),
          media_type="text/html")
 def dashboard_rows():
@@ -113,10 +126,10 @@ def dashboard_media(sha256: str):
 
 def _signing_example() -> dict[str, Any] | None:
     """What the signing form asked for (``sign=legacy`` or ``sign=api3``), signed."""
-    kind = request.args.get("sign")
+    kind = argument({}, "sign")
     if kind not in ("legacy", "api3"):
         return None
-    appid = request.args.get("sign_appid") or emulator.settings.default_app.appid
+    appid = argument({}, "sign_appid") or emulator.settings.default_app.appid
     app = emulator.keyring.app(appid)
     if app is None:
         return {"error": f"no app {appid[:40]!r} is configured"}
@@ -124,7 +137,7 @@ def _signing_example() -> dict[str, Any] | None:
     url = request.host_url.rstrip("/")
     now = int(emulator.clock.now())
     if kind == "legacy":
-        endpoint = request.args.get("sign_endpoint", "livegetfour")
+        endpoint = argument({}, "sign_endpoint")
         if endpoint not in ENDPOINTS:
             return {"error": f"unknown endpoint {endpoint[:40]!r}"}
         authorization = sign(app.appid, secret_id, secret_key, now=now, expires_in=3600)
@@ -132,12 +145,12 @@ def _signing_example() -> dict[str, Any] | None:
         return {"kind": kind, "headers": {"Authorization": authorization},
                 "curl": curl(f"{url}/face/{endpoint}", headers,
                              json.dumps({"appid": app.appid}))}
-    target = request.args.get("sign_action", "faceid:GetLiveCode")
+    target = argument({}, "sign_action")
     product, _, action = target.partition(":")
     if (product, action) not in ACTIONS:
         return {"error": f"unknown action {target[:60]!r}"}
-    body = request.args.get("sign_body") or "{}"
+    body = argument({}, "sign_body") or "{}"
     headers = sign_tc3(secret_id, secret_key, service=product, host=urlsplit(url).netloc,
                        action=action, timestamp=now, body=body.encode("utf-8"),
-                       version="2020-03-03" if product == "iai" else "2018-03-01")
+                       version=current_version(product))
     return {"kind": kind, "headers": headers, "curl": curl(f"{url}/", headers, body)}

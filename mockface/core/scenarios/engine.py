@@ -155,8 +155,7 @@ class Activation:
     @property
     def key(self) -> str:
         """Names this activation's counters across processes."""
-        recipe = self.recipe or {}
-        return f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
+        return _recipe_key(self.recipe)
 
     def take(self, endpoint: str, facts: dict[str, str], before_auth: bool
              ) -> tuple[Rule, Response] | None:
@@ -322,10 +321,8 @@ class ScenarioEngine:
 
     def _activation(self, scenario: Scenario, appid: str | None, path: Path | None,
                     recipe: dict[str, Any] | None) -> Activation:
-        activation = Activation(scenario, appid, path, recipe=recipe)
-        if recipe is not None:
-            activation.counter = self.store.counter(activation.key, len(scenario.rules))
-        return activation
+        counter = self.store.counter(_recipe_key(recipe), len(scenario.rules))
+        return Activation(scenario, appid, path, counter, recipe)
 
     # -- activation -----------------------------------------------------------------------
 
@@ -420,8 +417,7 @@ class ScenarioEngine:
         current = {a.key: a for a in self._activations}
         adopted = []
         for recipe in recipes:
-            key = f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
-            activation = current.get(key)
+            activation = current.get(_recipe_key(recipe))
             if activation is None:
                 try:
                     scenario, path = self._from_recipe(recipe)
@@ -532,6 +528,12 @@ class ScenarioEngine:
     def watched_files(self) -> set[Path]:
         with self._lock:
             return {a.path for a in self._activations if a.path is not None}
+
+
+def _recipe_key(recipe: dict[str, Any] | None) -> str:
+    """The name of an activation's counters across processes: its uid and source digest."""
+    recipe = recipe or {}
+    return f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
 
 
 def _digest(value: Any) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from .core.body import BodyTooLarge, read_bounded
 from .core.clock import Clock
 from .core.config import App, Settings
 from .core.journal import (
@@ -387,7 +388,10 @@ class Emulator:
         body = b""
         try:
             self.state.sync()
-            body = _read_bounded(incoming.stream, API3_MAX_BODY)
+            try:
+                body = read_bounded(incoming.stream, API3_MAX_BODY)
+            except BodyTooLarge as error:
+                raise FaceIdError("RequestSizeLimitExceeded", str(error)) from None
             exchange.signature_check = "failed"
             call = authenticate(
                 method=incoming.method, host=incoming.host, query=incoming.query,
@@ -523,16 +527,3 @@ class Emulator:
         exchange.delay_ms = self.scenarios.draw_delay(chosen.response.delay_ms)
         exchange.fault = chosen.response.fault
         return chosen.response
-
-
-def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
-    """The whole body; FaceIdError RequestSizeLimitExceeded past ``limit`` bytes."""
-    chunks, total = [], 0
-    while True:
-        chunk = stream.read(65536)
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if total > limit:
-            raise FaceIdError("RequestSizeLimitExceeded", f"body over {limit} bytes")
-        chunks.append(chunk)

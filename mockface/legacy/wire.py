@@ -16,13 +16,13 @@ from typing import BinaryIO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from ..core.body import BodyTooLarge, bounded_chunks
 from ..core.config import MAX_BODY_BYTES
 from ..core.strictjson import loads_strict
 from .errors import ApiError
 from .fields import MEDIA_FIELDS, TEXT_FIELDS
 from .model import Reply, RequestBody
 
-CHUNK_SIZE = 256 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -49,16 +49,11 @@ def read_body(content_type: str | None, content_length: str | None, stream: Bina
 
 
 def _bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
-    """Yield the body in chunks; ApiError 23 as soon as more than ``limit`` bytes arrive."""
-    total = 0
-    while True:
-        chunk = stream.read(CHUNK_SIZE)
-        if not chunk:
-            return
-        total += len(chunk)
-        if total > limit:
-            raise ApiError(23, detail=f"body over {limit} bytes")
-        yield chunk
+    """``core.body.bounded_chunks`` with a body too large as ApiError 23."""
+    try:
+        yield from bounded_chunks(stream, limit)
+    except BodyTooLarge as error:
+        raise ApiError(23, detail=str(error)) from None
 
 
 def _keep_text(body: RequestBody, name: str, value: str) -> None:
@@ -157,7 +152,7 @@ class _PartCollector:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._name is not None:
-            self._data.append(data[start:end])
+            self._data.append(memoryview(data)[start:end])  # copied once, at the part's end
 
     def _part_end(self) -> None:
         if self._name is None:

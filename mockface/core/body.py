@@ -1,0 +1,31 @@
+"""Reading a request body from a WSGI input stream, bounded, without needless copies."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+
+class BodyTooLarge(Exception):
+    """More than the allowed number of bytes arrived."""
+
+
+def bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The body in the chunks the stream holds it in (``read1`` when the stream has it:
+    mockface's server then hands out the received chunks themselves, so a large upload is
+    never copied here); BodyTooLarge as soon as more than ``limit`` bytes arrive."""
+    read = getattr(stream, "read1", stream.read)
+    total = 0
+    while True:
+        chunk = read(limit + 1 - total)
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise BodyTooLarge(f"body over {limit} bytes")
+        yield chunk
+
+
+def read_bounded(stream: BinaryIO, limit: int) -> bytes:
+    """The whole body as one byte string (the chunk itself when there is one);
+    BodyTooLarge past ``limit`` bytes."""
+    return b"".join(bounded_chunks(stream, limit))

@@ -1,0 +1,166 @@
+"""How mockface's server holds a request body: as the chunks it was received in
+(``_BodyChunks``), read through ``ChunkStream`` without copies, exactly Content-Length bytes
+per request."""
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+import time
+import uuid
+
+import pytest
+
+from mockface.legacy.signature import sign
+from mockface.web.server import ChunkStream, _BodyChunks
+
+from .support import MAIN, media
+
+MP4 = media("video.mp4")
+
+
+# -- ChunkStream ------------------------------------------------------------------------------
+
+def test_read1_hands_out_each_chunk_itself():
+    first, second = b"a" * 1000, b"b" * 500
+    stream = ChunkStream([first, second])
+    assert stream.read1() is first
+    assert stream.read1(10_000) is second
+    assert stream.read1() == b""
+
+
+def test_read1_with_a_size_splits_a_chunk_and_keeps_the_rest():
+    stream = ChunkStream([b"abcdef", b"gh"])
+    assert stream.read1(4) == b"abcd"
+    assert stream.read1(4) == b"ef"
+    assert stream.read1(4) == b"gh"
+    assert stream.read1(4) == b""
+
+
+@pytest.mark.parametrize("size, pieces", [
+    (3, [b"abc", b"def", b"gh", b""]),
+    (5, [b"abcde", b"fgh", b""]),
+    (8, [b"abcdefgh", b""]),
+    (100, [b"abcdefgh", b""]),
+])
+def test_read_gathers_across_chunks_up_to_size(size, pieces):
+    stream = ChunkStream([b"ab", b"cdef", b"", b"gh"])
+    assert [stream.read(size) for _ in pieces] == pieces
+
+
+def test_read_of_everything_and_of_one_whole_chunk_does_not_copy():
+    only = b"x" * 4096
+    assert ChunkStream([only]).read() is only
+    assert ChunkStream([only]).read(len(only)) is only
+    assert ChunkStream([b"ab", b"cd"]).read() == b"abcd"
+    assert ChunkStream([]).read() == b""
+
+
+def test_the_rest_of_the_io_protocol_comes_from_read():
+    stream = ChunkStream([b"line one\nli", b"ne two\n", b"tail"])
+    assert stream.readable() and not stream.seekable() and not stream.writable()
+    assert stream.readline() == b"line one\n"
+    buffer = bytearray(4)
+    assert stream.readinto(buffer) == 4 and bytes(buffer) == b"line"
+    assert list(stream) == [b" two\n", b"tail"]
+    with pytest.raises(io.UnsupportedOperation):
+        stream.seek(0)
+
+
+# -- _BodyChunks: waitress's receiver protocol -------------------------------------------------
+
+def test_the_receiver_takes_exactly_content_length_and_reports_the_rest_unconsumed():
+    body = _BodyChunks(10)
+    assert (body.received(b"0123"), body.completed, len(body)) == (4, False, 4)
+    assert (body.received(b"456789NEXT"), body.completed, len(body)) == (6, True, 10)
+    assert body.received(b"more") == 0
+    assert body.getfile().read() == b"0123456789"
+    assert body.getbuf() is body
+    body.close()
+    assert body.getfile().read() == b""
+
+
+# -- through the server ------------------------------------------------------------------------
+
+def multipart_request(video: bytes, authorization: str) -> bytes:
+    boundary = uuid.uuid4().hex
+    fields = {"appid": MAIN.appid, "validate_data": "1234", "compare_flag": "false"}
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                    f"{value}\r\n".encode() for name, value in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="video"; '
+             f'filename="v.mp4"\r\nContent-Type: video/mp4\r\n\r\n').encode()
+    body += video + f"\r\n--{boundary}--\r\n".encode()
+    head = (f"POST /face/livedetectfour HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {authorization}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    return head + body
+
+
+def read_answers(sock: socket.socket, count: int) -> list[bytes]:
+    """The bodies of ``count`` HTTP answers with Content-Length, read from ``sock``."""
+    buffered, bodies = b"", []
+    while len(bodies) < count:
+        while b"\r\n\r\n" not in buffered:
+            buffered += sock.recv(65536)
+        head, _, buffered = buffered.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(buffered) < length:
+            buffered += sock.recv(65536)
+        bodies.append(buffered[:length])
+        buffered = buffered[length:]
+    return bodies
+
+
+def signed() -> str:
+    return sign(MAIN.appid, "AKIDmain", "main-key", now=int(time.time()))
+
+
+def test_a_large_upload_sent_in_small_pieces_is_received_whole(live_server):
+    video = MP4 + bytes(range(256)) * 6000  # about 1.5 MB: many receives on the server
+    request = multipart_request(video, signed())
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(request), 8191):
+            sock.sendall(request[start:start + 8191])
+        [answer] = read_answers(sock, 1)
+    assert b'"code":0' in answer
+    entry = live_server.emulator.journal.query()[-1]
+    assert entry.media["video"]["size"] == len(video)
+    assert entry.media["video"]["sha256"] == hashlib.sha256(video).hexdigest()
+
+
+def test_pipelined_requests_each_get_their_own_body(live_server):
+    first, second = MP4 + b"\x01" * 300_000, MP4 + b"\x02" * 200_000
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(multipart_request(first, signed()) + multipart_request(second, signed()))
+        answers = read_answers(sock, 2)
+    assert all(b'"code":0' in answer for answer in answers)
+    sizes = [entry.media["video"]["size"] for entry in live_server.emulator.journal.query()[-2:]]
+    assert sizes == [len(first), len(second)]
+
+
+def test_the_app_reads_a_body_in_the_chunks_it_was_received_in():
+    """No joined copy of an upload: the app's ``wsgi.input`` hands out the received chunks."""
+    from mockface.web.server import start_background
+
+    seen: list[list[int]] = []
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        seen.append([len(chunk) for chunk in iter(stream.read1, b"")])
+        start_response("204 No Content", [])
+        return [b""]
+
+    server = start_background(app)
+    try:
+        body = bytes(1_000_000)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n" % len(body) + body)
+            assert sock.recv(100).startswith(b"HTTP/1.1 204")
+    finally:
+        server.stop()
+    [sizes] = seen
+    assert sum(sizes) == len(body) and len(sizes) > 1 and max(sizes) <= 262_144

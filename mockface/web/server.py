@@ -47,6 +47,11 @@ CONNECTION_LIMIT = 1000
 MAX_REQUEST_BODY = max(MAX_BODY_BYTES, API3_MAX_BODY) + 64 * 1024
 #: A client has this long from its first byte to the end of its request headers.
 HEADER_TIMEOUT = 10.0
+#: Bytes asked of the socket per receive: in general, and while a body of known length is
+#: still arriving (up to what remains of it).  Fewer, larger receives mean fewer turns of
+#: the one event-loop thread, which shares the GIL with the workers.
+RECV_BYTES = 262_144
+BODY_RECV_BYTES = 4 * 1024 * 1024
 
 
 class _DroppableTask(WSGITask):
@@ -176,7 +181,18 @@ class _BodyChunks:
         return self
 
     def close(self) -> None:
-        self.chunks = []
+        """Free the body, also for its ChunkStream (an idle worker thread keeps a reference
+        to its last task, and so to that task's environ and stream, until its next task)."""
+        self.chunks.clear()
+
+
+def receive_size(request: HTTPRequestParser | None, default: int) -> int:
+    """How much to ask of the socket: while a body of known length arrives, as much of it
+    as is left (up to BODY_RECV_BYTES); else ``default``."""
+    body = request.body_rcv if request is not None else None
+    if type(body) is _BodyChunks and body.remain > default:
+        return min(body.remain, BODY_RECV_BYTES)
+    return default
 
 
 class _Parser(HTTPRequestParser):
@@ -202,6 +218,9 @@ class _Channel(HTTPChannel):
                                  data[:8].upper() == b"CONNECT "):
             return self._connect(data)
         return super().received(data)
+
+    def recv(self, buffer_size: int) -> bytes:
+        return super().recv(receive_size(self.request, buffer_size))
 
     def headers_overdue(self, now: float) -> bool:
         """Whether the request being read has sent its first byte HEADER_TIMEOUT ago or more
@@ -264,7 +283,7 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
     server = _waitress_server(
         app, **where, threads=threads,
         connection_limit=CONNECTION_LIMIT,
-        recv_bytes=262_144, inbuf_overflow=2 * MAX_REQUEST_BODY, ident="mockface",
+        recv_bytes=RECV_BYTES, inbuf_overflow=2 * MAX_REQUEST_BODY, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
         clear_untrusted_proxy_headers=True)
     server.channel_class = _Channel

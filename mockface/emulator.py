@@ -26,7 +26,7 @@ from .core.journal import (
     summarise_media,
 )
 from .core.logs import log_access
-from .core.scenarios.engine import Miss, Selection, UnknownScenario
+from .core.scenarios.engine import Activation, Miss, Selection, UnknownScenario
 from .core.scenarios.model import Fault, Response, ScenarioError
 from .core.state import MemoryState, StateUnavailable
 from .faceid import envelope
@@ -59,6 +59,8 @@ class Incoming:
     content_length: str | None
     stream: BinaryIO
     scenario_header: str | None = None
+    #: answer under this snapshot of the active scenarios (see Emulator.at_once_view)
+    active: tuple[Activation, ...] | None = None
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Exchange:
     miss: Miss | None = None  # scenarios were active but no rule matched
     delay_ms: int = 0
     fault: Fault | None = None
+    active: tuple[Activation, ...] | None = None  # the scenarios to choose from; None: now's
     signature_check: str = "not reached"  # passed, loose, failed, skipped by a rule
     http_status: int | None = None  # what the client is sent; None: the connection drops
 
@@ -131,6 +134,7 @@ class Api3Incoming:
     headers: Mapping[str, str]
     stream: BinaryIO
     scenario_header: str | None = None
+    active: tuple[Activation, ...] | None = None  # as Incoming.active
 
 
 @dataclass
@@ -151,6 +155,7 @@ class Api3Exchange:
     miss: Miss | None = None
     delay_ms: int = 0
     fault: Fault | None = None
+    active: tuple[Activation, ...] | None = None  # as Exchange.active
     signature_check: str = "not reached"
     signature_method: str | None = None
     http_status: int | None = None
@@ -267,6 +272,17 @@ class Emulator:
             detail=exchange.reason or None, latency_ms=round(latency_ms, 3),
             miss=str(exchange.miss) if exchange.miss else None, **values)
 
+    def at_once_view(self) -> tuple[Activation, ...] | None:
+        """What a request answered at once -- on the server's event loop, without a worker
+        thread -- is answered under: a snapshot of the active scenarios (pass it as
+        ``Incoming.active``), taken only when none of them can make a request wait.  None
+        when a request may wait: a rule with a delay or timeout is active, or the state is
+        shared over the network (each access is a round trip, and an outage a timeout)."""
+        if self.state.shared:
+            return None
+        active = self.scenarios.snapshot()
+        return None if self.scenarios.waits(active) else active
+
     def hold(self, seconds: float) -> None:
         """Wait ``seconds`` (a scripted delay), returning early when the server closes."""
         self._closing.wait(seconds)
@@ -290,7 +306,7 @@ class Emulator:
             return exchange
         exchange = self.handle(incoming.endpoint, incoming.authorization,
                                incoming.content_type, incoming.content_length,
-                               incoming.stream, incoming.scenario_header)
+                               incoming.stream, incoming.scenario_header, incoming.active)
         self._finish(exchange, incoming.method, incoming.path, started)
         return exchange
 
@@ -333,16 +349,19 @@ class Emulator:
 
     def handle(self, endpoint: str, authorization: str | None, content_type: str | None,
                content_length: str | None, stream: BinaryIO,
-               scenario_header: str | None = None) -> Exchange:
+               scenario_header: str | None = None,
+               active: tuple[Activation, ...] | None = None) -> Exchange:
         """Parse, authenticate and answer one request to ``/face/<endpoint>``.
 
         Scenario rules marked ``before_auth`` are consulted before the signature checks, the
         others after them; a request no rule answers gets the service's default behaviour.
-        ``scenario_header`` (the X-Mockface-Scenario value) is honoured only when allowed.
-        An unexpected exception is logged with its traceback and answered with code 213;
-        what was understood of the request up to then stays in the exchange.
+        ``scenario_header`` (the X-Mockface-Scenario value) is honoured only when allowed;
+        ``active``: rules are chosen from this snapshot of the active scenarios (see
+        ``at_once_view``) instead of those active now.  An unexpected exception is logged
+        with its traceback and answered with code 213; what was understood of the request up
+        to then stays in the exchange.
         """
-        exchange = Exchange(endpoint, Reply.ok({}))
+        exchange = Exchange(endpoint, Reply.ok({}), active=active)
         try:
             self.state.sync()
             exchange.body = body = wire.read_body(content_type, content_length, stream)
@@ -384,7 +403,7 @@ class Emulator:
         is logged with its traceback and answered ``InternalError``."""
         headers = incoming.headers
         exchange = Api3Exchange("faceid", envelope.request_id(),
-                                language=headers.get("x-tc-language"))
+                                language=headers.get("x-tc-language"), active=incoming.active)
         body = b""
         try:
             self.state.sync()
@@ -477,7 +496,8 @@ class Emulator:
     def _scripted_api3(self, exchange: Api3Exchange, header: str | None) -> Response | None:
         """The response of the scenario rule that answers this call (None when no rule
         does); records the rule, its delay and its fault on the exchange."""
-        if self.scenarios.idle(header if self.allow_scenario_header else None):
+        if self.scenarios.idle(header if self.allow_scenario_header else None,
+                               exchange.active):
             return None  # no rule could answer: skip decoding the media for facts
         facts = call_facts(exchange.appid, exchange.secret_id or "", exchange.params or {},
                            exchange.media)
@@ -511,11 +531,11 @@ class Emulator:
         X-Mockface-Scenario value, honoured only when allowed; an unusable one raises
         ``refusal(error)``."""
         header = header if self.allow_scenario_header else None
-        if self.scenarios.idle(header):
+        if self.scenarios.idle(header, exchange.active):
             return None
         try:
             chosen = self.scenarios.select(exchange.endpoint, facts, appid, before_auth,
-                                           header)
+                                           header, exchange.active)
         except (UnknownScenario, ScenarioError) as error:
             raise refusal(error) from None
         if isinstance(chosen, Miss):

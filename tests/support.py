@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -197,3 +198,19 @@ class ServeProcess:
         assert self.proc.returncode == 0, err
         assert "mockface stopped" in err
         return err
+
+
+def read_answers(sock: socket.socket, count: int) -> list[bytes]:
+    """The bodies of ``count`` HTTP answers with Content-Length, read from ``sock``."""
+    buffered, bodies = b"", []
+    while len(bodies) < count:
+        while b"\r\n\r\n" not in buffered:
+            buffered += sock.recv(65536)
+        head, _, buffered = buffered.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(buffered) < length:
+            buffered += sock.recv(65536)
+        bodies.append(buffered[:length])
+        buffered = buffered[length:]
+    return bodies

@@ -364,3 +364,10 @@ def test_the_readme_load_test_command_line_parses(redis_server):
         assert json.loads(json.dumps(health))["status"] == "ok"
     finally:
         server.stop()
+
+
+def test_with_shared_state_no_request_is_answered_on_the_event_loop(pair):
+    """Each access to shared state is a round trip (and an outage a timeout): a request that
+    makes them must hold a worker thread, never the server's event loop."""
+    first, _ = pair
+    assert first.at_once_view() is None

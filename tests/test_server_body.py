@@ -15,7 +15,7 @@ from waitress.receiver import FixedStreamReceiver
 from mockface.legacy.signature import sign
 from mockface.web.server import BODY_RECV_BYTES, RECV_BYTES, ChunkStream, _BodyChunks, receive_size
 
-from .support import MAIN, media
+from .support import MAIN, media, read_answers
 
 MP4 = media("video.mp4")
 
@@ -104,22 +104,6 @@ def multipart_request(video: bytes, authorization: str) -> bytes:
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
     return head + body
-
-
-def read_answers(sock: socket.socket, count: int) -> list[bytes]:
-    """The bodies of ``count`` HTTP answers with Content-Length, read from ``sock``."""
-    buffered, bodies = b"", []
-    while len(bodies) < count:
-        while b"\r\n\r\n" not in buffered:
-            buffered += sock.recv(65536)
-        head, _, buffered = buffered.partition(b"\r\n\r\n")
-        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:")))
-        while len(buffered) < length:
-            buffered += sock.recv(65536)
-        bodies.append(buffered[:length])
-        buffered = buffered[length:]
-    return bodies
 
 
 def signed() -> str:

@@ -19,7 +19,7 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -433,6 +433,21 @@ class ScenarioEngine:
         with self._lock:
             return list(self._activations)
 
+    def snapshot(self) -> tuple[Activation, ...]:
+        """The active scenarios as of now, for ``select(..., active=)``: a request answered
+        under a snapshot is not affected by scenarios activated while it is answered."""
+        with self._lock:
+            return tuple(self._activations)
+
+    @staticmethod
+    def waits(activations: Iterable[Activation]) -> bool:
+        """Whether any rule of these activations may make a request wait: a delay that is
+        not zero, or a timeout fault."""
+        return any((response.delay_ms is not None and response.delay_ms[1] > 0) or
+                   (response.fault is not None and response.fault.kind == "timeout")
+                   for activation in activations for rule in activation.scenario.rules
+                   for response in rule.responses)
+
     def header_activation(self, name: str) -> Activation:
         """The per-request activation for ``X-Mockface-Scenario: name`` (counters kept)."""
         with self._lock:
@@ -449,10 +464,12 @@ class ScenarioEngine:
     # -- answering ------------------------------------------------------------------------
 
     def select(self, endpoint: str, facts: dict[str, str], appid: str | None,
-               before_auth: bool, header: str | None = None) -> Selection | Miss | None:
+               before_auth: bool, header: str | None = None,
+               active: tuple[Activation, ...] | None = None) -> Selection | Miss | None:
         """The rule answering this request; a Miss when scenarios apply but none matched;
-        None when no scenario applies at all."""
-        candidates = self._candidates(appid, header)
+        None when no scenario applies at all.  ``active``: a ``snapshot()`` to choose from
+        instead of the scenarios active now."""
+        candidates = self._candidates(appid, header, active)
         if not candidates:
             return None
         for activation in candidates:
@@ -461,15 +478,18 @@ class ScenarioEngine:
                 return Selection(activation.scenario.name, *taken)
         return self._closest(candidates, endpoint, facts, before_auth)
 
-    def idle(self, header: str | None = None) -> bool:
-        """True when no scenario could answer a request (none active, none named by a
-        header): the caller may skip gathering the request's facts."""
-        return header is None and not self._activations
+    def idle(self, header: str | None = None,
+             active: tuple[Activation, ...] | None = None) -> bool:
+        """True when no scenario could answer a request (none active, or none in the
+        snapshot ``active``, and none named by a header): the caller may skip gathering the
+        request's facts."""
+        return header is None and not (self._activations if active is None else active)
 
-    def _candidates(self, appid: str | None, header: str | None) -> list[Activation]:
-        with self._lock:
-            scoped = [a for a in self._activations if a.appid is not None and a.appid == appid]
-            shared = [a for a in self._activations if a.appid is None]
+    def _candidates(self, appid: str | None, header: str | None,
+                    active: tuple[Activation, ...] | None = None) -> list[Activation]:
+        activations = self.snapshot() if active is None else active
+        scoped = [a for a in activations if a.appid is not None and a.appid == appid]
+        shared = [a for a in activations if a.appid is None]
         if header is not None:
             return [self.header_activation(header)] + scoped + shared
         return scoped + shared

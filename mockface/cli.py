@@ -87,7 +87,10 @@ def _settings(config: str | None) -> Settings:
               help="Require this token (X-Mockface-Admin-Token header) on the admin API. "
                    "Generated and printed when --host is not a loopback address.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
-              type=click.IntRange(1, 1024), help="Threads per server process.")
+              type=click.IntRange(1, 1024),
+              help="Worker threads per server process, for requests that can wait "
+                   "(scripted delays, --state redis://), bodies over 256 KB and the admin "
+                   "API; the other requests are answered on the event loop.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes sharing the port (SO_REUSEPORT); more than 1 needs "
                    "--state redis://.")

@@ -5,12 +5,22 @@ from __future__ import annotations
 import io
 import json
 import logging
+import queue
 import re
+import time
 
 import pytest
 
 from mockface.core.identity import with_check_digit
-from mockface.core.logs import JsonFormatter, configure, log_access, log_value
+from mockface.core.logs import (
+    TEXT_FORMAT,
+    JsonFormatter,
+    LogWriter,
+    SafeFormatter,
+    configure,
+    log_access,
+    log_value,
+)
 
 from .support import ID_NAME, MAIN, NOW, REGISTERED_NAME, REGISTERED_NUMBER, auth, media
 
@@ -229,3 +239,27 @@ def test_deleting_an_app_only_works_for_created_ones(client):
     configured = client.delete("/__mockface/apps", json={"appid": MAIN.appid})
     assert configured.status_code == 404
     assert created["secret_id"] not in json.dumps(client.get("/__mockface/config").get_json())
+
+
+class _CountingStream(io.StringIO):
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_the_writer_gathers_a_busy_servers_lines_into_few_writes():
+    """Woken by a record, the writer waits LINGER before it writes all that arrived: 20 lines
+    logged over about 10 ms (a busy server) take one or two writes, not 20."""
+    stream = _CountingStream()
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    writer = LogWriter(records, SafeFormatter(TEXT_FORMAT), stream).start()
+    for number in range(20):
+        records.put(logging.LogRecord("mockface.access", logging.INFO, "", 0, f"line {number}",
+                                      None, None))
+        time.sleep(0.0005)  # pacing the lines as requests would, not waiting for the writer
+    writer.stop()
+    assert [line.rsplit(" ", 1)[1] for line in stream.getvalue().splitlines()] == \
+        [str(number) for number in range(20)]
+    assert 1 <= stream.writes <= 2

@@ -38,7 +38,8 @@ from .admin import CA_DIR_CONFIG
 from .app import AT_ONCE, DROP_CONNECTION
 from .proxy import MAX_CONNECT_HEAD, Relay, TlsFront, handle_connect, refusal
 
-#: Worker threads.  A scripted delay holds its thread, so the pool bounds held requests:
+#: Worker threads, for the requests not answered on the event loop (see ``_dispatch``).  A
+#: scripted delay holds its thread, so the pool bounds held requests:
 #: 256 answers 200 clients behind a 500 ms delay at 94 % of the 400 req/s they can ask for
 #: (64 threads gave 31 %; bench-peers W4).  Idle threads cost next to nothing.
 DEFAULT_THREADS = 256

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -42,13 +43,27 @@ def pair(redis_server):
     url = redis_server.url()
     first, second = shared_emulator(url), shared_emulator(url)
     first.clock.freeze(NOW)
+    app_of(first), app_of(second)
     yield first, second
     first.state.close()
     second.state.close()
 
 
+_apps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def app_of(emulator: Emulator):
+    """The emulator's app, made once: Flask compiles its routes with ``ast``, which CPython
+    3.11 cannot do from several threads at once (SystemError, "AST constructor recursion
+    depth mismatch"), so the concurrent tests make theirs first (``pair``)."""
+    app = _apps.get(emulator)
+    if app is None:
+        app = _apps[emulator] = create_app(emulator=emulator)
+    return app
+
+
 def post_livegetfour(emulator: Emulator, authorization: str) -> dict:
-    client = create_app(emulator=emulator).test_client()
+    client = app_of(emulator).test_client()
     return client.post("/face/livegetfour", json={"appid": MAIN.appid},
                        headers={"Authorization": authorization}).get_json()
 

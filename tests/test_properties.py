@@ -227,3 +227,13 @@ def test_scenarios_that_pass_check_never_make_the_server_fail(clock, document):
     assert len(entries) == len(REQUESTS)
     unexpected = [e for e in entries if (e.detail or "").startswith("unexpected")]
     assert unexpected == []
+
+
+def test_the_cache_of_part_headers_stays_bounded_whatever_clients_send():
+    for number in range(400):
+        parse("multipart/form-data; boundary=B",
+              b'--B\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n--B--\r\n' % number)
+    assert wire._known_field.cache_info().currsize <= 256
+    assert wire._known_field(b'form-data; name="appid"') == "appid"
+    assert wire._known_field(b'form-data; name="other"') is None
+    assert wire._known_field(b'form-data; filename="x"') is None

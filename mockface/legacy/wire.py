@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -105,6 +106,21 @@ def _base64_media(name: str, value: object) -> bytes:
         raise ApiError(21, detail=f"JSON field {name!r} is not base64") from None
 
 
+@functools.lru_cache(maxsize=256)
+def _known_field(disposition: bytes) -> str | None:
+    """The field a part's Content-Disposition names, when mockface reads that field.  Cached:
+    clients send the same few headers again and again (a bounded cache, whatever they send)."""
+    _, params = parse_options_header(disposition.decode("latin-1"))
+    name = params.get(b"name")
+    if name is None:
+        return None
+    try:
+        decoded = name.decode("utf-8")
+    except UnicodeError:
+        return None
+    return decoded if decoded in TEXT_FIELDS or decoded in MEDIA_FIELDS else None
+
+
 class _PartCollector:
     """python-multipart callbacks that gather each known part's headers and exact bytes."""
 
@@ -138,17 +154,7 @@ class _PartCollector:
         self._header_value.clear()
 
     def _headers_finished(self) -> None:
-        disposition = self._headers.get(b"content-disposition", b"")
-        _, params = parse_options_header(disposition.decode("latin-1"))
-        name = params.get(b"name")
-        if name is None:
-            return
-        try:
-            decoded = name.decode("utf-8")
-        except UnicodeError:
-            return
-        if decoded in TEXT_FIELDS or decoded in MEDIA_FIELDS:
-            self._name = decoded
+        self._name = _known_field(self._headers.get(b"content-disposition", b""))
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._name is not None:

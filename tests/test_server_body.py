@@ -175,3 +175,20 @@ class _Request:
 ])
 def test_a_body_still_arriving_is_received_in_as_few_calls_as_its_size_allows(request_, size):
     assert receive_size(request_, RECV_BYTES) == size
+
+
+def test_a_body_trickled_in_tiny_pieces_is_kept_in_few_chunks():
+    """A hostile client sending one byte per packet must not cost an object per byte."""
+    body = _BodyChunks(200_000)
+    for _ in range(200_000):
+        body.received(b"x")
+    assert body.completed and len(body) == 200_000
+    assert len(body.chunks) <= 4  # 65,536 bytes each, and the rest
+    assert body.getfile().read() == b"x" * 200_000
+
+
+def test_small_and_large_pieces_keep_their_order():
+    body = _BodyChunks(10 + 70_000 + 5)
+    for piece in (b"a" * 10, b"b" * 70_000, b"c" * 5):
+        body.received(piece)
+    assert body.getfile().read() == b"a" * 10 + b"b" * 70_000 + b"c" * 5

@@ -293,7 +293,7 @@ class _Channel(HTTPChannel):
         return sock
 
 
-def _dispatch(server, at_once, channel) -> None:
+def _dispatch(server, at_once, channel: _Channel) -> None:
     """waitress's ``add_task`` for a channel whose next request has fully arrived.  When
     the app can answer it at once (``at_once(path, headers, content_length)`` gives what the
     app needs for that, see ``EmulatedFront.at_once``) and it arrived on the event loop with
@@ -302,13 +302,11 @@ def _dispatch(server, at_once, channel) -> None:
     most of a small request's cost (bench-peers W1 went from about 1,700 req/s to 2,600 and
     more).  Anything else goes to a worker thread, as in waitress."""
     view = None
-    if isinstance(channel, _Channel) and channel.receiving == threading.get_ident() and \
-            channel.requests and not channel.total_outbufs_len:
+    if channel.receiving == threading.get_ident() and channel.requests and \
+            not channel.total_outbufs_len and channel.requests[0].error is None:
         request = channel.requests[0]
-        if request.error is None:
-            view = at_once(request.path, request.headers, request.content_length)
-    if isinstance(channel, _Channel):
-        channel.at_once_view = view
+        view = at_once(request.path, request.headers, request.content_length)
+    channel.at_once_view = view
     if view is None:
         type(server).add_task(server, channel)
     else:

@@ -441,12 +441,9 @@ class ScenarioEngine:
 
     @staticmethod
     def waits(activations: Iterable[Activation]) -> bool:
-        """Whether any rule of these activations may make a request wait: a delay that is
-        not zero, or a timeout fault."""
-        return any((response.delay_ms is not None and response.delay_ms[1] > 0) or
-                   (response.fault is not None and response.fault.kind == "timeout")
-                   for activation in activations for rule in activation.scenario.rules
-                   for response in rule.responses)
+        """Whether any rule of these activations may make a request wait
+        (``Response.waits``)."""
+        return any(activation.scenario.waits for activation in activations)
 
     def header_activation(self, name: str) -> Activation:
         """The per-request activation for ``X-Mockface-Scenario: name`` (counters kept)."""

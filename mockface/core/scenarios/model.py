@@ -3,6 +3,7 @@ problems a document can have.  Protocol-free: a response's ``code``/``data`` are
 values, ``error``/``data`` API 3.0 ones; the protocol that answers reads them."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,13 @@ class Response:
     line: int = 0
     error: str | None = None  # API 3.0: the Error.Code to answer with
 
+    @property
+    def waits(self) -> bool:
+        """Whether answering with it may make the request wait: a delay that can be above
+        zero, or a timeout fault."""
+        return (self.delay_ms is not None and self.delay_ms[1] > 0) or \
+            (self.fault is not None and self.fault.kind == "timeout")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -130,3 +138,9 @@ class Scenario:
     description: str
     rules: tuple[Rule, ...]
     source: str = "<inline>"
+
+    @functools.cached_property
+    def waits(self) -> bool:
+        """Whether any of its responses may make a request wait (worked out once: a
+        scenario does not change)."""
+        return any(response.waits for rule in self.rules for response in rule.responses)

@@ -91,6 +91,11 @@ def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> RawAnswe
     return RawAnswer(502, None, b"", (("Connection", "close"),))
 
 
+def _legacy_path(path: str) -> bool:
+    """Whether ``path`` is a legacy endpoint's: ``/face/<endpoint>``."""
+    return path.startswith("/face/") and "/" not in path[6:]
+
+
 class EmulatedFront:
     """The emulated APIs, served below Flask (its routing and request objects cost about
     half of a small request): ``POST /face/<endpoint>`` (legacy) and ``/`` (API 3.0) go
@@ -113,7 +118,7 @@ class EmulatedFront:
         emulator that cannot make it wait (``Emulator.at_once_view``).  ``headers`` as
         waitress parses them: upper case, ``_`` for ``-``."""
         if content_length > AT_ONCE_BODY_LIMIT or SCENARIO_ENVIRON[5:] in headers or \
-                path != "/" and not path.startswith("/face/"):
+                path != "/" and not _legacy_path(path):
             return None
         return self.emulator.at_once_view()
 
@@ -136,7 +141,7 @@ class EmulatedFront:
             return refused
         if path == "/":
             return self.api3(environ, method)
-        if path.startswith("/face/") and "/" not in path[6:]:
+        if _legacy_path(path):
             if method != "POST":
                 log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
                            reason="method not allowed")

@@ -276,9 +276,10 @@ class Emulator:
         """What a request answered at once -- on the server's event loop, without a worker
         thread -- is answered under: a snapshot of the active scenarios (pass it as
         ``Incoming.active``), taken only when none of them can make a request wait.  None
-        when a request may wait: a rule with a delay or timeout is active, or the state is
-        shared over the network (each access is a round trip, and an outage a timeout)."""
-        if self.state.shared:
+        when a request may wait: a rule with a delay or timeout is active, or the state
+        backend is not quick now (shared state: Redis in an outage, or its round trips
+        slow -- ``RedisState.quick``)."""
+        if not self.state.quick():
             return None
         active = self.scenarios.snapshot()
         return None if self.scenarios.waits(active) else active

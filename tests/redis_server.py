@@ -48,7 +48,8 @@ class RedisServer:
     def start(self, timeout: float = 10) -> None:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+             "--appendonly", "no", "--dir", str(self.directory),
+             "--unixsocket", str(self.directory / "redis.sock"), "--unixsocketperm", "700"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -74,3 +75,8 @@ class RedisServer:
         """A URL with a fresh key prefix: each test sees an empty emulator."""
         prefix = prefix or f"t{uuid.uuid4().hex[:12]}:"
         return f"redis://127.0.0.1:{self.port}/0?prefix={prefix}"
+
+    def unix_url(self, prefix: str | None = None) -> str:
+        """``url`` over the server's Unix socket."""
+        prefix = prefix or f"t{uuid.uuid4().hex[:12]}:"
+        return f"unix://{self.directory / 'redis.sock'}?db=0&prefix={prefix}"

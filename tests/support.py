@@ -214,3 +214,11 @@ def read_answers(sock: socket.socket, count: int) -> list[bytes]:
         bodies.append(buffered[:length])
         buffered = buffered[length:]
     return bodies
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    """Return once ``condition()`` is true; AssertionError after ``seconds`` (polled)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)  # polling interval

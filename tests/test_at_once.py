@@ -16,7 +16,7 @@ from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import AT_ONCE_BODY_LIMIT, create_app
 from mockface.web.server import start_background
 
-from .support import MAIN, make_settings, read_answers, signed_now
+from .support import MAIN, make_settings, read_answers, signed_now, wait_until
 
 LIVEGETFOUR = json.dumps({"appid": MAIN.appid}).encode()
 
@@ -123,13 +123,6 @@ def one_worker():
 def post(server, headers: dict | None = None) -> requests.Response:
     return requests.post(f"{server.url}/face/livegetfour", json={"appid": MAIN.appid},
                          headers={"Authorization": signed_now(), **(headers or {})}, timeout=10)
-
-
-def wait_until(condition, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 def test_a_small_request_is_answered_while_every_worker_is_held(one_worker):

@@ -11,7 +11,13 @@ import pytest
 import requests
 
 from mockface.core.config import App, builtin_app
-from mockface.core.redis_state import RedisState, shown_url, split_url
+from mockface.core.redis_state import (
+    QUICK_ROUND_TRIP_SECONDS,
+    Batcher,
+    RedisState,
+    shown_url,
+    split_url,
+)
 from mockface.core.state import StateUnavailable
 from mockface.emulator import Emulator
 from mockface.legacy.signature import sign
@@ -19,7 +25,15 @@ from mockface.scenarios import ScenarioEngine
 from mockface.web.app import create_app
 
 from .redis_server import RedisServer
-from .support import MAIN, NOW, ServeProcess, auth, make_settings, run_concurrently
+from .support import (
+    MAIN,
+    NOW,
+    ServeProcess,
+    auth,
+    make_settings,
+    run_concurrently,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -218,9 +232,19 @@ def test_the_redis_url_keeps_its_prefix_apart_and_masks_its_password():
     assert split_url("redis://h:1/2?prefix=ci7:&ssl_cert_reqs=none") == \
         ("redis://h:1/2?ssl_cert_reqs=none", "ci7:")
     assert split_url("redis://h:1/2") == ("redis://h:1/2", "mockface:")
+    assert split_url("unix:///run/redis.sock?db=2&prefix=ci:") == \
+        ("unix:///run/redis.sock?db=2", "ci:")
     assert shown_url("redis://user:s3cret@h:1/0") == "redis://user:****@h:1/0"
     assert shown_url("redis://:s3cret@h:1/0") == "redis://:****@h:1/0"
     assert shown_url("redis://h:1/0") == "redis://h:1/0"
+
+
+def test_a_redis_on_a_unix_socket_serves_as_shared_state(redis_server):
+    emulator = shared_emulator(redis_server.unix_url())
+    emulator.clock.freeze(NOW)
+    assert post_livegetfour(emulator, auth())["code"] == 0
+    assert [entry.endpoint for entry in emulator.journal.query()] == ["livegetfour"]
+    emulator.state.close()
 
 
 def test_a_parsed_scenario_cannot_be_activated_on_a_shared_store(pair):
@@ -381,8 +405,115 @@ def test_the_readme_load_test_command_line_parses(redis_server):
         server.stop()
 
 
-def test_with_shared_state_no_request_is_answered_on_the_event_loop(pair):
-    """Each access to shared state is a round trip (and an outage a timeout): a request that
-    makes them must hold a worker thread, never the server's event loop."""
+#: Lua: keep Redis busy for ARGV[1] milliseconds (a slow Redis, for real).
+BUSY = """
+local t = redis.call('TIME')
+local until_us = t[1] * 1000000 + t[2] + ARGV[1] * 1000
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] >= until_us
+return 1
+"""
+
+
+def test_with_shared_state_requests_are_answered_on_the_event_loop_while_redis_is_quick(pair):
+    """A request that goes to Redis blocks the event loop for its round trips: only while
+    they are quick (QUICK_ROUND_TRIP_SECONDS on average) and Redis is not in an outage."""
     first, _ = pair
+    assert post_livegetfour(first, auth())["code"] == 0
+    assert 0 < first.state.batch.round_trip <= QUICK_ROUND_TRIP_SECONDS
+    assert first.at_once_view() == ()
+    first.state.batch.call("EVAL", BUSY, 0, 20)  # a 20 ms round trip
+    assert first.state.batch.round_trip > QUICK_ROUND_TRIP_SECONDS
     assert first.at_once_view() is None
+    for _ in range(40):  # quick round trips again: back to the event loop
+        first.state.batch.call("PING")
+    assert first.state.batch.round_trip <= QUICK_ROUND_TRIP_SECONDS
+    assert first.at_once_view() == ()
+
+
+def test_during_a_redis_outage_requests_go_to_worker_threads(tmp_path):
+    server = RedisServer(tmp_path)
+    emulator = shared_emulator(server.url())
+    emulator.clock.freeze(NOW)
+    try:
+        assert emulator.at_once_view() == ()
+        server.stop()
+        assert post_livegetfour(emulator, auth())["code"] == 108
+        assert emulator.at_once_view() is None
+    finally:
+        emulator.state.close()
+        server.stop()
+
+
+def test_after_a_failed_round_trip_requests_go_to_worker_threads_until_one_succeeds(pair):
+    first, _ = pair
+    batch = first.state.batch
+    first.state.redis.client_kill_filter(_id=batch.call("CLIENT", "ID"))
+    assert post_livegetfour(first, auth())["code"] == 108  # its connection was closed
+    assert first.at_once_view() is None
+    assert post_livegetfour(first, auth())["code"] == 0  # on a new connection
+    assert first.at_once_view() == ()
+
+
+def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(tmp_path):
+    """The batcher's connection led to the Redis that was killed; the listener saw it go,
+    so the next round trip uses a new connection instead of failing once on the old one."""
+    server = RedisServer(tmp_path)
+    emulator = shared_emulator(server.url())
+    emulator.clock.freeze(NOW)
+    try:
+        assert post_livegetfour(emulator, auth())["code"] == 0
+        server.stop()
+        wait_until(lambda: not emulator.state.quick())  # the listener saw it go
+        server.start()
+        wait_until(emulator.state.quick)  # subscribed again (tried every 0.2 s)
+        assert post_livegetfour(emulator, auth(now=int(time.time())))["code"] == 0
+    finally:
+        emulator.state.close()
+        server.stop()
+
+
+def test_a_posted_command_runs_before_later_ones_and_its_reply_is_not_taken_for_theirs(
+        redis_server):
+    state = RedisState(redis_server.url(), make_settings())
+    batch, key = state.batch, f"{state.prefix}posted"
+    for _ in range(3):
+        batch.post("INCR", key)
+    assert batch.call("GET", key) == b"3"  # not the reply (1) to the first post
+    assert batch.call("PING") == b"PONG"
+    state.close()
+
+
+def test_replies_to_posts_are_read_before_too_many_wait(redis_server):
+    state = RedisState(redis_server.url(), make_settings())
+    batch, key = state.batch, f"{state.prefix}many"
+    for _ in range(Batcher.UNREAD_LIMIT * 3):
+        batch.post("INCR", key)
+        assert batch._unread <= Batcher.UNREAD_LIMIT
+    assert batch.call("GET", key) == str(Batcher.UNREAD_LIMIT * 3).encode()
+    state.close()
+
+
+def test_a_refused_post_is_logged_once_until_one_succeeds(redis_server, caplog):
+    state = RedisState(redis_server.url(), make_settings())
+    batch, key = state.batch, f"{state.prefix}hash"
+    batch.call("HSET", key, "field", "1")
+    batch.post("INCR", key)  # WRONGTYPE: the key holds a hash
+    batch.post("INCR", key)
+    batch.call("PING")
+    refused = [r.getMessage() for r in caplog.records if "refused a command" in r.getMessage()]
+    assert len(refused) == 1 and "WRONGTYPE" in refused[0]
+    batch.post("INCR", f"{key}:counter")
+    batch.post("INCR", key)
+    batch.call("PING")
+    refused = [r.getMessage() for r in caplog.records if "refused a command" in r.getMessage()]
+    assert len(refused) == 2
+    state.close()
+
+
+def test_the_journal_is_written_without_waiting_and_readable_at_once(pair):
+    """``RedisJournal.record`` does not wait for Redis's reply; a read of the journal right
+    after the answer (here: from the other emulator, on other connections) finds it."""
+    first, second = pair
+    for turn in range(20):
+        assert post_livegetfour(first, auth())["code"] == 0
+        assert [e.id for e in second.journal.query()] == list(range(1, turn + 2))

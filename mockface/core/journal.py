@@ -148,12 +148,10 @@ class Journal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def record(self, **values: Any) -> JournalEntry:
-        """Add an entry (fields as JournalEntry's, without ``id``); returns it."""
+    def record(self, **values: Any) -> None:
+        """Add an entry (fields as JournalEntry's, without ``id``, which it is given here)."""
         with self._lock:
-            entry = JournalEntry(id=next(self._ids), **values)
-            self._entries.append(entry)
-        return entry
+            self._entries.append(JournalEntry(id=next(self._ids), **values))
 
     def query(self, endpoint: str | None = None, appid: str | None = None,
               code: int | str | None = None, since: float | None = None,

@@ -41,6 +41,10 @@ DEFAULT_PREFIX = "mockface:"
 TIMEOUT_SECONDS = 2.0  # per Redis operation: an outage is answered, never waited out
 ANNOUNCE_SECONDS = 2.0  # how long a settings change waits for every process to adopt it
 RETRY_SECONDS = 0.2  # how often a lost listener connection is tried again
+#: Requests may be answered on the server's event loop (blocking it for their round trips)
+#: while Redis's round trips take at most this (``Batcher.round_trip``); slower, they go to
+#: worker threads.
+QUICK_ROUND_TRIP_SECONDS = 0.001
 ONCE_TTL_SECONDS = 7 * 24 * 3600  # how long a used once-signature stays used
 COUNTER_TTL_SECONDS = 7 * 24 * 3600  # rule counters of activations nobody uses any more
 
@@ -111,7 +115,9 @@ def split_url(url: str) -> tuple[str, str]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
     rest = urlencode([(name, value) for name, value in query if name != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefix
+    plain = f"{parts.scheme}://{parts.netloc}{parts.path}"  # unix:///path keeps its "//"
+    return plain + (f"?{rest}" if rest else "") + (f"#{parts.fragment}" if parts.fragment
+                                                  else ""), prefix
 
 
 def shown_url(url: str) -> str:
@@ -134,13 +140,16 @@ class Outage:
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
+    def guard(self, answered: bool = True) -> Iterator[None]:
+        """Redis failures in the block as StateUnavailable.  ``answered``: whether the block
+        finishing shows Redis answered, ending an outage (not for ``Batcher.post``: bytes
+        written to a dead connection's socket can still succeed once)."""
         try:
             yield
         except FAILURES as error:
             self.failed(error)
             raise StateUnavailable(f"the state backend {self.where} is unreachable") from None
-        if self.down:
+        if answered and self.down:
             self.recovered()
 
     def failed(self, error: Exception) -> None:
@@ -179,21 +188,40 @@ class _Call:
 
 
 class Batcher:
-    """Sends the commands of concurrent callers to Redis together (auto-pipelining).
+    """Sends the commands of concurrent callers to Redis together (auto-pipelining), on
+    one connection of its own.
 
     A caller whose command finds no round trip in flight sends it at once; commands that
     arrive meanwhile wait and go together in the next round trip, sent by the first of
     their callers.  Each caller gets its own result (or its own exception) back, as if it
     had sent its command alone; every command is sent after its caller asked, so a read
-    sees every write that completed before it was asked for."""
+    sees every write that completed before it was asked for.
+
+    ``post`` writes a command without waiting for its reply: the bytes are on the socket
+    when it returns, and Redis runs one connection's commands in the order they arrive, so
+    it runs before anything this process sends later; its reply is read (and dropped) by
+    the next round trip."""
+
+    #: Posted replies left unread before a post waits for them (a round trip): bounds what
+    #: Redis holds for this connection when nothing but posts is sent for a while.
+    UNREAD_LIMIT = 64
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
+        #: Seconds a round trip takes when nothing queues (0 before the first): falls at
+        #: once to a faster round trip's time, rises by an eighth of the way to a slower
+        #: one's (failures count as long as they took).  Queueing behind other callers
+        #: makes single round trips slow, but not all of them.
+        self.round_trip = 0.0
         self._pending: list[_Call] = []
         self._sending = False
         self._lock = threading.Lock()
-        self._connection: Any = None  # one connection: round trips never overlap
+        self._write_lock = threading.Lock()  # what goes on the socket, in what order
+        self._connection: Any = None
         self._pid = 0
+        self._unread = 0  # replies to posts, on the socket before the next round trip's
+        self._stale = False  # reconnect before the next round trip
+        self._post_failed = False  # a posted command failed; logged until one succeeds
 
     def call(self, *args: Any) -> Any:
         """The result of one Redis command (its arguments as for ``execute_command``)."""
@@ -219,34 +247,95 @@ class Batcher:
             raise call.value
         return call.value
 
-    def _send(self, batch: list[_Call]) -> None:
-        """One round trip for ``batch`` on the batcher's own connection (redis-py's
-        connection layer, without its per-command pipeline machinery)."""
-        if self._pid != os.getpid():  # new, or inherited by a forked worker
+    def post(self, *args: Any) -> None:
+        """Send one command whose reply nobody waits for (see the class); raises what an
+        unreachable Redis raises.  A command Redis refuses is logged, not raised."""
+        if self._unread >= self.UNREAD_LIMIT:
+            self.call("PING")  # reads the posted replies first
+        with self._write_lock:
+            connection = self._connected()
+            try:
+                connection.send_packed_command(connection.pack_command(*args))
+            except Exception:
+                self._drop(connection)
+                raise
+            self._unread += 1
+
+    def reconnect(self) -> None:
+        """Use a new connection from the next round trip on (the current one may lead to a
+        Redis that is gone: a first command on it would fail after Redis restarted)."""
+        self._stale = True
+
+    def _connected(self) -> Any:
+        """The batcher's connection (under ``_write_lock``): made in each process, since a
+        forked worker must not share its parent's socket."""
+        if self._pid != os.getpid():
             self._connection = self._client.connection_pool.make_connection()
             self._pid = os.getpid()
-        connection = self._connection
+            self._unread = 0
+        return self._connection
+
+    def _drop(self, connection: Any) -> None:
+        """Close the connection after a failure (under ``_write_lock``); replies still owed
+        on it are gone with it."""
+        connection.disconnect()
+        self._unread = 0
+
+    def _send(self, batch: list[_Call]) -> None:
+        """One round trip for ``batch``: the replies to earlier posts are read and dropped
+        first (redis-py's connection layer, without its per-command pipeline machinery)."""
+        started = time.perf_counter()
         try:
-            connection.send_packed_command(connection.pack_commands(
-                [each.args for each in batch]))
-            for each in batch:
+            with self._write_lock:
+                connection = self._connected()
+                if self._stale:  # no reply is being read now: a new connection is safe
+                    self._stale = False
+                    self._drop(connection)
+                posted, self._unread = self._unread, 0
                 try:
-                    each.value = connection.read_response()
-                except redis.exceptions.ResponseError as error:
-                    each.value = error
-                each.done = True
+                    connection.send_packed_command(connection.pack_commands(
+                        [each.args for each in batch]))
+                except Exception:
+                    self._drop(connection)
+                    raise
+            try:
+                for _ in range(posted):
+                    self._posted_reply(connection)
+                for each in batch:
+                    try:
+                        each.value = connection.read_response()
+                    except redis.exceptions.ResponseError as error:
+                        each.value = error
+                    each.done = True
+            except Exception:
+                with self._write_lock:
+                    self._drop(connection)
+                raise
         except Exception as error:  # the round trip failed: each caller left gets the error
-            connection.disconnect()
             for each in batch:
                 if not each.done:
                     each.value, each.done = error, True
+        finally:
+            took = time.perf_counter() - started
+            self.round_trip = min(took, self.round_trip + (took - self.round_trip) / 8)
+
+    def _posted_reply(self, connection: Any) -> None:
+        try:
+            connection.read_response()
+        except redis.exceptions.ResponseError as error:
+            if not self._post_failed:
+                log.error("Redis refused a command sent without waiting (a journal entry "
+                          "is lost): %s", error)
+            self._post_failed = True
+        else:
+            self._post_failed = False
 
     def script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script by its digest; loaded again when Redis lost it (a restart)."""
         try:
             return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:
-            self._client.script_load(script.source)
+        except redis.exceptions.NoScriptError:  # on this connection, which just answered
+            self.call("SCRIPT", "LOAD", script.source)
             return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
@@ -419,13 +508,15 @@ class RedisJournal(_Part):
         self.capacity = capacity
         self._stream = f"{self.prefix}journal"
 
-    def record(self, **values: Any) -> JournalEntry:
+    def record(self, **values: Any) -> None:
+        """Append an entry (its id is given in Redis) without waiting for Redis's reply
+        (``Batcher.post``): Redis runs it before anything this process sends later; a read
+        by another process after the answer went out finds it too, since the entry was on
+        its way to Redis before the answer was sent."""
         text = json.dumps(values, default=str)
-        with self.guard():
-            entry_id = self.batch.script(self._script,
-                                         [f"{self.prefix}journal:id", self._stream],
-                                         [self.capacity, text])
-        return JournalEntry(id=int(entry_id), **values)
+        with self.guard(answered=False):
+            self.batch.post("EVAL", self._script.source, 2, f"{self.prefix}journal:id",
+                            self._stream, self.capacity, text)
 
     def _entries(self) -> list[tuple[bytes, JournalEntry]]:
         with self.guard():
@@ -586,10 +677,13 @@ def app_from_json(text: str | bytes) -> App:
 
 
 def connect(url: str) -> redis.Redis:
-    """A client for ``url`` that fails fast: short timeouts, no retries."""
-    return redis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS,
-                                socket_connect_timeout=TIMEOUT_SECONDS,
-                                retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+    """A client for ``url`` that fails fast: short timeouts, and one immediate retry on a
+    broken connection only (a pooled connection to a Redis that restarted since), never
+    after a timeout."""
+    return redis.Redis.from_url(
+        url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
+        retry_on_timeout=False)
 
 
 class RedisState:
@@ -629,6 +723,13 @@ class RedisState:
         except redis.exceptions.RedisError as error:
             raise StateUnavailable(f"cannot use Redis at {self.outage.where}: {error}"
                                    ) from None
+
+    def quick(self) -> bool:
+        """Whether a request can be answered while the caller waits for Redis without
+        holding others up: this process follows changes live, Redis is not in an outage,
+        and its round trips take at most QUICK_ROUND_TRIP_SECONDS."""
+        return (self._live.is_set() and not self.outage.down
+                and self.batch.round_trip <= QUICK_ROUND_TRIP_SECONDS)
 
     def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
         self._keyring = keyring
@@ -694,6 +795,7 @@ class RedisState:
                 if self._closed.is_set():
                     return  # close() took the connection away
                 self._live.clear()
+                self.batch.reconnect()  # Redis may have restarted: its socket would be dead
                 if isinstance(error, FAILURES):
                     self.outage.failed(error)
                 elif not isinstance(error, StateUnavailable):  # a bug: say so, keep listening

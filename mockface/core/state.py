@@ -224,6 +224,10 @@ class MemoryState:
     def sync(self) -> None:
         """Nothing is shared with other processes."""
 
+    def quick(self) -> bool:
+        """Whether every store answers without waiting on anything: always, in memory."""
+        return True
+
     def set_loose(self, appid: str, enabled: bool) -> None:
         """Loose mode on or off for one app."""
         (self.loose_appids.add if enabled else self.loose_appids.discard)(appid)

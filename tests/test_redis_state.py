@@ -8,13 +8,18 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 import requests
 
+from mockface.core import redis_state
 from mockface.core.config import App, builtin_app
 from mockface.core.redis_state import (
     QUICK_ROUND_TRIP_SECONDS,
     Batcher,
+    RedisCodeBook,
     RedisState,
+    closed_by_peer,
+    derived_code,
     shown_url,
     split_url,
 )
@@ -204,8 +209,19 @@ def test_reset_clears_everything_shared(pair, redis_server):
     prefix, tag = first.state.prefix, MAIN.appid.encode().hex()
     left = {key.decode()[len(prefix):] for key in first.state.redis.scan_iter(f"{prefix}*")}
     assert {k for k in left if not k.startswith("once:")} == \
-        {"activations", "journal", "journal:id", f"codes:n:{tag}", f"codes:list:{tag}"}
+        {"activations", "journal", "journal:id", f"codes:n:{tag}", f"codes:list:{tag}",
+         "generation:codes"}
     assert len([k for k in left if k.startswith("once:")]) == 1  # the request after the reset
+
+
+def test_a_reset_in_one_process_restarts_the_code_sequences_of_the_others(pair):
+    first, second = pair
+    codes = [first.lip_codes.issue("7") for _ in range(3)]
+    actions = [first.state.action_sequences.issue("7") for _ in range(8)]
+    second.reset()
+    assert [first.lip_codes.issue("7") for _ in range(3)] == codes
+    assert [first.state.action_sequences.issue("7") for _ in range(8)] == actions
+    assert first.lip_codes.issued("7") == codes
 
 
 def test_reset_of_one_appid_keeps_the_others(pair):
@@ -444,19 +460,36 @@ def test_during_a_redis_outage_requests_go_to_worker_threads(tmp_path):
         server.stop()
 
 
-def test_after_a_failed_round_trip_requests_go_to_worker_threads_until_one_succeeds(pair):
+def test_while_an_outage_is_on_record_requests_go_to_worker_threads(pair):
     first, _ = pair
-    batch = first.state.batch
-    first.state.redis.client_kill_filter(_id=batch.call("CLIENT", "ID"))
-    assert post_livegetfour(first, auth())["code"] == 108  # its connection was closed
+    first.state.outage.failed(redis.exceptions.ConnectionError("a round trip failed"))
     assert first.at_once_view() is None
-    assert post_livegetfour(first, auth())["code"] == 0  # on a new connection
+    assert post_livegetfour(first, auth())["code"] == 0  # a round trip answered: it ended
     assert first.at_once_view() == ()
 
 
-def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(tmp_path):
-    """The batcher's connection led to the Redis that was killed; the listener saw it go,
-    so the next round trip uses a new connection instead of failing once on the old one."""
+def test_a_connection_redis_closed_is_replaced_before_anything_is_written_to_it(pair):
+    """Writing to a connection whose other end is closed seems to succeed once: a posted
+    command (an issued code) would be lost without anyone noticing."""
+    first, _ = pair
+    batch = first.state.batch
+    assert post_livegetfour(first, auth())["code"] == 0
+    first.state.redis.client_kill_filter(_id=batch.call("CLIENT", "ID"))
+    wait_until(lambda: closed_by_peer(batch._connection._sock))
+    assert post_livegetfour(first, auth())["code"] == 0
+    issued = first.lip_codes.issued(MAIN.appid)
+    assert len(issued) == 2  # both codes stored
+    assert [e.data["validate_data"] for e in first.journal.query()] == issued
+
+
+@pytest.mark.parametrize("poll_tells", [True, False], ids=["linux", "no-POLLRDHUP"])
+def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(
+        tmp_path, monkeypatch, poll_tells):
+    """The batcher's connection led to the Redis that was killed: seen closed (poll), or
+    the listener saw Redis go (where poll cannot tell, as on macOS), so the next request
+    uses a new connection instead of failing once on the old one."""
+    if not poll_tells:
+        monkeypatch.setattr(redis_state, "_PEER_CLOSED", 0)
     server = RedisServer(tmp_path)
     emulator = shared_emulator(server.url())
     emulator.clock.freeze(NOW)
@@ -466,10 +499,42 @@ def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(
         wait_until(lambda: not emulator.state.quick())  # the listener saw it go
         server.start()
         wait_until(emulator.state.quick)  # subscribed again (tried every 0.2 s)
-        assert post_livegetfour(emulator, auth(now=int(time.time())))["code"] == 0
+        answer = post_livegetfour(emulator, auth(now=int(time.time())))
+        assert answer["code"] == 0
+        assert emulator.lip_codes.issued(MAIN.appid) == [answer["data"]["validate_data"]]
     finally:
         emulator.state.close()
         server.stop()
+
+
+def test_a_post_makes_a_round_trip_when_redis_has_not_answered_lately(redis_server):
+    state = RedisState(redis_server.url(), make_settings())
+    batch, key = state.batch, f"{state.prefix}fresh"
+    batch.post("INCR", key)  # nothing answered yet: a round trip
+    assert batch._unread == 0
+    batch.post("INCR", key)
+    assert batch._unread == 1  # answered just now: posted
+    batch.answered_at -= Batcher.FRESH_SECONDS  # a second without an answer
+    batch.post("INCR", key)
+    assert batch._unread == 0 and batch.call("GET", key) == b"3"
+    state.close()
+
+
+def test_codes_are_numbered_in_blocks_and_derived_as_redis_derives_them(redis_server):
+    """One round trip per BLOCK codes; the n-th code is the SHA-1 of the book's prefix and
+    n, as Redis's own sha1hex computes it (the codes of earlier versions, made in Lua)."""
+    state = RedisState(redis_server.url(), make_settings())
+    book = state.lip_codes
+    codes = [book.issue("31") for _ in range(RedisCodeBook.BLOCK + 1)]
+    counter = f"{state.prefix}codes:n:{'31'.encode().hex()}"
+    assert state.redis.get(counter) == str(2 * RedisCodeBook.BLOCK).encode()
+    assert book.issued("31") == codes
+    lua = "return string.sub(redis.sha1hex(ARGV[1]), 1, 8)"
+    for number in (1, 2, RedisCodeBook.BLOCK + 1):
+        digest = state.redis.eval(lua, 0, f"{book.seed}:31:{number}").decode()
+        assert codes[number - 1] == f"{int(digest, 16) % 10000:04d}"
+    assert derived_code("p", 1, "actions") in ("1,2", "2,1")
+    state.close()
 
 
 def test_a_posted_command_runs_before_later_ones_and_its_reply_is_not_taken_for_theirs(

@@ -19,8 +19,11 @@ import json
 import logging
 import os
 import random
+import select
+import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -66,17 +69,10 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], 3600)
 return 1
 """
-#: Lua: the next code of an appid (derived from the seed and its number), remembered.
-_ISSUE = """
-local n = redis.call('INCR', KEYS[1])
-local h = tonumber(string.sub(redis.sha1hex(ARGV[1] .. n), 1, 8), 16)
-local code
-if ARGV[2] == 'digits' then code = string.format('%04d', h % 10000)
-elseif h % 2 == 0 then code = '1,2' else code = '2,1' end
-redis.call('RPUSH', KEYS[2], code)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-return code
-"""
+#: Key (after the prefix) counting the resets of issued codes: each process drops the
+#: numbers it took for codes when it sees the count change.
+CODES_GENERATION = "generation:codes"
+
 #: Lua: remember a code handed out by other means.
 _REMEMBER = """
 redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -187,6 +183,20 @@ class _Call:
         self.wake.acquire()
 
 
+#: poll() flag for "the peer closed its side", where the system has one (Linux).
+_PEER_CLOSED = getattr(select, "POLLRDHUP", 0)
+
+
+def closed_by_peer(sock: socket.socket | None) -> bool:
+    """Whether the other end closed this connection, even with data still to read from it
+    (always False where poll() cannot tell: the next round trip finds out)."""
+    if sock is None or not _PEER_CLOSED:
+        return False
+    poller = select.poll()
+    poller.register(sock, _PEER_CLOSED)
+    return bool(poller.poll(0))
+
+
 class Batcher:
     """Sends the commands of concurrent callers to Redis together (auto-pipelining), on
     one connection of its own.
@@ -205,6 +215,8 @@ class Batcher:
     #: Posted replies left unread before a post waits for them (a round trip): bounds what
     #: Redis holds for this connection when nothing but posts is sent for a while.
     UNREAD_LIMIT = 64
+    #: How recently Redis must have answered for a command to be posted without waiting.
+    FRESH_SECONDS = 1.0
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
@@ -221,6 +233,7 @@ class Batcher:
         self._pid = 0
         self._unread = 0  # replies to posts, on the socket before the next round trip's
         self._stale = False  # reconnect before the next round trip
+        self.answered_at = 0.0  # time.monotonic() of Redis's last reply
         self._post_failed = False  # a posted command failed; logged until one succeeds
 
     def call(self, *args: Any) -> Any:
@@ -249,9 +262,22 @@ class Batcher:
 
     def post(self, *args: Any) -> None:
         """Send one command whose reply nobody waits for (see the class); raises what an
-        unreachable Redis raises.  A command Redis refuses is logged, not raised."""
-        if self._unread >= self.UNREAD_LIMIT:
-            self.call("PING")  # reads the posted replies first
+        unreachable Redis raises.  A command Redis refuses is logged, not raised.
+
+        Only while Redis answered within FRESH_SECONDS and fewer than UNREAD_LIMIT replies
+        are unread; otherwise the command makes a round trip, so that a Redis that stopped
+        answering (a network partition sends no sign) is noticed before much is posted.  A
+        connection Redis closed (it was stopped) is noticed before anything is written to
+        it (``_connected``): the first write to it would seem to succeed."""
+        if self._unread >= self.UNREAD_LIMIT or \
+                time.monotonic() - self.answered_at > self.FRESH_SECONDS:
+            try:
+                self.call(*args)
+            except redis.exceptions.ResponseError as error:
+                self._refused(error)
+            else:
+                self._post_failed = False
+            return
         with self._write_lock:
             connection = self._connected()
             try:
@@ -268,11 +294,16 @@ class Batcher:
 
     def _connected(self) -> Any:
         """The batcher's connection (under ``_write_lock``): made in each process, since a
-        forked worker must not share its parent's socket."""
+        forked worker must not share its parent's socket; closed, to be opened again on
+        its first use, when Redis closed it or after ``reconnect`` (a round trip still
+        reading from it was failing anyway: Redis went away)."""
         if self._pid != os.getpid():
             self._connection = self._client.connection_pool.make_connection()
             self._pid = os.getpid()
             self._unread = 0
+        elif self._stale or closed_by_peer(self._connection._sock):
+            self._drop(self._connection)
+        self._stale = False
         return self._connection
 
     def _drop(self, connection: Any) -> None:
@@ -288,9 +319,6 @@ class Batcher:
         try:
             with self._write_lock:
                 connection = self._connected()
-                if self._stale:  # no reply is being read now: a new connection is safe
-                    self._stale = False
-                    self._drop(connection)
                 posted, self._unread = self._unread, 0
                 try:
                     connection.send_packed_command(connection.pack_commands(
@@ -307,6 +335,7 @@ class Batcher:
                     except redis.exceptions.ResponseError as error:
                         each.value = error
                     each.done = True
+                self.answered_at = time.monotonic()
             except Exception:
                 with self._write_lock:
                     self._drop(connection)
@@ -323,12 +352,16 @@ class Batcher:
         try:
             connection.read_response()
         except redis.exceptions.ResponseError as error:
-            if not self._post_failed:
-                log.error("Redis refused a command sent without waiting (a journal entry "
-                          "is lost): %s", error)
-            self._post_failed = True
+            self._refused(error)
         else:
             self._post_failed = False
+
+    def _refused(self, error: Exception) -> None:
+        """A posted command was refused: logged until a posted command succeeds again."""
+        if not self._post_failed:
+            log.error("Redis refused a command sent without waiting (a journal entry or "
+                      "an issued code is not stored): %s", error)
+        self._post_failed = True
 
     def script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script by its digest; loaded again when Redis lost it (a restart)."""
@@ -407,34 +440,70 @@ class RedisRateLimiter(_Part):
             self._delete(f"rate:{_tag(appid)}" if appid is not None else "rate:*")
 
 
+def derived_code(prefix: str, number: int, kind: str) -> str:
+    """The ``number``-th code of a book: from the SHA-1 of ``prefix`` (namespace, seed and
+    appid) and the number; 4 digits, or an action order ("1,2" / "2,1")."""
+    value = int(hashlib.sha1(f"{prefix}{number}".encode()).hexdigest()[:8], 16)
+    if kind == "digits":
+        return f"{value % 10000:04d}"
+    return "1,2" if value % 2 == 0 else "2,1"
+
+
 class RedisCodeBook(_Part):
     """Issued lip codes (``kind="digits"``) or action sequences (``"actions"``) per appid,
-    shared by every process; one round trip per code.
+    shared by every process.
 
-    The n-th code of an appid depends only on the seed, the namespace, the appid and n (a
-    SHA-1 in Redis), so servers with the same seed issue the same codes in the same order;
-    not the same codes as the in-memory book, which draws from a generator per appid."""
+    The n-th code of an appid depends only on the seed, the namespace, the appid and n
+    (``derived_code``), so a server issues the same codes in the same order as another with
+    the same seed; not the same codes as the in-memory book, which draws from a generator
+    per appid.  Each process takes the numbers it issues in blocks of ``BLOCK`` from
+    Redis (one round trip per block), and posts each code it issues to the shared list
+    before it is handed out (``Batcher.post``): a code is known to every process by the
+    time its client can use it."""
 
-    _issue = Script(_ISSUE)
+    BLOCK = 64
     _remember = Script(_REMEMBER)
 
     def __init__(self, shared: RedisState, seed: int, per_app: int = 1000,
-                 kind: str = "digits", namespace: str = "") -> None:
+                 kind: str = "digits", namespace: str = "", apps: int = 10_000) -> None:
         super().__init__(shared)
         self.seed = seed
         self.per_app = per_app
         self.kind = kind
         self.namespace = namespace
+        self.apps = apps  # appids whose block is kept at most (loose mode admits any)
         self._base = f"{self.prefix}codes:{namespace}"
+        self._blocks: OrderedDict[str, range] = OrderedDict()  # numbers left, per appid
+        self._lock = threading.Lock()
 
     def issue(self, appid: str) -> str:
-        tag = _tag(appid)
-        with self.guard():
-            code = self.batch.script(self._issue, [f"{self._base}n:{tag}",
-                                                   f"{self._base}list:{tag}"],
-                                     [f"{self.namespace}{self.seed}:{appid}:", self.kind,
-                                      self.per_app])
-        return code.decode()
+        number = self._number(appid)
+        code = derived_code(f"{self.namespace}{self.seed}:{appid}:", number, self.kind)
+        with self.guard(answered=False):
+            self.batch.post("EVAL", self._remember.source, 1,
+                            f"{self._base}list:{_tag(appid)}", code, self.per_app)
+        return code
+
+    def _number(self, appid: str) -> int:
+        """The next number of this process's block for ``appid``; a new block when it is
+        used up."""
+        with self._lock:
+            block = self._blocks.pop(appid, None)
+            if not block:
+                with self.guard():
+                    last = self.batch.call("INCRBY", f"{self._base}n:{_tag(appid)}",
+                                           self.BLOCK)
+                block = range(last - self.BLOCK + 1, last + 1)
+            self._blocks[appid] = block[1:]
+            while len(self._blocks) > self.apps:
+                self._blocks.popitem(last=False)
+            return block[0]
+
+    def forget_blocks(self) -> None:
+        """Drop the numbers taken but not issued, so that the sequences restart (after a
+        reset, here or in another process: ``RedisState._reload``)."""
+        with self._lock:
+            self._blocks.clear()
 
     def remember(self, appid: str, code: str) -> None:
         with self.guard():
@@ -456,7 +525,11 @@ class RedisCodeBook(_Part):
         return dict(sorted(found.items()))
 
     def clear(self, appid: str | None = None) -> None:
+        """Forget issued codes and restart the sequences: here at once, in the other
+        processes when they adopt the next settings change (a reset ends with one)."""
+        self.forget_blocks()
         with self.guard():
+            self.redis.incr(f"{self.prefix}{CODES_GENERATION}")
             if appid is None:
                 self._delete(f"codes:{self.namespace}*")
             else:
@@ -712,6 +785,7 @@ class RedisState:
         self._keyring: Keyring | None = None
         self._engine: ScenarioEngine | None = None
         self._reload_lock = threading.Lock()
+        self._codes_generation: bytes | None = None  # as this process last read it
         self._listening_pid = 0  # the process whose listener thread runs
         self._live = threading.Event()  # set while the listener is subscribed
         self._closed = threading.Event()
@@ -764,7 +838,12 @@ class RedisState:
                 pipe.hgetall(f"{self.prefix}clock")
                 pipe.smembers(f"{self.prefix}loose")
                 pipe.hgetall(f"{self.prefix}apps")
-                clock, loose, apps = pipe.execute()
+                pipe.get(f"{self.prefix}{CODES_GENERATION}")
+                clock, loose, apps, codes_generation = pipe.execute()
+            if codes_generation != self._codes_generation:
+                self._codes_generation = codes_generation
+                self.lip_codes.forget_blocks()
+                self.action_sequences.forget_blocks()
             self.clock.adopt(clock.get(b"frozen_at"), clock.get(b"offset"))
             wanted = {appid.decode() for appid in loose}
             self.loose_appids.update(wanted)

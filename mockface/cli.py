@@ -89,8 +89,9 @@ def _settings(config: str | None) -> Settings:
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
               type=click.IntRange(1, 1024),
               help="Worker threads per server process, for requests that can wait "
-                   "(scripted delays, --state redis://), bodies over 256 KB and the admin "
-                   "API; the other requests are answered on the event loop.")
+                   "(scripted delays, a slow or unreachable --state redis://), bodies over "
+                   "256 KB and the admin API; the other requests are answered on the event "
+                   "loop.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes sharing the port (SO_REUSEPORT); more than 1 needs "
                    "--state redis://.")

@@ -3,13 +3,16 @@ emulator: ``mockface serve --state redis://HOST:PORT/DB``.
 
 Everything a request changes lives in Redis and is changed atomically there (``SET NX``
 for once-signatures, Lua scripts for rate windows, rule counters, the clock and the
-journal).  Settings changed over the admin API (clock, per-app loose mode, apps, scenario
-activations) are also kept in each process, and every request first compares one
-generation number with Redis to pick up other processes' changes: one round trip.
+journal).  Writes whose reply a request does not need (the journal entry, an issued code)
+are sent without waiting for it (``Batcher.post``).  Settings changed over the admin API
+(clock, per-app loose mode, apps, scenario activations) are also kept in each process;
+a change is announced on a channel, and every process adopts it before the change returns,
+so a request needs no round trip to see it.
 
 When Redis cannot be reached, each operation raises StateUnavailable at once (short
-timeouts, no retries); the outage is logged once, and its end once, when Redis answers
-again.  Keys all start with a prefix (``mockface:`` unless the URL adds ``?prefix=``).
+timeouts; a broken pooled connection is tried once more, a timeout never); the outage is
+logged once, and its end once, when Redis answers again.  Keys all start with a prefix
+(``mockface:`` unless the URL adds ``?prefix=``).
 """
 from __future__ import annotations
 
@@ -302,8 +305,8 @@ class Batcher:
             self._pid = os.getpid()
             self._unread = 0
         elif self._stale or closed_by_peer(self._connection._sock):
+            self._stale = False
             self._drop(self._connection)
-        self._stale = False
         return self._connection
 
     def _drop(self, connection: Any) -> None:

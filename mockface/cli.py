@@ -29,6 +29,7 @@ from .core.scenarios.watcher import ScenarioWatcher
 from .legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 from .legacy.signature import LAYOUTS, sign, time_problem
 from .scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario, search_path
+from .web.malloc import keep_freed_memory
 from .web.server import DEFAULT_THREADS, Server
 
 STATE_ENV = "MOCKFACE_STATE"
@@ -157,6 +158,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         if ready_file:
             _write_ready_file(Path(ready_file), settings, url, bound_port, admin_token, ca_cert)
 
+    keep_freed_memory()  # forked workers inherit it
     try:
         if workers > 1:
             _serve_workers(build, announce, host, port, workers, tls, ca_dir, level,

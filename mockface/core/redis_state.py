@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -274,12 +274,7 @@ class Batcher:
         it (``_connected``): the first write to it would seem to succeed."""
         if self._unread >= self.UNREAD_LIMIT or \
                 time.monotonic() - self.answered_at > self.FRESH_SECONDS:
-            try:
-                self.call(*args)
-            except redis.exceptions.ResponseError as error:
-                self._refused(error)
-            else:
-                self._post_failed = False
+            self._posted(lambda: self.call(*args))
             return
         with self._write_lock:
             connection = self._connected()
@@ -331,7 +326,7 @@ class Batcher:
                     raise
             try:
                 for _ in range(posted):
-                    self._posted_reply(connection)
+                    self._posted(connection.read_response)
                 for each in batch:
                     try:
                         each.value = connection.read_response()
@@ -351,20 +346,18 @@ class Batcher:
             took = time.perf_counter() - started
             self.round_trip = min(took, self.round_trip + (took - self.round_trip) / 8)
 
-    def _posted_reply(self, connection: Any) -> None:
+    def _posted(self, reply: Callable[[], Any]) -> None:
+        """Take a posted command's reply; a refusal is logged until a posted command
+        succeeds again."""
         try:
-            connection.read_response()
+            reply()
         except redis.exceptions.ResponseError as error:
-            self._refused(error)
+            if not self._post_failed:
+                log.error("Redis refused a command sent without waiting (a journal entry or "
+                          "an issued code is not stored): %s", error)
+            self._post_failed = True
         else:
             self._post_failed = False
-
-    def _refused(self, error: Exception) -> None:
-        """A posted command was refused: logged until a posted command succeeds again."""
-        if not self._post_failed:
-            log.error("Redis refused a command sent without waiting (a journal entry or "
-                      "an issued code is not stored): %s", error)
-        self._post_failed = True
 
     def script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script by its digest; loaded again when Redis lost it (a restart)."""
@@ -373,6 +366,11 @@ class Batcher:
         except redis.exceptions.NoScriptError:  # on this connection, which just answered
             self.call("SCRIPT", "LOAD", script.source)
             return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
+
+    def post_script(self, script: Script, keys: list[str], args: list[Any]) -> None:
+        """``post`` a Lua script, sent whole (``EVAL``): a reply nobody reads cannot say
+        that Redis lost a script by its digest."""
+        self.post("EVAL", script.source, len(keys), *keys, *args)
 
 
 class Script:
@@ -483,8 +481,8 @@ class RedisCodeBook(_Part):
         number = self._number(appid)
         code = derived_code(f"{self.namespace}{self.seed}:{appid}:", number, self.kind)
         with self.guard(answered=False):
-            self.batch.post("EVAL", self._remember.source, 1,
-                            f"{self._base}list:{_tag(appid)}", code, self.per_app)
+            self.batch.post_script(self._remember, [f"{self._base}list:{_tag(appid)}"],
+                                   [code, self.per_app])
         return code
 
     def _number(self, appid: str) -> int:
@@ -591,8 +589,8 @@ class RedisJournal(_Part):
         its way to Redis before the answer was sent."""
         text = json.dumps(values, default=str)
         with self.guard(answered=False):
-            self.batch.post("EVAL", self._script.source, 2, f"{self.prefix}journal:id",
-                            self._stream, self.capacity, text)
+            self.batch.post_script(self._script, [f"{self.prefix}journal:id", self._stream],
+                                   [self.capacity, text])
 
     def _entries(self) -> list[tuple[bytes, JournalEntry]]:
         with self.guard():

@@ -104,15 +104,18 @@ def test_any_multipart_body_parses_or_gives_a_body_code(parts, trailer):
 
 
 @given(video=st.binary(min_size=1, max_size=3000).map(lambda raw: raw.replace(b"\r\n--B", b"")),
-       code=st.from_regex(r"\A[0-9]{4}\Z"), cuts=st.lists(st.integers(0, 4000), max_size=12))
-def test_a_multipart_body_in_any_chunks_parses_to_what_was_sent(video, code, cuts):
-    """The server hands the parser the body in the pieces it was received in (ChunkStream):
-    wherever the pieces split it, even inside a boundary, the fields come out whole."""
+       code=st.from_regex(r"\A[0-9]{4}\Z"), cuts=st.lists(st.integers(0, 4000), max_size=12),
+       buffers=st.booleans())
+def test_a_multipart_body_in_any_chunks_parses_to_what_was_sent(video, code, cuts, buffers):
+    """The server hands the parser the body in the pieces it was received in (ChunkStream),
+    ``bytes`` or a received ``bytearray``: wherever the pieces split it, even inside a
+    boundary, the fields come out whole."""
     raw = (b'--B\r\nContent-Disposition: form-data; name="validate_data"\r\n\r\n'
            + code.encode() + b'\r\n--B\r\nContent-Disposition: form-data; name="video"; '
            b'filename="v.mp4"\r\n\r\n' + video + b"\r\n--B--\r\n")
     edges = sorted({0, len(raw), *(cut for cut in cuts if cut < len(raw))})
-    chunks = [raw[start:end] for start, end in zip(edges, edges[1:])]
+    chunks = [(bytearray if buffers else bytes)(raw[start:end])
+              for start, end in zip(edges, edges[1:])]
     body = wire.read_body("multipart/form-data; boundary=B", str(len(raw)), ChunkStream(chunks))
     assert body.text == {"validate_data": code}
     assert body.media == {"video": video}

@@ -1,6 +1,6 @@
 """How mockface's server holds a request body: as the chunks it was received in
-(``_BodyChunks``), read through ``ChunkStream`` without copies, exactly Content-Length bytes
-per request."""
+(``_BodyChunks``), or for a large body as one buffer it is received straight into, read
+through ``ChunkStream`` without copies, exactly Content-Length bytes per request."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +13,15 @@ import pytest
 from waitress.receiver import FixedStreamReceiver
 
 from mockface.legacy.signature import sign
-from mockface.web.server import BODY_RECV_BYTES, RECV_BYTES, ChunkStream, _BodyChunks, receive_size
+from mockface.web.server import (
+    BODY_RECV_BYTES,
+    RECV_BYTES,
+    ChunkStream,
+    _BodyChunks,
+    receive_size,
+    start_background,
+    waiting_bytes,
+)
 
 from .support import MAIN, media, read_answers
 
@@ -47,6 +55,15 @@ def test_read1_with_a_size_splits_a_chunk_and_keeps_the_rest():
 def test_read_gathers_across_chunks_up_to_size(size, pieces):
     stream = ChunkStream([b"ab", b"cdef", b"", b"gh"])
     assert [stream.read(size) for _ in pieces] == pieces
+
+
+def test_read_gives_bytes_also_from_a_buffer_read1_hands_out_itself():
+    """Frameworks that ``read`` (the admin API's Flask) get ``bytes``; ``read1`` readers,
+    which may keep the buffer, get the buffer."""
+    buffer = bytearray(b"abcd")
+    assert type(ChunkStream([buffer]).read()) is bytes
+    assert ChunkStream([buffer]).read() == b"abcd"
+    assert ChunkStream([buffer]).read1() is buffer
 
 
 def test_read_of_everything_and_of_one_whole_chunk_does_not_copy():
@@ -134,30 +151,105 @@ def test_pipelined_requests_each_get_their_own_body(live_server):
     assert sizes == [len(first), len(second)]
 
 
-def test_the_app_reads_a_body_in_the_chunks_it_was_received_in():
-    """No joined copy of an upload: the app's ``wsgi.input`` hands out the received chunks."""
-    from mockface.web.server import start_background
-
-    seen: list[list[int]] = []
+def _bodies_seen_by_the_app(*requests: bytes) -> list[list[bytes | bytearray]]:
+    """Send ``requests`` on one connection (all at once) to a server whose app records the
+    chunks its ``wsgi.input`` hands out (``read1``)."""
+    seen: list[list[bytes | bytearray]] = []
 
     def app(environ, start_response):
-        stream = environ["wsgi.input"]
-        seen.append([len(chunk) for chunk in iter(stream.read1, b"")])
-        start_response("204 No Content", [])
-        return [b""]
+        seen.append(list(iter(environ["wsgi.input"].read1, b"")))
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
 
     server = start_background(app)
     try:
-        body = bytes(1_000_000)
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n"
-                         b"Connection: close\r\n\r\n" % len(body) + body)
-            assert sock.recv(100).startswith(b"HTTP/1.1 204")
+            sock.sendall(b"".join(requests))
+            read_answers(sock, len(requests))
     finally:
         server.stop()
-    [sizes] = seen
-    # more than one: the first receive (RECV_BYTES) ends inside the body
-    assert sum(sizes) == len(body) and len(sizes) > 1 and max(sizes) <= BODY_RECV_BYTES
+    return seen
+
+
+def post(body: bytes) -> bytes:
+    return b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_a_large_body_reaches_the_app_as_one_buffer_it_was_received_into():
+    """No joined copy of an upload: the rest of a large body is received straight into one
+    buffer, which ``wsgi.input`` hands out itself."""
+    body = bytes(range(256)) * 4000  # about 1 MB
+    [chunks] = _bodies_seen_by_the_app(post(body))
+    assert [type(chunk) for chunk in chunks] == [bytearray]
+    assert chunks[0] == body
+
+
+def test_pipelined_large_bodies_are_each_received_whole_and_no_further():
+    """The direct receive stops at Content-Length: the next request's bytes stay its own."""
+    first, second = b"\x01" * 1_500_000, b"\x02" * 700_000
+    seen = _bodies_seen_by_the_app(post(first), post(second), post(b"tail"))
+    assert [b"".join(chunks) for chunks in seen] == [first, second, b"tail"]
+    assert [type(chunks[0]) for chunks in seen] == [bytearray, bytearray, bytes]
+
+
+def test_a_small_body_reaches_the_app_as_it_was_received():
+    [chunks] = _bodies_seen_by_the_app(post(b"x" * 100_000))
+    assert b"".join(chunks) == b"x" * 100_000
+    assert all(type(chunk) is bytes for chunk in chunks)
+
+
+# -- the direct receive, piece by piece (a socket pair stands in for the client) ---------------
+
+def test_a_body_only_announced_gets_no_buffer_until_half_of_it_is_there():
+    """A client that claims a large Content-Length and sends little costs only what it sent:
+    the buffer of the full length comes once half of the body is in hand or in the socket."""
+    server_side, client = socket.socketpair()
+    with server_side, client:
+        body = _BodyChunks(600_000)
+        body.received(b"a" * 250_000)
+        assert not body.wants_buffer(server_side)
+        client.sendall(b"b" * 49_999)
+        wait_for_bytes(server_side, 49_999)
+        assert not body.wants_buffer(server_side)  # 299,999 of 600,000
+        client.sendall(b"c")
+        wait_for_bytes(server_side, 50_000)
+        assert body.wants_buffer(server_side)  # exactly half
+        assert body.buffer is None  # nothing allocated by asking
+
+
+def wait_for_bytes(sock: socket.socket, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while waiting_bytes(sock) < count:
+        assert time.monotonic() < deadline, f"{waiting_bytes(sock)} of {count} bytes arrived"
+        time.sleep(0.001)
+
+
+def test_the_direct_receive_keeps_what_came_before_and_leaves_the_last_byte_to_waitress():
+    server_side, client = socket.socketpair()
+    with server_side, client:
+        body = _BodyChunks(400_000)
+        body.received(b"a" * 100)
+        body.received(b"b" * 299_900)
+        client.sendall(b"c" * 99_999 + b"Z")
+        wait_for_bytes(server_side, 100_000)
+        last = b""
+        while not last:
+            last = body.receive_into(server_side)
+        assert (last, body.size, body.remain, body.completed) == (b"Z", 399_999, 1, False)
+        assert body.received(last + b"NEXT REQUEST") == 1
+        assert body.completed and len(body) == 400_000
+        [whole] = body.chunks
+        assert whole == b"a" * 100 + b"b" * 299_900 + b"c" * 99_999 + b"Z"
+        assert body.getfile().read1() is whole
+
+
+def test_the_direct_receive_reports_a_client_that_went_away():
+    server_side, client = socket.socketpair()
+    with server_side:
+        body = _BodyChunks(400_000)
+        client.close()
+        with pytest.raises(ConnectionError):
+            body.receive_into(server_side)
 
 
 class _Request:

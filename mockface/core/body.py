@@ -29,3 +29,16 @@ def read_bounded(stream: BinaryIO, limit: int) -> bytes:
     """The whole body as one byte string (the chunk itself when there is one);
     BodyTooLarge past ``limit`` bytes."""
     return b"".join(bounded_chunks(stream, limit))
+
+
+def take_slice(buffer: bytearray, start: int, end: int) -> bytearray:
+    """``buffer[start:end]`` made out of ``buffer`` itself, trimmed in place: dropping a
+    short head and tail moves no bytes, so a part that is most of a large body is never
+    copied.  The caller gives up ``buffer``.  A copy when the buffer cannot be resized
+    (a view of it is still alive)."""
+    try:
+        del buffer[end:]
+        del buffer[:start]
+    except BufferError:
+        return buffer[start:end]
+    return buffer

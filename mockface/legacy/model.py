@@ -13,14 +13,16 @@ IN_BAND_STATUSES = ("live_status", "compare_status")
 
 @dataclass
 class RequestBody:
-    """A parsed request body: known text fields as ``str``, media fields as exact bytes.
+    """A parsed request body: known text fields as ``str``, media fields as exact bytes
+    (``bytes``, or for the largest part of a large upload the ``bytearray`` the server
+    received the body into; read-only either way).
 
     Empty values (and the multipart text ``null`` for ``session_id``) are already dropped.
     """
 
     kind: str  # "json" or "multipart"
     text: dict[str, str] = field(default_factory=dict)
-    media: dict[str, bytes] = field(default_factory=dict)
+    media: dict[str, bytes | bytearray] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
     _facts: dict[str, ImageInfo | VideoInfo] = field(default_factory=dict, repr=False)
 

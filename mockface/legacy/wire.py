@@ -17,7 +17,7 @@ from typing import BinaryIO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from ..core.body import BodyTooLarge, bounded_chunks
+from ..core.body import BodyTooLarge, bounded_chunks, take_slice
 from ..core.config import MAX_BODY_BYTES
 from ..core.strictjson import loads_strict
 from .errors import ApiError
@@ -121,8 +121,25 @@ def _known_field(disposition: bytes) -> str | None:
     return decoded if decoded in TEXT_FIELDS or decoded in MEDIA_FIELDS else None
 
 
+#: A piece of a part: ``chunk[start:end]`` of a chunk the parser was given.
+_Piece = tuple[bytes | bytearray, int, int]
+
+
+def _joined(pieces: list[_Piece]) -> bytes:
+    views = [memoryview(chunk)[start:end] for chunk, start, end in pieces]
+    try:
+        return b"".join(views)
+    finally:
+        for view in views:
+            view.release()
+
+
 class _PartCollector:
-    """python-multipart callbacks that gather each known part's headers and exact bytes."""
+    """python-multipart callbacks that gather each known part's headers and exact bytes.
+
+    Media parts stay where they were received until the whole body is parsed (``media``):
+    the largest one that lies whole in a received ``bytearray`` (the server's buffer of a
+    large body) is then cut out of that buffer in place, with no copy."""
 
     def __init__(self) -> None:
         self.body = RequestBody("multipart")
@@ -130,8 +147,9 @@ class _PartCollector:
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._headers: dict[bytes, bytes] = {}
-        self._data: list[bytes] = []
+        self._pieces: list[_Piece] = []
         self._name: str | None = None
+        self._media: dict[str, list[_Piece]] = {}
 
     def callbacks(self) -> dict:
         return {
@@ -146,7 +164,7 @@ class _PartCollector:
         }
 
     def _part_begin(self) -> None:
-        self._headers, self._data, self._name = {}, [], None
+        self._headers, self._pieces, self._name = {}, [], None
 
     def _header_end(self) -> None:
         self._headers[bytes(self._header_field).strip().lower()] = bytes(self._header_value).strip()
@@ -158,23 +176,34 @@ class _PartCollector:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._name is not None:
-            self._data.append(memoryview(data)[start:end])  # copied once, at the part's end
+            self._pieces.append((data, start, end))
 
     def _part_end(self) -> None:
         if self._name is None:
             return
-        value = b"".join(self._data)
         if self._name in MEDIA_FIELDS:
-            self.body.media.setdefault(self._name, value)
+            self._media.setdefault(self._name, self._pieces)
             return
         try:
-            text = value.decode("utf-8")
+            text = _joined(self._pieces).decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(21, detail=f"field {self._name!r} is not UTF-8") from None
         _keep_text(self.body, self._name, text)
 
     def _end(self) -> None:
         self.finished = True
+
+    def media(self) -> None:
+        """Fill ``body.media`` (in the order the parts came), once the parser is done with
+        the chunks."""
+        whole = {name: pieces[0] for name, pieces in self._media.items()
+                 if len(pieces) == 1 and type(pieces[0][0]) is bytearray}
+        owner = max(whole, key=lambda name: whole[name][2] - whole[name][1], default=None)
+        for name, pieces in self._media.items():
+            self.body.media[name] = b"" if name == owner else _joined(pieces)
+        if owner is not None:
+            self.body.media[owner] = take_slice(*whole[owner])
+        self._media.clear()
 
 
 def _multipart_body(boundary: bytes, chunks: Iterator[bytes]) -> RequestBody:
@@ -188,6 +217,7 @@ def _multipart_body(boundary: bytes, chunks: Iterator[bytes]) -> RequestBody:
         raise ApiError(3, detail=f"malformed multipart body: {exc}") from None
     if not collector.finished:
         raise ApiError(3, detail="multipart body ends before its closing boundary")
+    collector.media()
     return collector.body
 
 

@@ -284,3 +284,31 @@ def test_small_and_large_pieces_keep_their_order():
     for piece in (b"a" * 10, b"b" * 70_000, b"c" * 5):
         body.received(piece)
     assert body.getfile().read() == b"a" * 10 + b"b" * 70_000 + b"c" * 5
+
+
+def test_a_client_gone_halfway_through_a_large_body_leaves_the_server_serving(live_server):
+    """More than half of an announced body arrives (so it is being received into its
+    buffer), then the client goes away: the next client is answered as usual."""
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(b"POST /face/livedetectfour HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: multipart/form-data; boundary=x\r\n"
+                     b"Content-Length: 5000000\r\n\r\n" + b"a" * 3_000_000)
+    video = MP4 + b"\x03" * 1_000_000
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(multipart_request(video, signed()))
+        [answer] = read_answers(sock, 1)
+    assert b'"code":0' in answer
+    assert live_server.emulator.journal.query()[-1].media["video"]["size"] == len(video)
+
+
+def test_a_large_body_after_100_continue_is_received_whole(live_server):
+    video = MP4 + b"\x04" * 1_200_000
+    head, _, body = multipart_request(video, signed()).partition(b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        [answer] = read_answers(sock, 1)
+    assert b'"code":0' in answer
+    entry = live_server.emulator.journal.query()[-1]
+    assert entry.media["video"]["sha256"] == hashlib.sha256(video).hexdigest()

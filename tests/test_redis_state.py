@@ -272,6 +272,25 @@ def test_a_parsed_scenario_cannot_be_activated_on_a_shared_store(pair):
 
 # -- outages -----------------------------------------------------------------------------
 
+def test_an_outage_on_record_answers_internal_error_before_the_listener_notices(tmp_path):
+    """The listener learns that Redis went only when its connection breaks: until then, an
+    outage a request already met still answers API 3.0 calls ``InternalError`` (not what
+    the call would have got without Redis, such as an authentication failure)."""
+    server = RedisServer(tmp_path)
+    emulator = shared_emulator(server.url())
+    emulator.clock.freeze(NOW)
+    assert post_livegetfour(emulator, auth())["code"] == 0
+    server.stop()
+    assert post_livegetfour(emulator, auth())["code"] == 108
+    emulator.state._live.set()  # the listener has not noticed yet
+    client = create_app(emulator=emulator).test_client()
+    api3 = client.post("/", json={}, headers={"X-TC-Action": "GetLiveCode"}).get_json()
+    assert api3["Response"]["Error"]["Code"] == "InternalError"
+    server.start()  # and the outage ends with Redis back (a restarted Redis forgot the clock)
+    assert post_livegetfour(emulator, auth(now=int(time.time())))["code"] == 0
+    server.stop()
+
+
 def test_an_unreachable_redis_answers_108_and_api3_internal_error_quickly(tmp_path, caplog):
     server = RedisServer(tmp_path)
     emulator = shared_emulator(server.url())

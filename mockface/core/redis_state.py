@@ -820,15 +820,16 @@ class RedisState:
 
     def sync(self) -> None:
         """Make sure this process sees every change that has returned: at once while its
-        listener is subscribed; otherwise (starting, or just after an outage) by reading
-        the settings now.  StateUnavailable while Redis cannot be reached."""
+        listener is subscribed and no outage is on record; otherwise (starting, during or
+        just after an outage) by reading the settings now.  StateUnavailable while Redis
+        cannot be reached, also before the listener has noticed it went."""
         if self._listening_pid != os.getpid():
             self._listening_pid = os.getpid()  # a new process (fork): a listener of its own
             self._live.clear()
             threading.Thread(target=self._listen, name="mockface-state-listener",
                              daemon=True).start()
             self._live.wait(TIMEOUT_SECONDS)
-        if not self._live.is_set():
+        if not self._live.is_set() or self.outage.down:
             self._reload()
 
     def _reload(self) -> None:

@@ -243,6 +243,25 @@ def test_the_direct_receive_keeps_what_came_before_and_leaves_the_last_byte_to_w
         assert body.getfile().read1() is whole
 
 
+def test_a_receive_that_stops_one_byte_short_waits_for_the_last_byte():
+    """Only a byte actually received completes the body: a receive that leaves exactly one
+    byte to come hands back nothing (the buffer's next byte is not the client's yet)."""
+    server_side, client = socket.socketpair()
+    with server_side, client:
+        body = _BodyChunks(400_000)
+        body.received(b"a" * 300_000)
+        client.sendall(b"b" * 99_999)
+        wait_for_bytes(server_side, 99_999)
+        while body.remain > 1:
+            assert body.receive_into(server_side) == b""
+        assert (body.size, body.completed) == (399_999, False)
+        client.sendall(b"Z")
+        wait_for_bytes(server_side, 1)
+        assert body.receive_into(server_side) == b"Z"
+        assert body.received(b"Z") == 1
+        assert body.completed and body.chunks[0][-2:] == b"bZ"
+
+
 def test_the_direct_receive_reports_a_client_that_went_away():
     server_side, client = socket.socketpair()
     with server_side:

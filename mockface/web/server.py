@@ -271,11 +271,11 @@ class _BodyChunks:
             count = sock.recv_into(free)
         if count == 0:
             raise ConnectionError("closed by the peer")
-        if count == self.remain:
-            count -= 1
+        held_back = count == self.remain  # this receive brought the last byte
+        count -= held_back
         self.size += count
         self.remain -= count
-        return bytes(self.buffer[self.size:self.size + 1]) if self.remain == 1 else b""
+        return bytes(self.buffer[self.size:self.size + 1]) if held_back else b""
 
     def getfile(self) -> ChunkStream:
         return ChunkStream(self.chunks)

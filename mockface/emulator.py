@@ -27,7 +27,7 @@ from .core.journal import (
 )
 from .core.logs import log_access
 from .core.scenarios.engine import Activation, Miss, Selection, UnknownScenario
-from .core.scenarios.model import Fault, Response, ScenarioError
+from .core.scenarios.model import Facts, Fault, Response, ScenarioError
 from .core.state import MemoryState, StateUnavailable
 from .faceid import envelope
 from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_media
@@ -115,7 +115,7 @@ class Exchange:
         body = self.body
         return {
             "fields": summarise_fields(body.text) if body else {},
-            "media": {name: summarise_media(name, data, body.sha256(name),
+            "media": {name: summarise_media(name, data, body.known_sha256(name),
                                             body.inspect(name))
                       for name, data in body.media.items()} if body else {},
             "signature": {"status": self.signature_check,
@@ -509,7 +509,7 @@ class Emulator:
                                                     "usable scenario."))
         return None if response is None or response.fault is not None else response
 
-    def _scripted(self, exchange: Exchange, facts: dict[str, str], header: str | None,
+    def _scripted(self, exchange: Exchange, facts: Facts, header: str | None,
                   before_auth: bool) -> bool:
         """Let an active scenario answer; True when one did."""
         assert exchange.body is not None
@@ -523,7 +523,7 @@ class Emulator:
             exchange.reply = self.service.scripted(exchange.endpoint, exchange.body, response)
         return True
 
-    def _select(self, exchange: Exchange | Api3Exchange, facts: dict[str, str],
+    def _select(self, exchange: Exchange | Api3Exchange, facts: Facts,
                 appid: str | None, before_auth: bool, header: str | None,
                 refusal: Callable[[Exception], Exception]) -> Response | None:
         """The response of the active scenario rule that answers this request, with the

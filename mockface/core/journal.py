@@ -1,7 +1,10 @@
 """The request journal: a bounded, thread-safe record of what the server received and answered.
 
-Entries summarise media (size, sha256, detected type) and never keep their bytes, so memory
-stays flat whatever the load: at most ``capacity`` entries are kept, oldest dropped first.
+Entries summarise media (size, sha256, detected type): at most ``capacity`` entries are kept,
+oldest dropped first.  The sha256 of a part over ``EAGER_DIGEST_SIZE`` is computed only when the
+journal is read (hashing a 2 MB video is a third of the CPU its upload costs); the bytes of the
+newest such parts, ``DIGEST_WINDOW`` in all, are kept for that, so memory stays bounded whatever
+the load, and an older part nobody read keeps ``sha256: None``.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from .media import ImageInfo, VideoInfo, inspect_image, inspect_video
 DEFAULT_JOURNAL_SIZE = 1000
 VIDEO_PARTS = ("video", "VideoBase64")  # media parameters that carry a video
 MAX_TEXT = 1000  # characters of a text value an entry keeps
+EAGER_DIGEST_SIZE = 1024 * 1024  # bytes: a larger media part is hashed when the journal is read
+DIGEST_WINDOW = 32 * 1024 * 1024  # bytes of such parts the journal keeps to hash them then
 
 
 def clip(value: Any) -> Any:
@@ -33,14 +38,30 @@ def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
     return {name: clip(value) for name, value in fields.items()}
 
 
-def summarise_media(name: str, data: bytes, sha256: str | None = None,
+class LaterDigest:
+    """The sha256 of a media part over EAGER_DIGEST_SIZE, not computed yet: a journal store
+    computes it (``hexdigest``) when the entry is read, or at once if it cannot wait."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = data
+
+    def hexdigest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def summarise_media(name: str, data: bytes | bytearray, sha256: str | None = None,
                     info: ImageInfo | VideoInfo | None = None) -> dict[str, Any]:
     """Size, sha256, sniffed type and, when readable, width and height of a media part
-    (each computed unless given)."""
+    (each computed unless given).  The sha256 of a part over EAGER_DIGEST_SIZE is a
+    LaterDigest unless given: the journal store settles it (``settle_now``, ``Journal``)."""
     if info is None:
         info = inspect_video(data) if name in VIDEO_PARTS else inspect_image(data)
-    summary = {"size": len(data), "sha256": sha256 or hashlib.sha256(data).hexdigest(),
-               "type": info.kind}
+    if sha256 is None:
+        sha256 = LaterDigest(data) if len(data) > EAGER_DIGEST_SIZE \
+            else hashlib.sha256(data).hexdigest()
+    summary = {"size": len(data), "sha256": sha256, "type": info.kind}
     if info.width is not None and info.height is not None:
         summary.update(width=info.width, height=info.height)
     return summary
@@ -63,7 +84,7 @@ class RecentImages:
     def keep(self, summary: dict[str, Any], data: bytes) -> None:
         """Remember ``data`` if its summary says it is a small image."""
         media_type = self.KINDS.get(summary.get("type") or "")
-        if media_type is None or len(data) > self.largest:
+        if media_type is None or len(data) > self.largest or not isinstance(summary["sha256"], str):
             return
         with self._lock:
             if summary["sha256"] in self._images:
@@ -100,7 +121,7 @@ def _summarise_photo(name: str, value: Any) -> Any:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raw = value.encode()
-    return summarise_media(name, raw)
+    return summarise_media(name, raw, hashlib.sha256(raw).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -139,27 +160,99 @@ def matching(entries: list[JournalEntry], endpoint: str | None, appid: str | Non
             and (after is None or e.id > after)]
 
 
-class Journal:
-    """The most recent ``capacity`` entries, newest last."""
+def settle_now(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (an entry's, as ``Journal.record`` takes them) with every LaterDigest of
+    its media computed: for a store whose entries are read elsewhere."""
+    for summary in values["media"].values():
+        if isinstance(summary["sha256"], LaterDigest):
+            summary["sha256"] = summary["sha256"].hexdigest()
+    return values
 
-    def __init__(self, capacity: int = DEFAULT_JOURNAL_SIZE) -> None:
+
+class _HeldParts:
+    """The bytes of the media parts whose sha256 the journal computes when read, by entry id,
+    oldest first, at most ``budget`` bytes in all; not thread-safe (the journal's lock)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._parts: OrderedDict[int, list[tuple[dict[str, Any], bytes | bytearray]]] = \
+            OrderedDict()
+        self._size = 0
+
+    def hold(self, entry: JournalEntry) -> None:
+        """Take the LaterDigests out of a new entry's media (their sha256 is None until
+        settled), keeping their bytes; lets the oldest go beyond the budget."""
+        parts = []
+        for summary in entry.media.values():
+            later = summary["sha256"]
+            if isinstance(later, LaterDigest):
+                summary["sha256"] = None
+                parts.append((summary, later.data))
+        if not parts:
+            return
+        self._parts[entry.id] = parts
+        self._size += sum(len(data) for _, data in parts)
+        while self._size > self.budget:
+            self.forget(next(iter(self._parts)))
+
+    def forget(self, entry_id: int) -> None:
+        for _, data in self._parts.pop(entry_id, ()):
+            self._size -= len(data)
+
+    def clear(self) -> None:
+        self._parts.clear()
+        self._size = 0
+
+    def of(self, entries: list[JournalEntry]) -> list[tuple[int, list]]:
+        """(entry id, its held parts) for those of ``entries`` that have some."""
+        return [(e.id, self._parts[e.id]) for e in entries if e.id in self._parts]
+
+
+class Journal:
+    """The most recent ``capacity`` entries, newest last.  The sha256 of a media part over
+    EAGER_DIGEST_SIZE is computed when a query first returns its entry, from bytes kept for
+    the newest parts (``digest_window`` bytes); an older part keeps ``sha256: None``."""
+
+    def __init__(self, capacity: int = DEFAULT_JOURNAL_SIZE,
+                 digest_window: int = DIGEST_WINDOW) -> None:
         self.capacity = capacity
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._held = _HeldParts(digest_window)
+        self._settling = threading.Lock()
 
     def record(self, **values: Any) -> None:
         """Add an entry (fields as JournalEntry's, without ``id``, which it is given here)."""
         with self._lock:
-            self._entries.append(JournalEntry(id=next(self._ids), **values))
+            if len(self._entries) == self.capacity and self._entries:
+                self._held.forget(self._entries[0].id)
+            entry = JournalEntry(id=next(self._ids), **values)
+            self._entries.append(entry)
+            self._held.hold(entry)
 
     def query(self, endpoint: str | None = None, appid: str | None = None,
               code: int | str | None = None, since: float | None = None,
               after: int | None = None) -> list[JournalEntry]:
-        """Entries matching every given filter, oldest first."""
+        """Entries matching every given filter, oldest first, with their digests."""
         with self._lock:
             entries = list(self._entries)
-        return matching(entries, endpoint, appid, code, since, after)
+        found = matching(entries, endpoint, appid, code, since, after)
+        self._settle(found)
+        return found
+
+    def _settle(self, entries: list[JournalEntry]) -> None:
+        """Compute the held digests of ``entries``: outside the journal's lock, so requests
+        are recorded meanwhile, and one query at a time, so no part is hashed twice."""
+        with self._settling:
+            with self._lock:
+                todo = self._held.of(entries)
+            for _, parts in todo:
+                for summary, data in parts:
+                    summary["sha256"] = hashlib.sha256(data).hexdigest()
+            with self._lock:
+                for entry_id, _ in todo:
+                    self._held.forget(entry_id)
 
     def clear(self, appid: str | None = None) -> int:
         """Drop all entries, or one appid's; returns how many were dropped."""
@@ -167,8 +260,12 @@ class Journal:
             before = len(self._entries)
             if appid is None:
                 self._entries.clear()
+                self._held.clear()
             else:
                 kept = [e for e in self._entries if e.appid != appid]
+                for entry in self._entries:
+                    if entry.appid == appid:
+                        self._held.forget(entry.id)
                 self._entries = deque(kept, maxlen=self.capacity)
             return before - len(self._entries)
 

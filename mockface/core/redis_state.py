@@ -37,7 +37,7 @@ from redis.retry import Retry
 
 from .clock import Clock
 from .config import App, Keyring, Settings
-from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, matching
+from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, matching, settle_now
 from .scenarios.engine import ScenarioEngine
 from .state import StateUnavailable
 
@@ -587,7 +587,7 @@ class RedisJournal(_Part):
         (``Batcher.post``): Redis runs it before anything this process sends later; a read
         by another process after the answer went out finds it too, since the entry was on
         its way to Redis before the answer was sent."""
-        text = json.dumps(values, default=str)
+        text = json.dumps(settle_now(values), default=str)
         with self.guard(answered=False):
             self.batch.post_script(self._script, [f"{self.prefix}journal:id", self._stream],
                                    [self.capacity, text])

@@ -5,12 +5,13 @@ values for ``match``."""
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 from typing import Any
 
 import re2
 
-from ..core.scenarios.model import Response
+from ..core.scenarios.model import Facts, Response
 from ..core.scenarios.schema import Checker, as_text
 from ..core.yamlsource import show
 from .actions import ACTIONS, ID_RESULTS, MEDIA_PARAMS, SUCCESS
@@ -140,10 +141,10 @@ FACEID = FaceIdDialect()
 
 
 def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
-               media: dict[str, bytes]) -> dict[str, str]:
+               media: dict[str, bytes]) -> Facts:
     """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
     parameters, and size/sha256 of each base64 media parameter's decoded bytes
-    (``media``, as ``decode_media`` gives them)."""
+    (``media``, as ``decode_media`` gives them; a sha256 computed only when a rule reads it)."""
     facts = {name: as_text(params[name]) for name in TEXT_MATCH_FIELDS
              if params.get(name) is not None and not isinstance(params[name], (dict, list))}
     facts["SecretId"] = secret_id
@@ -151,5 +152,9 @@ def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
         facts["appid"] = appid
     for name, data in media.items():
         facts[f"{name}.size"] = str(len(data))
-        facts[f"{name}.sha256"] = hashlib.sha256(data).hexdigest()
-    return facts
+    return Facts(facts, {f"{name}.sha256": functools.partial(_sha256_hex, data)
+                         for name, data in media.items()})
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

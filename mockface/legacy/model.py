@@ -39,6 +39,10 @@ class RequestBody:
                 else inspect_image(data)
         return facts
 
+    def known_sha256(self, name: str) -> str | None:
+        """Hex SHA-256 of media part ``name`` if something computed it already, else None."""
+        return self._digests.get(name)
+
     def sha256(self, name: str) -> str:
         """Hex SHA-256 of media part ``name``, computed once per request."""
         digest = self._digests.get(name)

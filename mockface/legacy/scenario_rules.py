@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from typing import Any
 
 from ..core.config import LEGACY_ENDPOINTS
-from ..core.scenarios.model import Fault, Response
+from ..core.scenarios.model import Facts, Fault, Response
 from ..core.scenarios.schema import Checker
 from ..core.yamlsource import show
 from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
@@ -182,10 +183,11 @@ class LegacyDialect:
 LEGACY = LegacyDialect()
 
 
-def request_facts(body: RequestBody) -> dict[str, str]:
-    """The values a rule's ``match`` sees: text fields, and size/sha256 of each media part."""
-    facts = {name: value for name, value in body.text.items() if name in TEXT_MATCH_FIELDS}
+def request_facts(body: RequestBody) -> Facts:
+    """The values a rule's ``match`` sees: text fields, and size/sha256 of each media part
+    (a sha256 computed only when a rule reads it)."""
+    values = {name: value for name, value in body.text.items() if name in TEXT_MATCH_FIELDS}
     for name, data in body.media.items():
-        facts[f"{name}.size"] = str(len(data))
-        facts[f"{name}.sha256"] = body.sha256(name)
-    return facts
+        values[f"{name}.size"] = str(len(data))
+    return Facts(values, {f"{name}.sha256": functools.partial(body.sha256, name)
+                          for name in body.media})

@@ -19,7 +19,7 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -157,7 +157,7 @@ class Activation:
         """Names this activation's counters across processes."""
         return _recipe_key(self.recipe)
 
-    def take(self, endpoint: str, facts: dict[str, str], before_auth: bool
+    def take(self, endpoint: str, facts: Mapping[str, str], before_auth: bool
              ) -> tuple[Rule, Response] | None:
         """The first rule that matches and still has answers left; consumes one answer."""
         assert self.counter is not None
@@ -460,7 +460,7 @@ class ScenarioEngine:
 
     # -- answering ------------------------------------------------------------------------
 
-    def select(self, endpoint: str, facts: dict[str, str], appid: str | None,
+    def select(self, endpoint: str, facts: Mapping[str, str], appid: str | None,
                before_auth: bool, header: str | None = None,
                active: tuple[Activation, ...] | None = None) -> Selection | Miss | None:
         """The rule answering this request; a Miss when scenarios apply but none matched;
@@ -492,7 +492,7 @@ class ScenarioEngine:
         return scoped + shared
 
     @staticmethod
-    def _closest(candidates: list[Activation], endpoint: str, facts: dict[str, str],
+    def _closest(candidates: list[Activation], endpoint: str, facts: Mapping[str, str],
                  before_auth: bool) -> Miss | None:
         best: tuple[int, Activation, Rule] | None = None
         for activation in candidates:

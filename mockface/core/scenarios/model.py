@@ -4,6 +4,7 @@ values, ``error``/``data`` API 3.0 ones; the protocol that answers reads them.""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,28 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
+class Facts(Mapping[str, str]):
+    """A request's values for rules to match: ``values``, and values computed only when a
+    rule asks for them (``later``: name -> function giving the value, called at most once),
+    such as the sha256 of a large upload."""
+
+    def __init__(self, values: dict[str, str],
+                 later: dict[str, Callable[[], str]] | None = None) -> None:
+        self._values = values
+        self._later = later or {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._values and name in self._later:
+            self._values[name] = self._later[name]()
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values.keys() | self._later.keys())
+
+    def __len__(self) -> int:
+        return len(self._values.keys() | self._later.keys())
+
+
 @dataclass(frozen=True)
 class Condition:
     """One ``match`` entry: equals (strings), any of a list, a full regex, or presence."""
@@ -43,7 +66,7 @@ class Condition:
     regex: Any = None  # a compiled RE2 pattern (linear time, whatever the input)
     present: bool | None = None
 
-    def test(self, facts: dict[str, str]) -> str | None:
+    def test(self, facts: Mapping[str, str]) -> str | None:
         """None when the condition holds, else why it does not (for the log)."""
         value = facts.get(self.field)
         if self.present is not None:
@@ -116,7 +139,7 @@ class Rule:
     def label(self) -> str:
         return self.name or f"rule {self.index + 1}"
 
-    def first_failure(self, endpoint: str, facts: dict[str, str]) -> str | None:
+    def first_failure(self, endpoint: str, facts: Mapping[str, str]) -> str | None:
         """None when the rule applies to this request, else the first condition that fails."""
         if endpoint not in self.endpoints:
             return f"endpoint is {endpoint}, not {'/'.join(sorted(self.endpoints))}"
@@ -126,7 +149,7 @@ class Rule:
                 return failure
         return None
 
-    def satisfied_count(self, facts: dict[str, str]) -> int:
+    def satisfied_count(self, facts: Mapping[str, str]) -> int:
         return sum(condition.test(facts) is None for condition in self.conditions)
 
 

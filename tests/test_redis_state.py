@@ -2,7 +2,11 @@
 in several processes, or under ``--workers``) sharing one Redis act as one emulator."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
+import struct
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +40,7 @@ from .support import (
     ServeProcess,
     auth,
     make_settings,
+    media,
     run_concurrently,
     wait_until,
 )
@@ -128,6 +133,21 @@ def test_the_journal_of_one_emulator_is_read_by_the_other(pair):
         (MAIN.appid, 0, 200, {"validate_data": code})
     assert second.lip_codes.issued(MAIN.appid) == [code]
     assert len(second.journal) == 1
+
+
+def test_a_large_upload_s_sha256_is_in_the_journal_the_other_emulator_reads(pair):
+    first, second = pair
+    extra = 2 * 1024 * 1024  # a free box: the fixture video grows past EAGER_DIGEST_SIZE
+    video = media("video.mp4") + struct.pack(">I4s", 8 + extra, b"free") + os.urandom(extra)
+    answer = app_of(first).test_client().post(
+        "/face/livedetectfour", headers={"Authorization": auth()}, data={
+            "appid": MAIN.appid, "validate_data": "1234", "compare_flag": "false",
+            "video": (io.BytesIO(video), "v.mp4")}).get_json()
+    assert answer["code"] == 0
+    (entry,) = second.journal.query(endpoint="livedetectfour")
+    assert entry.media["video"] == {"size": len(video),
+                                    "sha256": hashlib.sha256(video).hexdigest(),
+                                    "type": "mp4", "width": 480, "height": 640}
 
 
 def test_journal_ids_are_unique_across_emulators_and_the_stream_is_bounded(redis_server):

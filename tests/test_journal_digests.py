@@ -2,6 +2,7 @@
 it, exact for every part the journal still holds the bytes of, and ``null`` beyond that."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import struct
@@ -9,7 +10,7 @@ import weakref
 
 import pytest
 
-from mockface.core.journal import EAGER_DIGEST_SIZE, Journal, summarise_media
+from mockface.core.journal import EAGER_DIGEST_SIZE, Journal, summarise_data, summarise_media
 from mockface.core.scenarios.model import Facts
 
 from .support import MAIN, caller_with, media
@@ -180,3 +181,19 @@ def test_the_dashboard_shows_a_digest_it_no_longer_holds_as_not_kept(clock):
     rows = caller.client.get("/__mockface/ui/rows?after=0")
     assert rows.status_code == 200
     assert "<td>not kept</td>" in rows.text and "None" not in rows.text
+
+
+def test_a_photo_answers_repeat_is_summarised_once_and_each_entry_gets_its_own_copy(
+        monkeypatch):
+    photo = media("card.jpg") + os.urandom(16)  # a photo no other test summarised
+    hashed: list[bytes] = []
+    real = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"": hashed.append(data) or real(data))
+    value = base64.b64encode(photo).decode()
+    first, second = (summarise_data({"photo": value, "sim": 90}) for _ in range(2))
+    expected = {"size": len(photo), "sha256": sha(photo), "type": "jpeg",
+                "width": 240, "height": 320}
+    assert first == second == {"photo": expected, "sim": 90}
+    assert hashed.count(photo) == 1
+    first["photo"]["sha256"] = None
+    assert summarise_data({"photo": value})["photo"] == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import itertools
 import threading
@@ -117,6 +118,13 @@ def _summarise_photo(name: str, value: Any) -> Any:
         return [_summarise_photo(name, item) for item in value]
     if not isinstance(value, str):
         return value
+    return dict(_photo_summary(name, value))
+
+
+@functools.lru_cache(maxsize=4)
+def _photo_summary(name: str, value: str) -> dict[str, Any]:
+    """The summary of a base64 photo an answer carries; cached, since most answers carry the
+    same constant photo (callers copy it: entries never share a summary)."""
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

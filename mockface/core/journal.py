@@ -18,7 +18,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from .media import ImageInfo, VideoInfo, inspect_image, inspect_video
+from .media import ImageInfo, LaterDigest, VideoInfo, inspect_image, inspect_video
 
 DEFAULT_JOURNAL_SIZE = 1000
 VIDEO_PARTS = ("video", "VideoBase64")  # media parameters that carry a video
@@ -39,24 +39,12 @@ def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
     return {name: clip(value) for name, value in fields.items()}
 
 
-class LaterDigest:
-    """The sha256 of a media part over EAGER_DIGEST_SIZE, not computed yet: a journal store
-    computes it (``hexdigest``) when the entry is read, or at once if it cannot wait."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes | bytearray) -> None:
-        self.data = data
-
-    def hexdigest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-
 def summarise_media(name: str, data: bytes | bytearray, sha256: str | None = None,
                     info: ImageInfo | VideoInfo | None = None) -> dict[str, Any]:
     """Size, sha256, sniffed type and, when readable, width and height of a media part
     (each computed unless given).  The sha256 of a part over EAGER_DIGEST_SIZE is a
-    LaterDigest unless given: the journal store settles it (``settle_now``, ``Journal``)."""
+    LaterDigest unless given: a journal store computes it when the entry is read
+    (``Journal``), or at once if another process may read it (``settle_now``)."""
     if info is None:
         info = inspect_video(data) if name in VIDEO_PARTS else inspect_image(data)
     if sha256 is None:
@@ -123,8 +111,9 @@ def _summarise_photo(name: str, value: Any) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _photo_summary(name: str, value: str) -> dict[str, Any]:
-    """The summary of a base64 photo an answer carries; cached, since most answers carry the
-    same constant photo (callers copy it: entries never share a summary)."""
+    """The summary of a base64 photo an answer carries, its sha256 computed here (a store
+    settles only the request's media); cached, since most answers carry the same constant
+    photo (callers copy it: entries never share a summary)."""
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -183,29 +172,28 @@ class _HeldParts:
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
-        self._parts: OrderedDict[int, list[tuple[dict[str, Any], bytes | bytearray]]] = \
-            OrderedDict()
+        self._parts: OrderedDict[int, list[tuple[dict[str, Any], LaterDigest]]] = OrderedDict()
         self._size = 0
 
     def hold(self, entry: JournalEntry) -> None:
         """Take the LaterDigests out of a new entry's media (their sha256 is None until
-        settled), keeping their bytes; lets the oldest go beyond the budget."""
+        settled), keeping them; lets the oldest go beyond the budget."""
         parts = []
         for summary in entry.media.values():
             later = summary["sha256"]
             if isinstance(later, LaterDigest):
                 summary["sha256"] = None
-                parts.append((summary, later.data))
+                parts.append((summary, later))
         if not parts:
             return
         self._parts[entry.id] = parts
-        self._size += sum(len(data) for _, data in parts)
+        self._size += sum(len(later.data) for _, later in parts)
         while self._size > self.budget:
             self.forget(next(iter(self._parts)))
 
     def forget(self, entry_id: int) -> None:
-        for _, data in self._parts.pop(entry_id, ()):
-            self._size -= len(data)
+        for _, later in self._parts.pop(entry_id, ()):
+            self._size -= len(later.data)
 
     def clear(self) -> None:
         self._parts.clear()
@@ -256,8 +244,8 @@ class Journal:
             with self._lock:
                 todo = self._held.of(entries)
             for _, parts in todo:
-                for summary, data in parts:
-                    summary["sha256"] = hashlib.sha256(data).hexdigest()
+                for summary, later in parts:
+                    summary["sha256"] = later.hexdigest()
             with self._lock:
                 for entry_id, _ in todo:
                     self._held.forget(entry_id)
@@ -270,11 +258,13 @@ class Journal:
                 self._entries.clear()
                 self._held.clear()
             else:
-                kept = [e for e in self._entries if e.appid != appid]
+                kept: deque[JournalEntry] = deque(maxlen=self.capacity)
                 for entry in self._entries:
                     if entry.appid == appid:
                         self._held.forget(entry.id)
-                self._entries = deque(kept, maxlen=self.capacity)
+                    else:
+                        kept.append(entry)
+                self._entries = kept
             return before - len(self._entries)
 
     def __len__(self) -> int:

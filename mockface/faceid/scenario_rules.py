@@ -5,12 +5,11 @@ values for ``match``."""
 from __future__ import annotations
 
 import difflib
-import functools
-import hashlib
 from typing import Any
 
 import re2
 
+from ..core.media import LaterDigest
 from ..core.scenarios.model import Facts, Response
 from ..core.scenarios.schema import Checker, as_text
 from ..core.yamlsource import show
@@ -152,9 +151,5 @@ def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
         facts["appid"] = appid
     for name, data in media.items():
         facts[f"{name}.size"] = str(len(data))
-    return Facts(facts, {f"{name}.sha256": functools.partial(_sha256_hex, data)
+    return Facts(facts, {f"{name}.sha256": LaterDigest(data).hexdigest
                          for name, data in media.items()})
-
-
-def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -114,6 +114,9 @@ class Relay:
         except OSError as error:
             log.debug("tunnel to %s ended: %s", host, error)
             sock.close()
+        except Exception as error:  # a bug: still release the connection
+            log.error("tunnel to %s closed after an error: %r", host, error)
+            sock.close()
         finally:
             self._slots.release()
 
@@ -125,6 +128,9 @@ class Relay:
             return
         try:
             self._serve_tls(sock, self._context())
+        except Exception as error:  # the CA cannot be used (CAError), or a bug: release it
+            log.error("--tls connection closed: %s", error)
+            sock.close()
         finally:
             self._slots.release()
 

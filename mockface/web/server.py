@@ -25,10 +25,11 @@ from pathlib import Path
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
-from waitress.receiver import FixedStreamReceiver
+from waitress.receiver import ChunkedReceiver, FixedStreamReceiver
 from waitress.server import create_server as _waitress_server
 from waitress.task import ErrorTask, WSGITask
 from waitress.trigger import trigger
+from waitress.utilities import RequestEntityTooLarge
 
 from ..core.config import MAX_BODY_BYTES
 from ..faceid import envelope
@@ -103,10 +104,12 @@ class _DroppableTask(WSGITask):
 
 class _JsonErrorTask(ErrorTask):
     """Protocol errors waitress answers itself (a body over the cap, a bad Content-Length,
-    headers over the limit) as the documented JSON instead of plain text.  Legacy paths:
-    code 23 with HTTP 400 for a body too large, code 3 with waitress's status for the rest.
-    The API 3.0 path ``/``: HTTP 200 with ``RequestSizeLimitExceeded`` or ``InvalidRequest``
-    in the envelope, as the official SDK needs."""
+    a malformed head or chunk, headers over the limit) as the documented JSON instead of
+    plain text.  Legacy paths: code 23 with HTTP 400 for a body too large, code 3 for the
+    rest, with waitress's status (431 for headers over the limit) or 400 (an unsupported
+    Transfer-Encoding, 501 for waitress).  The API 3.0 path ``/``: HTTP 200 with
+    ``RequestSizeLimitExceeded`` or ``InvalidRequest`` in the envelope, as the official SDK
+    needs."""
 
     def execute(self) -> None:
         error = self.request.error
@@ -115,8 +118,9 @@ class _JsonErrorTask(ErrorTask):
             status, body = envelope.STATUS, envelope.error(code, envelope.request_id())
             content_type = envelope.CONTENT_TYPE
         else:
+            http_status = 400 if error.code == 501 else error.code
             reply = Reply.from_error(ApiError(23) if error.code == 413 else
-                                     ApiError(3, http_status=error.code))
+                                     ApiError(3, http_status=http_status))
             (status, body), content_type = render(reply), JSON_CONTENT_TYPE
         self.status = f"{status} {HTTPStatus(status).phrase}"
         self.response_headers.append(("Content-Type", content_type))
@@ -301,12 +305,42 @@ def receive_size(request: HTTPRequestParser | None, default: int) -> int:
 
 
 class _Parser(HTTPRequestParser):
-    """waitress's request parser, with bodies of a known length kept as ``_BodyChunks``."""
+    """waitress's request parser, with bodies of a known length kept as ``_BodyChunks``.
+
+    A head refused before its start line was cracked (a header line without a colon, a
+    control character, a bare ``GET``) leaves waitress's parser without ``path``,
+    ``command`` and ``query``, which both its error handling and ours read: here they
+    default to empty, so such a request is answered (JSON code 3, HTTP 400) and closed."""
+
+    path = ""
+    command = ""
+    query = ""
+    url_scheme = "http"
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
         if type(self.body_rcv) is FixedStreamReceiver:
             self.body_rcv = _BodyChunks(self.content_length)
+        elif type(self.body_rcv) is ChunkedReceiver:
+            self.body_rcv = _ChunkedBody(self.body_rcv.buf, self.adj.max_request_body_size)
+
+
+class _ChunkedBody(ChunkedReceiver):
+    """waitress's chunked-body receiver, except that a chunk whose size line takes the body
+    past ``limit`` is refused when that line arrives (as too large, like a declared
+    Content-Length over it), instead of the connection waiting for a chunk that may never
+    come (``ffffffffffffffff`` and the like)."""
+
+    def __init__(self, buf, limit: int) -> None:
+        super().__init__(buf)
+        self.limit = limit
+
+    def received(self, s: bytes) -> int:
+        taken = super().received(s)
+        if self.error is None and len(self.buf) + self.chunk_remainder >= self.limit:
+            self.error = RequestEntityTooLarge(f"a chunk exceeds max_body of {self.limit}")
+            self.all_chunks_received = True
+        return taken
 
 
 class _Channel(HTTPChannel):
@@ -337,6 +371,23 @@ class _Channel(HTTPChannel):
 
     def recv(self, buffer_size: int) -> bytes:
         return super().recv(receive_size(self.request, buffer_size))
+
+    def service(self) -> None:
+        """waitress's, with a net: should answering a request fail in a way waitress's own
+        handling does not catch (its error answer failing too), the connection is still
+        released -- closed, its queued requests dropped -- and one line is logged, instead
+        of the request staying queued and the socket open for good."""
+        try:
+            super().service()
+        except Exception as error:  # anything: else the connection leaks
+            logging.getLogger("mockface.error").error(
+                "closing a connection after an error in answering it: %r", error)
+            with self.requests_lock:
+                for request in self.requests:
+                    request.close()
+                self.requests = []
+            self.will_close = True
+            self.server.pull_trigger()
 
     def handle_read(self) -> None:
         """waitress's, except that the rest of a large body goes straight into its buffer

@@ -41,12 +41,49 @@ AT_ONCE = "mockface.at_once"
 #: thread, where hashing them overlaps with other requests (bench-peers: W2 at 100 KB is
 #: faster at once, W3 at 2 MB on workers).
 AT_ONCE_BODY_LIMIT = 256 * 1024
+#: What every answer carries so that no page of another origin may frame it (a framed
+#: dashboard is one click away from a frozen clock): the old header and the CSP directive.
+FRAME_OPTIONS = ("X-Frame-Options", "DENY")
+FRAME_ANCESTORS = "frame-ancestors 'none'"
+FRAMING_HEADERS = (("Content-Security-Policy", FRAME_ANCESTORS), FRAME_OPTIONS)
+
+
+def _without_frame_ancestors(policy: str) -> str:
+    """A Content-Security-Policy value without its frame-ancestors directives."""
+    kept = [directive.strip() for directive in policy.split(";")]
+    return "; ".join(d for d in kept
+                     if d and d.split(None, 1)[0].lower() != "frame-ancestors")
+
+
+def deny_framing(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` with framing denied: the others as they are, then every
+    Content-Security-Policy with ``frame-ancestors 'none'`` (instead of any frame-ancestors
+    it had; a policy of its own when there was none), then a single ``X-Frame-Options:
+    DENY`` whatever was there.  Idempotent; FRAMING_HEADERS when given no policy."""
+    others: list[tuple[str, str]] = []
+    policies: list[tuple[str, str]] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "content-security-policy":
+            rest = _without_frame_ancestors(value)
+            policies.append((name, f"{rest}; {FRAME_ANCESTORS}" if rest else FRAME_ANCESTORS))
+        elif lowered != "x-frame-options":
+            others.append((name, value))
+    return [*others, *(policies or FRAMING_HEADERS[:1]), FRAME_OPTIONS]
+
+
+def framed(start_response):
+    """A WSGI ``start_response`` that denies framing (``deny_framing``) of what it starts."""
+    def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        return start_response(status, deny_framing(headers), exc_info)
+    return start
 
 
 class RawAnswer:
     """A complete answer as a minimal WSGI app (Flask takes one from a view or error handler
     too): every answer mockface writes itself, without the cost of a Response object (a
-    tenth of a small request)."""
+    tenth of a small request).  It denies framing (FRAMING_HEADERS) after its own headers;
+    ``headers`` must not name X-Frame-Options or Content-Security-Policy."""
 
     __slots__ = ("status", "content_type", "body", "headers")
 
@@ -61,7 +98,7 @@ class RawAnswer:
         return cls(status, JSON_CONTENT_TYPE, body)
 
     def __call__(self, environ: dict, start_response) -> list[bytes]:
-        headers = [("Content-Length", str(len(self.body))), *self.headers]
+        headers = [("Content-Length", str(len(self.body))), *self.headers, *FRAMING_HEADERS]
         if self.content_type is not None:
             headers.insert(0, ("Content-Type", self.content_type))
         start_response(f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'Unknown')}",
@@ -103,7 +140,9 @@ class EmulatedFront:
 
     Proxy mode for absolute-form requests (``POST http://<host>/...``) is decided here too:
     emulated hosts are served like any request, any other host is refused (mockface never
-    forwards); a legacy host reaches only ``/face/*``, an API 3.0 host only ``/``."""
+    forwards); a legacy host reaches only ``/face/*``, an API 3.0 host only ``/``.
+
+    Every answer, its own or Flask's, denies framing (``deny_framing``)."""
 
     def __init__(self, flask_wsgi_app, emulator: Emulator) -> None:
         self.flask = flask_wsgi_app
@@ -130,7 +169,7 @@ class EmulatedFront:
                                 environ.get("PATH_INFO"))
             answer = RawAnswer.of(Reply.from_error(ApiError(213)))
         if answer is None:
-            return self.flask(environ, start_response)
+            return self.flask(environ, framed(start_response))
         return answer(environ, start_response)
 
     def route(self, environ: dict) -> RawAnswer | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Response, current_app, render_template, request
 
-from ..core.config import mask
+from ..core.config import Settings, mask
 from ..core.journal import JournalEntry
 from ..core.shell import curl
 from ..faceid.actions import ACTIONS
@@ -29,9 +30,45 @@ from .admin import TOKEN_CONFIG, AdminError, Arg, accepts, admin, argument, emul
 FILTERS = ("endpoint", "appid", "secret_id", "code", "rule")
 FILTER_ARGS = tuple(Arg(name, str, f"Show only journal rows with this {name}.")
                     for name in FILTERS)
+#: The journal filters ``GET requests`` takes too (the page links to it).
+JOURNAL_FILTERS = ("endpoint", "appid", "code")
+#: The most rows the page shows; it says how many older ones it leaves out.
 MAX_ROWS = 200
+#: Headers of a ``ui/rows`` answer, which the page reads: the newest journal id read (the
+#: next ``after``), the matching rows left out (beyond MAX_ROWS), and the entries that left
+#: the journal before the page could read them.
+LAST_HEADER = "X-Mockface-Last"
+OLDER_HEADER = "X-Mockface-Older"
+MISSED_HEADER = "X-Mockface-Missed"
 #: Every API 3.0 target, ``product:Action``.
 TARGETS = sorted(f"{product}:{action}" for product, action in ACTIONS)
+DEFAULT_TARGET = "faceid:GetLiveCode"
+DEFAULT_ENDPOINT = "livegetfour"
+#: Signature fields that are emulated times (seconds since the epoch).
+TIME_FIELDS = ("timestamp", "issued", "expires")
+#: Signature fields shown first, in this order; the others follow as the journal has them.
+SIGNATURE_ORDER = ("status", "method", "secret_id")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A journal entry as the page shows it: everything in words, nothing as a repr."""
+
+    entry: JournalEntry
+    bad: bool  # shown as an error (like a legacy non-zero code)
+    answer: str  # status, code and message
+    signature: list[tuple[str, str]]
+    headers: list[tuple[str, str]]  # the request headers mockface read, when journaled
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the journal view shows of the entries after an id, and what it leaves out."""
+
+    rows: list[Row]  # newest first, at most MAX_ROWS
+    older: int  # matching entries left out, beyond MAX_ROWS
+    missed: int  # entries after ``after`` that left the journal before this read
+    last: int  # the newest journal id read (``after`` when there was none)
 
 
 def _chosen() -> dict[str, str]:
@@ -39,24 +76,103 @@ def _chosen() -> dict[str, str]:
     return {name: (argument({}, name) or "").strip() for name in FILTERS}
 
 
-def _filtered(after: int | None = None) -> list[JournalEntry]:
-    """Journal entries matching the page's filters, newest first (at most MAX_ROWS).  The
-    code matches as text: legacy codes are integers, API 3.0 ones names."""
-    wanted = _chosen()
-    entries = emulator.journal.query(endpoint=wanted["endpoint"] or None,
-                                     appid=wanted["appid"] or None, after=after)
-    kept = [entry for entry in entries
-            if (not wanted["secret_id"]
-                or entry.signature.get("secret_id") == wanted["secret_id"])
+def _matches(entry: JournalEntry, wanted: dict[str, str]) -> bool:
+    """Whether ``entry`` passes the page's filters.  The code matches as text: legacy codes
+    are integers, API 3.0 ones names."""
+    return ((not wanted["endpoint"] or entry.endpoint == wanted["endpoint"])
+            and (not wanted["appid"] or entry.appid == wanted["appid"])
+            and (not wanted["secret_id"]
+                 or entry.signature.get("secret_id") == wanted["secret_id"])
             and (not wanted["code"] or str(entry.code) == wanted["code"])
-            and (not wanted["rule"] or entry.rule == wanted["rule"])]
-    return kept[::-1][:MAX_ROWS]
+            and (not wanted["rule"] or entry.rule == wanted["rule"]))
+
+
+def _window(after: int = 0) -> Window:
+    """The newest MAX_ROWS journal entries after id ``after`` that match the page's filters,
+    with the count of those left out.  Entries ``after`` + 1 up to the oldest one read have
+    left the journal (evicted, or cleared by a reset) unread: ``missed``, counted only
+    after a known id (``after`` > 0; before the first, a reset's ids are no loss)."""
+    entries = emulator.journal.query(after=after)
+    wanted = _chosen()
+    kept = [entry for entry in entries if _matches(entry, wanted)]
+    shown = kept[::-1][:MAX_ROWS]
+    missed = entries[0].id - after - 1 if after and entries else 0
+    return Window([_row(entry) for entry in shown], len(kept) - len(shown), missed,
+                  entries[-1].id if entries else after)
 
 
 def _stamp(seconds: float) -> str:
     """An emulated time as the rows show it: UTC, to the millisecond."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)) + \
         f".{int(seconds * 1000) % 1000:03d}"
+
+
+def _word(value: Any) -> str:
+    """A journal value as a reader reads it: booleans as yes/no, None as "not known"."""
+    if value is None:
+        return "not known"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _is_api3(entry: JournalEntry) -> bool:
+    return entry.endpoint not in ENDPOINTS
+
+
+def _is_error(entry: JournalEntry) -> bool:
+    """Whether a row is marked as an error: a dropped connection, an HTTP error status, a
+    scripted fault, a legacy non-zero code or an API 3.0 ``Error``.  In-band verdicts
+    (``live_status``, ``Result``) are not errors."""
+    if entry.fault is not None or entry.http_status is None or entry.http_status >= 400:
+        return True
+    if _is_api3(entry):
+        return isinstance(entry.data, dict) and "Error" in entry.data
+    return entry.code not in (0, None)
+
+
+def _answer(entry: JournalEntry) -> str:
+    """The answer in words: its HTTP status, code and message (when journaled)."""
+    parts = ["connection dropped" if entry.http_status is None
+             else f"HTTP {entry.http_status}"]
+    if entry.fault is not None:
+        parts.append(f"scripted fault {entry.fault}")
+    elif entry.code is not None:
+        kind = "code" if not _is_api3(entry) else \
+            "Error" if _is_error(entry) else "Result"
+        parts.append(f"{kind} {entry.code}")
+    text = ", ".join(parts)
+    message = getattr(entry, "message", None)  # journaled by servers that keep it
+    return f"{text}: {message}" if message else text
+
+
+def _signature_value(name: str, value: Any) -> str:
+    if name == "secret_id" and isinstance(value, str):
+        return mask(value)
+    if name in TIME_FIELDS and isinstance(value, (int, float)) and \
+            not isinstance(value, bool):
+        return f"{int(value)} ({_stamp(value)[:19]} UTC)"
+    return _word(value)
+
+
+def _signature(entry: JournalEntry) -> list[tuple[str, str]]:
+    """The signature fields of an entry, labelled, the SecretId masked, times as dates."""
+    order = [name for name in SIGNATURE_ORDER if name in entry.signature] + \
+        [name for name in entry.signature if name not in SIGNATURE_ORDER]
+    return [(name.replace("_", " "), _signature_value(name, entry.signature[name]))
+            for name in order]
+
+
+def _headers(entry: JournalEntry) -> list[tuple[str, str]]:
+    """The request headers the journal kept for an entry (none when it keeps none), the
+    Authorization value masked: a signature is a credential until it expires."""
+    headers = getattr(entry, "headers", None) or {}
+    return [(name, mask(str(value)) if name.lower() == "authorization" else _word(value))
+            for name, value in headers.items()]
+
+
+def _row(entry: JournalEntry) -> Row:
+    return Row(entry, _is_error(entry), _answer(entry), _signature(entry), _headers(entry))
 
 
 def _rule_sources() -> dict[str, str]:
@@ -66,6 +182,17 @@ def _rule_sources() -> dict[str, str]:
             for a in emulator.scenarios.active() for rule in a.scenario.rules}
 
 
+def _journal_link(chosen: dict[str, str]) -> str:
+    """``requests`` with the page's filters that the journal route takes too."""
+    query = urlencode({name: chosen[name] for name in JOURNAL_FILTERS if chosen[name]})
+    return f"requests?{query}" if query else "requests"
+
+
+def _token() -> str:
+    """The admin token the browser gave as ``?token=`` (empty when the server has none)."""
+    return (argument({}, "token") or "") if current_app.config.get(TOKEN_CONFIG) else ""
+
+
 @admin.get("/ui")
 @accepts("The dashboard (HTML): journal, scenarios, clock, signing helper.",
          *FILTER_ARGS,
@@ -73,29 +200,34 @@ def _rule_sources() -> dict[str, str]:
                            "has one)."),
          Arg("sign", str, "Sign an example request: legacy or api3."),
          Arg("sign_appid", str, "The app to sign for (default: the first)."),
-         Arg("sign_endpoint", str, "legacy: the endpoint.", default="livegetfour"),
-         Arg("sign_action", str, "api3: the product:Action.", default="faceid:GetLiveCode"),
+         Arg("sign_endpoint", str, "legacy: the endpoint.", default=DEFAULT_ENDPOINT),
+         Arg("sign_action", str, "api3: the product:Action.", default=DEFAULT_TARGET),
          Arg("sign_body", str, "api3: the JSON body to sign.", default="{}"),
          media_type="text/html")
 def dashboard():
     settings = emulator.settings
     engine = emulator.scenarios
-    signed = _signing_example()
+    chosen = _chosen()
+    token = _token()
     return render_template(
-        "dashboard.html", entries=_filtered(), filters=FILTERS, chosen=_chosen(),
-        endpoints=list(ENDPOINTS) + TARGETS,
+        "dashboard.html", window=_window(), max_rows=MAX_ROWS, filters=FILTERS,
+        chosen=chosen, journal_link=_journal_link(chosen),
+        capacity=emulator.journal.capacity, endpoints=list(ENDPOINTS) + TARGETS,
         rule_sources=_rule_sources(), active=[a.describe() for a in engine.active()],
         library=list(engine.library()), clock=emulator.clock,
         clock_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(emulator.clock.now())),
         apps=[(app.appid, [(sid, mask(key)) for sid, key in app.secrets.items()])
               for app in emulator.keyring.apps],
-        actions=TARGETS, signed=signed,
-        token=(argument({}, "token") or "") if current_app.config.get(TOKEN_CONFIG) else "",
-        default_appid=settings.default_app.appid, json=json, stamp=_stamp)
+        actions=TARGETS, signed=_signing_example(), form=_signing_form(settings),
+        token=token, token_query=urlencode({"token": token}) if token else "",
+        json=json, stamp=_stamp)
 
 
 @admin.get("/ui/rows")
-@accepts("Journal rows newer than ``after`` (HTML), for the dashboard's live update.",
+@accepts("Journal rows newer than ``after`` (HTML), for the dashboard's live update: the "
+         "newest matching ones, at most the page's limit.  Headers: X-Mockface-Last (the "
+         "newest journal id read: the next after), X-Mockface-Older (matching rows left "
+         "out) and X-Mockface-Missed (entries that left the journal unread).",
          *FILTER_ARGS,
          Arg("after", int, "Only rows with a greater id.", required=True),
          media_type="text/html")
@@ -103,10 +235,13 @@ def dashboard_rows():
     after = request.args.get("after", "")
     if not after.isdigit() or len(after) > 15:
         raise AdminError(400, "after must be a journal id")
-    entries = _filtered(int(after))
-    html = render_template("rows.html", entries=entries,
+    window = _window(int(after))
+    html = render_template("rows.html", rows=window.rows,
                            rule_sources=_rule_sources(), json=json, stamp=_stamp)
-    return Response(html, mimetype="text/html")
+    response = Response(html, mimetype="text/html")
+    response.headers.update({LAST_HEADER: str(window.last), OLDER_HEADER: str(window.older),
+                             MISSED_HEADER: str(window.missed)})
+    return response
 
 
 @admin.get("/ui/media/<sha256>")
@@ -124,6 +259,20 @@ def dashboard_media(sha256: str):
     return response
 
 
+def _quoted(text: str, limit: int) -> str:
+    """A value a client gave, for a message: clipped, in quotes (not as a repr)."""
+    return f"“{text[:limit]}”"
+
+
+def _signing_form(settings: Settings) -> dict[str, str]:
+    """The signing form as last submitted (its defaults before): the kind, the app, the
+    legacy endpoint, the API 3.0 action and body."""
+    return {"kind": "api3" if argument({}, "sign") == "api3" else "legacy",
+            "appid": argument({}, "sign_appid") or settings.default_app.appid,
+            "endpoint": argument({}, "sign_endpoint"), "action": argument({}, "sign_action"),
+            "body": argument({}, "sign_body") or "{}"}
+
+
 def _signing_example() -> dict[str, Any] | None:
     """What the signing form asked for (``sign=legacy`` or ``sign=api3``), signed."""
     kind = argument({}, "sign")
@@ -132,14 +281,14 @@ def _signing_example() -> dict[str, Any] | None:
     appid = argument({}, "sign_appid") or emulator.settings.default_app.appid
     app = emulator.keyring.app(appid)
     if app is None:
-        return {"error": f"no app {appid[:40]!r} is configured"}
+        return {"error": f"no app {_quoted(appid, 40)} is configured"}
     secret_id, secret_key = app.first_secret
     url = request.host_url.rstrip("/")
     now = int(emulator.clock.now())
     if kind == "legacy":
         endpoint = argument({}, "sign_endpoint")
         if endpoint not in ENDPOINTS:
-            return {"error": f"unknown endpoint {endpoint[:40]!r}"}
+            return {"error": f"unknown endpoint {_quoted(endpoint, 40)}"}
         authorization = sign(app.appid, secret_id, secret_key, now=now, expires_in=3600)
         headers = {"Content-Type": "application/json", "Authorization": authorization}
         return {"kind": kind, "headers": {"Authorization": authorization},
@@ -148,7 +297,7 @@ def _signing_example() -> dict[str, Any] | None:
     target = argument({}, "sign_action")
     product, _, action = target.partition(":")
     if (product, action) not in ACTIONS:
-        return {"error": f"unknown action {target[:60]!r}"}
+        return {"error": f"unknown action {_quoted(target, 60)}"}
     body = argument({}, "sign_body") or "{}"
     headers = sign_tc3(secret_id, secret_key, service=product, host=urlsplit(url).netloc,
                        action=action, timestamp=now, body=body.encode("utf-8"),

@@ -277,20 +277,37 @@ def _bind_failure(error: Exception, host: str, port: int) -> NoReturn:
 
 def _write_ready_file(path: Path, settings: Settings, url: str, port: int,
                       admin_token: str | None, ca_cert: Path | None = None) -> None:
-    """Write the ready file atomically (readers never see half of it)."""
+    """Write the ready file atomically (readers never see half of it), mode 0600 (it holds
+    the admin token)."""
     app = settings.default_app
     secret_id, secret_key = app.first_secret
     document = {"url": url, "port": port, "appid": app.appid, "secret_id": secret_id,
                 "secret_key": secret_key if secret_key == DEFAULT_SECRET_KEY else None,
                 "admin_token": admin_token, "ca_cert": str(ca_cert) if ca_cert else None}
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+        write_atomically(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise CliError(f"cannot write --ready-file {path}: {error.strerror or error}"
                            ) from None
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Put ``data`` at ``path`` in one step, as a file of ``mode`` (default: only its owner
+    may read it): written under a fresh random name beside it (made with O_EXCL and mode
+    0600, so never readable by others nor through a planted link), then renamed over
+    ``path`` (a link there is replaced, never followed)."""
+    import tempfile
+
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                           suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            if mode != 0o600:
+                os.fchmod(handle.fileno(), mode)
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 def admin_token_for(host: str, given: str | None) -> str | None:
@@ -474,8 +491,8 @@ def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: floa
         raise click.UsageError("give either URL or --ready-file")
     deadline = time.monotonic() + timeout
     if ready_file is not None:
-        url, named = _url_from_ready_file(Path(ready_file), pid, deadline)
-        cacert = cacert or named
+        document = _read_ready_file(Path(ready_file), pid, deadline)
+        url, cacert = document["url"], cacert or document["ca_cert"]
     url = server_url(url)
     try:
         AdminClient(url, timeout=min(max(timeout, 0.5), 5.0),
@@ -487,21 +504,36 @@ def wait(url: str | None, ready_file: str | None, pid: int | None, timeout: floa
     click.echo(url)
 
 
-def _url_from_ready_file(path: Path, pid: int | None, deadline: float
-                         ) -> tuple[str, str | None]:
-    """The url (and CA certificate, for --tls) a ready file holds, once it exists;
-    ClickException on time-out or when the server process ``pid`` is gone first."""
+def _read_ready_file(path: Path, pid: int | None, deadline: float) -> dict:
+    """What a server's --ready-file holds, once it is there: a dict with str ``url`` and
+    ``ca_cert`` / ``admin_token`` (str or None).  ClickException at ``deadline`` saying
+    whether the file is missing, unreadable or not a ready file, or as soon as the server
+    process ``pid`` is gone."""
     while True:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            return str(document["url"]), document.get("ca_cert")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
+            return _ready_document(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            problem = f"no server wrote {path} in time"
+        except OSError as error:
+            problem = f"cannot read {path}: {error.strerror or error}"
+        except ValueError:  # UnicodeDecodeError is one
+            problem = f"{path} is not the ready file of a mockface server"
         if pid is not None and not _alive(pid):
             raise click.ClickException(f"the server (pid {pid}) exited before writing {path}")
         if time.monotonic() >= deadline:
-            raise click.ClickException(f"no server wrote {path} in time")
-        time.sleep(0.05)
+            raise click.ClickException(problem)
+        time.sleep(0.05)  # polling interval
+
+
+def _ready_document(text: str) -> dict:
+    """A ready file's JSON with the fields its readers use checked; ValueError otherwise."""
+    document = json.loads(text)
+    if not isinstance(document, dict) or not isinstance(document.get("url"), str):
+        raise ValueError("not a ready file")
+    for key in ("ca_cert", "admin_token"):
+        if not isinstance(document.setdefault(key, None), (str, type(None))):
+            raise ValueError("not a ready file")
+    return document
 
 
 def _alive(pid: int) -> bool:
@@ -584,12 +616,25 @@ def scenarios_command(scenario_dirs: tuple[str, ...], as_json: bool) -> None:
 @main.command(short_help="Copy the sample image, card and video.")
 @click.option("--out", "directory", default=".", show_default=True,
               type=click.Path(file_okay=False), help="Directory to copy the samples into.")
-def samples(directory: str) -> None:
-    """Copy the sample media (face.jpg, card.jpg, video.mp4) into a directory. In Python:
+@click.option("--force", is_flag=True,
+              help="Replace files of those names that differ from the samples.")
+def samples(directory: str, force: bool) -> None:
+    """Copy the sample media (face.jpg, card.jpg, video.mp4) into a directory and print
+    their paths. Other files of those names are never overwritten without --force (nothing
+    is copied then); copies already there are left as they are. In Python:
     mockface.samples.IMAGE, .CARD and .VIDEO are their paths inside the package."""
-    from .samples import copy_samples
+    from .samples import SamplesExist, copy_samples
 
-    for path in copy_samples(directory):
+    try:
+        copied = copy_samples(directory, overwrite=force)
+    except SamplesExist as error:
+        names = ", ".join(str(path) for path in error.paths)
+        raise CliError(f"not overwriting {names} (not the samples); give --force to "
+                       "replace, or --out DIR") from None
+    except OSError as error:
+        raise CliError(f"cannot copy the samples into {directory}: "
+                       f"{error.strerror or error}") from None
+    for path in copied:
         click.echo(str(path))
 
 
@@ -627,12 +672,12 @@ def _ca(ca_dir: str | None):
         raise CliError(str(error)) from None
 
 
-def _bundle(ca, path: str | None) -> Path:
-    """Write the system bundle plus the CA to ``path`` (default: beside the CA)."""
+def _bundle(ca, path: str) -> Path:
+    """Write the system bundle plus the CA to ``path``."""
     from .web.tls import CAError
 
     try:
-        return ca.write_bundle(path or ca.directory / "mockface-bundle.pem")
+        return ca.write_bundle(path)
     except (CAError, OSError) as error:
         raise CliError(f"cannot write the CA bundle: {error}") from None
 
@@ -642,13 +687,19 @@ def _bundle(ca, path: str | None) -> Path:
 @click.option("--bundle", metavar="PATH", type=click.Path(dir_okay=False),
               help="Also write the system's CA bundle plus the mockface CA to PATH (for "
                    "REQUESTS_CA_BUNDLE, which replaces the system store).")
-def ca_command(ca_dir: str | None, bundle: str | None) -> None:
+@click.option("--certifi", "into_certifi", is_flag=True,
+              help="Also add the CA to this Python environment's certifi bundle, which "
+                   "Tencent's API 3.0 Python SDK uses whatever REQUESTS_CA_BUNDLE says (once: "
+                   "running it again changes nothing; upgrading certifi undoes it).")
+def ca_command(ca_dir: str | None, bundle: str | None, into_certifi: bool) -> None:
     """Print the path of mockface's CA certificate (made on first use, kept afterwards) and
     the settings that make common clients trust it."""
     ca = _ca(ca_dir)
     cert = ca.cert_path
     if ca.created:
         click.echo(f"created a new CA in {ca.directory} (key file mode 0600)", err=True)
+    if into_certifi:
+        _trust_in_certifi(cert)
     click.echo(str(cert))
     lines = [
         "",
@@ -656,6 +707,8 @@ def ca_command(ca_dir: str | None, bundle: str | None) -> None:
         f"  Python requests:  REQUESTS_CA_BUNDLE={_bundle(ca, bundle) if bundle else 'BUNDLE'}"
         "   (a bundle: mockface ca --bundle BUNDLE)",
         "  OpenSSL, Python ssl, Go:  SSL_CERT_FILE=BUNDLE",
+        "  Tencent API 3.0 Python SDK:  mockface ca --certifi   (or "
+        "HttpProfile(certification=BUNDLE))",
         f"  Node.js:          NODE_EXTRA_CA_CERTS={cert}",
         f"  curl:             curl --cacert {cert} ...   (or CURL_CA_BUNDLE=BUNDLE)",
         f"  Java:             keytool -importcert -noprompt -alias mockface -file {cert} "
@@ -667,27 +720,113 @@ def ca_command(ca_dir: str | None, bundle: str | None) -> None:
     click.echo("\n".join(lines), err=True)
 
 
+def _trust_in_certifi(cert: Path) -> None:
+    """Append the CA certificate at ``cert`` to certifi's bundle (certifi.where()) unless it
+    is in it already; say which on stderr.  The bundle is replaced in one step, keeping its
+    mode, so a reader never sees half a certificate."""
+    import stat
+
+    try:
+        import certifi
+    except ImportError:
+        raise CliError("--certifi: certifi is not installed in this Python environment "
+                       f"({sys.executable})") from None
+    bundle = Path(certifi.where())
+    pem = cert.read_bytes()
+    try:
+        current = bundle.read_bytes()
+        if pem.strip() in current:
+            click.echo(f"certifi's bundle already trusts the mockface CA: {bundle}", err=True)
+            return
+        write_atomically(bundle, current.rstrip(b"\n") + b"\n\n# mockface local CA (testing "
+                      b"only), added by mockface ca --certifi\n" + pem,
+                      mode=stat.S_IMODE(bundle.stat().st_mode))
+    except OSError as error:
+        raise CliError(f"cannot add the CA to certifi's bundle {bundle}: "
+                       f"{error.strerror or error}") from None
+    click.echo(f"added the mockface CA to certifi's bundle {bundle} (upgrading certifi "
+               "removes it)", err=True)
+
+
 @main.command("env", short_help="Print the environment that points clients at a server.")
 @click.option("--url", "server", default="http://127.0.0.1:8080", show_default=True,
               help="The running server (host:port or URL).")
 @click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
-              help="Take the URL from a server's --ready-file instead.")
-@CA_DIR_OPTION
+              help="Take the URL (and the admin token and, for --tls, the CA to trust) from "
+                   "a server's --ready-file instead.")
+@click.option("--ca-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the bundle goes when --bundle is not given [default: "
+                   "$MOCKFACE_CA_DIR, else the per-user data directory].")
 @click.option("--bundle", metavar="PATH", type=click.Path(dir_okay=False),
-              help="Where to write the CA bundle [default: mockface-bundle.pem beside the CA].")
+              help="Where to write the CA bundle [default: "
+                   "mockface-bundle-<CA digest>.pem in the --ca-dir directory].")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for a server that is still starting (or its ready file).")
 def env_command(server: str, ready_file: str | None, ca_dir: str | None,
-                bundle: str | None) -> None:
+                bundle: str | None, timeout: float) -> None:
     """Print shell exports that make unmodified clients reach the emulated Tencent hosts
-    through the server: eval "$(mockface env)"."""
-    url = server_url(server)
-    if ready_file is not None:
-        url = _url_from_ready_file(Path(ready_file), None, deadline=time.monotonic())[0]
-    ca = _ca(ca_dir)
-    written = _bundle(ca, bundle)
-    from .web.proxy import proxy_environment
+    through the server: eval "$(mockface env)". The CA bundle holds the system's CAs and
+    the server's own CA, asked from the server (GET /__mockface/ca, with the admin token of
+    its --ready-file or $MOCKFACE_ADMIN_TOKEN), so it fits a server on another --ca-dir,
+    user, host or container. Exit 2 when the server cannot give its CA."""
+    from .client import AdminClient, write_proxy_environment
 
-    for name, value in proxy_environment(url, str(written), str(ca.cert_path)).items():
+    deadline = time.monotonic() + timeout
+    url, token, cafile = server_url(server), os.environ.get(TOKEN_ENV) or None, None
+    if ready_file is not None:
+        document = _read_ready_file(Path(ready_file), None, deadline)
+        url, token = server_url(document["url"]), document["admin_token"] or token
+        named = document["ca_cert"]  # a path on the server's side: maybe not on this one
+        cafile = named if named and Path(named).is_file() else None
+    admin = AdminClient(url, token, timeout=min(max(timeout, 0.5), 5.0),
+                        cafile=cafile or _local_ca_cert(url, ca_dir))
+    pem = _server_ca(admin, deadline)
+    try:
+        target = Path(bundle) if bundle else _default_bundle(ca_dir, pem)
+        environment = write_proxy_environment(url, pem, target)
+    except OSError as error:
+        raise CliError(f"cannot write the CA bundle: {error.strerror or error}") from None
+    for name, value in environment.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+
+
+def _server_ca(admin, deadline: float) -> bytes:
+    """The CA certificate (PEM) of the server ``admin`` calls, asked again until
+    ``deadline`` while nothing answers (it may be starting); CliError saying why not."""
+    from .client import ServerCAError, ServerUnreachable
+
+    while True:
+        try:
+            return admin.ca_pem()
+        except ServerUnreachable as error:
+            if time.monotonic() >= deadline:
+                raise CliError(str(error)) from None
+        except ServerCAError as error:
+            raise CliError(str(error)) from None
+        time.sleep(0.05)  # polling interval
+
+
+def _local_ca_cert(url: str, ca_dir: str | None) -> str | None:
+    """For an https URL, this side's CA certificate when it has one (a --tls server on the
+    same CA directory is verified with it); None otherwise (plain HTTP needs none)."""
+    if not url.startswith("https://"):
+        return None
+    from .web.tls import CA_CERT, default_ca_dir
+
+    cert = (Path(ca_dir) if ca_dir else default_ca_dir()) / CA_CERT
+    return str(cert) if cert.is_file() else None
+
+
+def _default_bundle(ca_dir: str | None, pem: bytes) -> Path:
+    """Where ``mockface env`` writes the bundle for the CA ``pem`` without --bundle: one file
+    per CA (named by its digest), so servers with different CAs never share one."""
+    import hashlib
+
+    from .web.tls import default_ca_dir
+
+    directory = Path(ca_dir) if ca_dir else default_ca_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory / f"mockface-bundle-{hashlib.sha256(pem).hexdigest()[:12]}.pem"
 
 
 @main.command(short_help="List the documented error codes.")

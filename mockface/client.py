@@ -42,6 +42,37 @@ class AdminCallError(RuntimeError):
         self.payload = payload
 
 
+class ServerCAError(RuntimeError):
+    """A server could not give its CA certificate; the message names the URL, why, and
+    what to do."""
+
+
+class ServerUnreachable(ServerCAError):
+    """No answer at all came (nothing listening yet, a network error, a time-out)."""
+
+
+def _clip(value: Any, limit: int = 500) -> str:
+    """Text from a server, safe to print: a repr of at most ``limit`` characters."""
+    text = repr(value if isinstance(value, str) else str(value))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def write_proxy_environment(url: str, pem: bytes, bundle: str | os.PathLike[str]
+                            ) -> dict[str, str]:
+    """Write ``bundle`` (the system's CAs, when ssl knows a bundle file, plus the CA ``pem``)
+    and, beside it, ``<stem>-ca-only.pem`` (that CA alone); return the environment that
+    sends unmodified clients to the server at ``url`` as their proxy: ``HTTP(S)_PROXY``
+    (both cases), ``NO_PROXY`` for loopback, ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE`` /
+    ``CURL_CA_BUNDLE`` naming the bundle, ``NODE_EXTRA_CA_CERTS`` the CA alone."""
+    from .web.proxy import proxy_environment
+    from .web.tls import write_bundle
+
+    written = write_bundle(pem, bundle)
+    only_ca = written.with_name(written.stem + "-ca-only.pem")
+    only_ca.write_bytes(pem)
+    return proxy_environment(url, str(written), str(only_ca))
+
+
 class AdminClient:
     """Calls ``/__mockface/...`` on a server at ``url``."""
 
@@ -106,6 +137,54 @@ class AdminClient:
     def ca(self) -> dict:
         """``{"path", "pem"}`` of the CA the server's TLS certificates chain to."""
         return self.call("GET", "ca")
+
+    def ca_pem(self) -> bytes:
+        """The PEM certificate of the CA the server's TLS certificates (``--tls``, proxy
+        tunnels) chain to, from ``GET /__mockface/ca``; ServerCAError saying why and what to
+        do when the server cannot be reached, refuses or has none."""
+        import http.client
+        import ssl
+
+        try:
+            answer = self.ca()
+        except AdminCallError as error:
+            raise ServerCAError(self._ca_refusal(error)) from None
+        except (OSError, http.client.HTTPException) as error:  # URLError is an OSError
+            reason = getattr(error, "reason", None) or error
+            problem = (f"cannot reach mockface at {self.url} to ask for its CA "
+                       f"(GET {self.url}/__mockface/ca): {reason}")
+            if isinstance(reason, ssl.SSLCertVerificationError):  # asking again cannot help
+                raise ServerCAError(f"{problem}; trust the CA of that --tls server (its "
+                                    "--ready-file names it)") from None
+            raise ServerUnreachable(problem) from None
+        except ValueError:  # not JSON
+            answer = None
+        pem = answer.get("pem") if isinstance(answer, dict) else None
+        if not isinstance(pem, str) or "-----BEGIN CERTIFICATE-----" not in pem:
+            raise ServerCAError(f"{self.url} is not a mockface server: GET /__mockface/ca "
+                                "answered without a PEM certificate")
+        return pem.encode("ascii", "replace")
+
+    def proxy_env(self, bundle: str | os.PathLike[str]) -> dict[str, str]:
+        """The environment that sends unmodified clients to this server as their proxy,
+        with ``bundle`` written from the server's own CA (see ``write_proxy_environment``)."""
+        return write_proxy_environment(self.url, self.ca_pem(), bundle)
+
+    def _ca_refusal(self, error: AdminCallError) -> str:
+        """Why ``GET /__mockface/ca`` was refused, and what to do about it."""
+        detail = _clip(error.payload.get("error") if isinstance(error.payload, dict)
+                       else error.payload)
+        asked = f"GET {self.url}/__mockface/ca"
+        if error.status == 401:
+            given = "refused the admin token it was given" if self.token else \
+                "requires the admin token"
+            return (f"mockface at {self.url} {given} ({asked} -> 401): set ${TOKEN_ENV} to "
+                    "the token its banner shows, or read it from the server's --ready-file")
+        if error.status == 404:
+            return f"{self.url} is not a mockface server ({asked} -> 404)"
+        if error.status == 500:
+            return f"mockface at {self.url} has no usable CA ({asked} -> 500: {detail})"
+        return f"mockface at {self.url} refused {asked} ({error.status}: {detail})"
 
     def reset(self, appid: str | None = None) -> dict:
         return self.call("POST", "reset", {"appid": appid} if appid else {})

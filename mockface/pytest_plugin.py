@@ -306,14 +306,7 @@ class Mockface:
         / ``SSL_CERT_FILE`` / ``CURL_CA_BUNDLE`` naming ``bundle``, which is (re)written
         with the system's CAs plus the server's CA (``NODE_EXTRA_CA_CERTS`` names a file
         with that CA alone, beside it)."""
-        from .web.proxy import proxy_environment
-        from .web.tls import write_bundle
-
-        pem = self.admin.ca()["pem"].encode("ascii")
-        written = write_bundle(pem, bundle)
-        only_ca = written.with_name(written.stem + "-ca-only.pem")
-        only_ca.write_bytes(pem)
-        return proxy_environment(self.url, str(written), str(only_ca))
+        return self.admin.proxy_env(bundle)
 
     @property
     def lip_codes(self) -> list[str]:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from mockface import samples
-from mockface.cli import main
+from mockface.cli import main, write_atomically
 from mockface.core.config import DEFAULT_SECRET_KEY, load_settings
 from mockface.core.media import inspect_image, inspect_video
 from mockface.identities import generate, is_valid
@@ -87,6 +88,55 @@ def test_ready_file_holds_the_real_port_and_goes_away(tmp_path):
         proc.terminate()
         proc.communicate(timeout=15)
     assert proc.returncode == 0 and not ready.exists()
+
+
+def test_ready_file_is_private_to_its_owner(tmp_path):
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-m", "mockface", "serve", "--port", "0",
+                             "--quiet", "--admin-token", "tok-1234", "--ready-file", str(ready)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert run_mockface("wait", "--ready-file", str(ready), "--pid", str(proc.pid),
+                            "--timeout", "30").returncode == 0
+        assert stat.S_IMODE(ready.stat().st_mode) == 0o600
+        assert json.loads(ready.read_text())["admin_token"] == "tok-1234"
+        assert [p.name for p in tmp_path.iterdir()] == ["ready.json"]  # no partial file left
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+
+
+def test_write_atomically_replaces_whatever_was_there_in_one_step(tmp_path, monkeypatch):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    planted = tmp_path / "planted.json"
+    planted.symlink_to(victim)
+    readable = tmp_path / "readable.json"
+    readable.write_text("old")
+    readable.chmod(0o644)
+    modes_when_renamed = []
+    real_replace = os.replace
+
+    def watching_replace(source, target):
+        modes_when_renamed.append(stat.S_IMODE(os.stat(source).st_mode))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", watching_replace)
+    for path in (planted, readable):
+        write_atomically(path, b'{"admin_token": "t"}')
+        assert not path.is_symlink() and path.read_bytes() == b'{"admin_token": "t"}'
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert modes_when_renamed == [0o600, 0o600]  # private before it is visible at the path
+    assert victim.read_text() == "untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["planted.json", "readable.json",
+                                                          "victim.txt"]
+
+
+def test_write_atomically_leaves_nothing_behind_when_it_fails(tmp_path):
+    (tmp_path / "a-directory").mkdir()
+    with pytest.raises(IsADirectoryError):
+        write_atomically(tmp_path / "a-directory", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["a-directory"]
 
 
 def test_ready_file_hides_a_real_secret_key(tmp_path):
@@ -210,6 +260,64 @@ def test_check_takes_names_directories_and_files(tmp_path):
     empty.mkdir()
     nothing = CliRunner().invoke(main, ["check", str(empty)])
     assert nothing.exit_code == 1 and "no .yaml, .yml or .json files" in nothing.output
+
+
+SAMPLE_NAMES = ["card.jpg", "face.jpg", "video.mp4"]
+
+
+def test_samples_never_overwrite_other_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no --out: the current directory
+    (tmp_path / "face.jpg").write_bytes(b"my own photo")
+    result = CliRunner().invoke(main, ["samples"])
+    assert (result.exit_code, result.output) == (
+        2, "Error: not overwriting face.jpg (not the samples); give --force to replace, or "
+           "--out DIR\n")
+    assert (tmp_path / "face.jpg").read_bytes() == b"my own photo"
+    assert [p.name for p in tmp_path.iterdir()] == ["face.jpg"]  # nothing copied
+
+
+def test_samples_name_every_file_in_the_way(tmp_path):
+    (tmp_path / "face.jpg").write_bytes(b"mine")
+    (tmp_path / "video.mp4").symlink_to(tmp_path / "face.jpg")
+    result = CliRunner().invoke(main, ["samples", "--out", str(tmp_path)])
+    assert (result.exit_code, result.output) == (
+        2, f"Error: not overwriting {tmp_path / 'face.jpg'}, {tmp_path / 'video.mp4'} (not the "
+           "samples); give --force to replace, or --out DIR\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["face.jpg", "video.mp4"]
+
+
+def test_samples_force_replaces_files_and_links_themselves(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    (tmp_path / "face.jpg").write_bytes(b"mine")
+    (tmp_path / "video.mp4").symlink_to(victim)
+    result = CliRunner().invoke(main, ["samples", "--out", str(tmp_path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == [str(tmp_path / "face.jpg"), str(tmp_path / "card.jpg"),
+                                     str(tmp_path / "video.mp4")]
+    assert (tmp_path / "face.jpg").read_bytes() == samples.IMAGE.read_bytes()
+    assert not (tmp_path / "video.mp4").is_symlink()
+    assert (tmp_path / "video.mp4").read_bytes() == samples.VIDEO.read_bytes()
+    assert victim.read_text() == "untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SAMPLE_NAMES + ["victim.txt"])
+
+
+def test_samples_twice_leaves_the_copies_as_they_are(tmp_path):
+    first = CliRunner().invoke(main, ["samples", "--out", str(tmp_path)])
+    inode = (tmp_path / "face.jpg").stat().st_ino
+    again = CliRunner().invoke(main, ["samples", "--out", str(tmp_path)])
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert again.output == first.output
+    assert (tmp_path / "face.jpg").stat().st_ino == inode  # not rewritten
+    assert sorted(p.name for p in tmp_path.iterdir()) == SAMPLE_NAMES
+
+
+def test_samples_into_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    result = CliRunner().invoke(main, ["samples", "--out", str(tmp_path / "taken" / "sub")])
+    assert result.exit_code == 2
+    assert result.output == (f"Error: cannot copy the samples into {tmp_path / 'taken' / 'sub'}"
+                             ": Not a directory\n")
 
 
 def test_samples_are_media_the_endpoints_accept(tmp_path):

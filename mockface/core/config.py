@@ -6,6 +6,7 @@ file (its ``apps`` list, when given, replaces the built-in app entirely); comman
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import threading
@@ -160,33 +161,60 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
                   env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the built-in app, the environment and, when given, a YAML config file.
 
-    Raises ConfigError naming the file, the key and the problem when the file is invalid.
+    Raises ConfigError naming the file and what is wrong.  Until the file has shown itself to
+    be a mockface config (a mapping with at least one known top-level key), the message
+    quotes none of its text; afterwards it gives the line, the key and the problem.
     """
     settings = Settings(apps=(builtin_app(env),))
     if config_path is None:
         return settings
     path = Path(config_path)
-    try:
-        document = yamlsource.load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}:{yamlsource.line_of_error(exc)}: not valid YAML: {reason}"
-                          ) from None
-    return _ConfigReader(str(path)).read(document, settings)
+    return _ConfigReader(str(path)).read(_parse(path), settings)
 
 
+#: A config larger than this is refused unread (``--config /dev/zero`` must not fill memory).
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][\w-]{0,39}")
 _TOP_KEYS = {"apps", "identities", "clock_skew", "check_idcard", "strict_lip_codes", "seed",
              "loose", "once_store_size", "nonce_replay_check"}
+_KNOWN = f"known keys are {', '.join(sorted(_TOP_KEYS))}"
 _APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit",
              "nonce_replay_check"}
 _SECRET_KEYS = {"secret_id", "secret_key"}
 _IDENTITY_KEYS = {"idcard_number", "idcard_name"}
+
+
+def _parse(path: Path) -> Any:
+    """The parsed document of the config file at ``path``; ConfigError when it cannot be
+    read or parsed (quoting its text only when it has shown itself to be a config)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: not a mockface config: larger than "
+                          f"{MAX_CONFIG_BYTES // 2**20} MB")
+    try:
+        return yamlsource.load(data.decode("utf-8"), known_keys=_TOP_KEYS)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except yamlsource.ForeignDocument as exc:
+        raise ConfigError(f"{path}: not a mockface config: not valid YAML (line {exc.line}) "
+                          f"and no known key before the error; {_KNOWN}") from None
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{yamlsource.line_of_error(exc)}: not valid YAML: {reason}"
+                          ) from None
+
+
+def _line(container: Any, key: Any = None) -> int | None:
+    """Where ``container[key]`` (or ``container`` itself, without a key) starts in the file;
+    None for a container that was not read from a file."""
+    if not isinstance(container, (yamlsource.LocatedDict, yamlsource.LocatedList)):
+        return None
+    return container.line if key is None else container.line_of(key)
 
 
 class _ConfigReader:
@@ -195,128 +223,159 @@ class _ConfigReader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {problem}")
+    def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
+        where = self.source if line is None else f"{self.source}:{line}"
+        return ConfigError(f"{where}: {key}: {problem}")
 
     def read(self, document: Any, base: Settings) -> Settings:
         if document is None:
             document = {}
         if not isinstance(document, dict):
-            raise ConfigError(f"{self.source}: the top level must be a mapping")
+            raise ConfigError(f"{self.source}: not a mockface config: the top level must be a "
+                              f"mapping with at least one known key; {_KNOWN}")
+        if document and not _TOP_KEYS & document.keys():
+            raise ConfigError(f"{self.source}: not a mockface config: no known key; {_KNOWN}")
         self.no_unknown_keys(document, _TOP_KEYS, "")
         changes: dict[str, Any] = {"source": self.source}
         if "apps" in document:
-            changes["apps"] = self.apps(document["apps"])
+            changes["apps"] = self.apps(document["apps"], _line(document, "apps"))
         if "identities" in document:
-            changes["identities"] = self.identities(document["identities"])
+            changes["identities"] = self.identities(document["identities"],
+                                                    _line(document, "identities"))
         for key in ("clock_skew", "seed", "once_store_size"):
             if key in document:
                 minimum = 1 if key == "once_store_size" else 0
-                changes[key] = self.integer(document[key], key, minimum)
+                changes[key] = self.integer(document[key], key, minimum, _line(document, key))
         for key in ("check_idcard", "strict_lip_codes", "loose", "nonce_replay_check"):
             if key in document:
-                changes[key] = self.boolean(document[key], key)
+                changes[key] = self.boolean(document[key], key, _line(document, key))
         return replace(base, **changes)
 
-    def mapping(self, item: Any, where: str, allowed: set[str], required: tuple[str, ...]) -> dict:
+    def mapping(self, item: Any, where: str, allowed: set[str], required: tuple[str, ...],
+                line: int | None) -> dict:
         """``item`` as a mapping with only ``allowed`` keys and every ``required`` one."""
         if not isinstance(item, dict):
-            raise self.fail(where, f"must be a mapping with {' and '.join(required)}")
+            raise self.fail(where, f"must be a mapping with {' and '.join(required)}", line)
         self.no_unknown_keys(item, allowed, where)
         for key in required:
             if key not in item:
-                raise self.fail(f"{where}.{key}", "is required")
+                raise self.fail(f"{where}.{key}", "is required", _line(item))
         return item
 
     def no_unknown_keys(self, mapping: dict, allowed: set[str], where: str) -> None:
+        """ConfigError for the first key of ``mapping`` not in ``allowed``, with the closest
+        allowed key when one is near."""
         for key in mapping:
             if key not in allowed:
                 shown = str(key) if _PLAIN_KEY.fullmatch(str(key)) else show(key)
                 name = f"{where}.{shown}" if where else shown
-                raise self.fail(name, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                guess = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+                hint = f"; did you mean {guess[0]!r}?" if guess else ""
+                raise self.fail(name, f"unknown key (allowed: {', '.join(sorted(allowed))})"
+                                      f"{hint}", _line(mapping, key))
 
-    def string(self, value: Any, key: str) -> str:
+    def string(self, value: Any, key: str, line: int | None) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
-            raise self.fail(key, f"must be a non-empty string, got {show(value)}")
+            raise self.fail(key, f"must be a non-empty string, got {show(value)}", line)
         return str(value)
 
-    def integer(self, value: Any, key: str, minimum: int) -> int:
+    def integer(self, value: Any, key: str, minimum: int, line: int | None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"must be an integer >= {minimum}, got {show(value)}")
+            raise self.fail(key, f"must be an integer >= {minimum}, got {show(value)}", line)
         return value
 
-    def boolean(self, value: Any, key: str) -> bool:
+    def boolean(self, value: Any, key: str, line: int | None) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {show(value)}")
+            raise self.fail(key, f"must be true or false, got {show(value)}", line)
         return value
 
-    def listing(self, value: Any, key: str) -> list:
+    def listing(self, value: Any, key: str, line: int | None) -> list:
         if not isinstance(value, list):
-            raise self.fail(key, f"must be a list, got {show(value)}")
+            raise self.fail(key, f"must be a list, got {show(value)}", line)
         return value
 
-    def apps(self, value: Any) -> tuple[App, ...]:
-        items = self.listing(value, "apps")
+    def apps(self, value: Any, line: int | None) -> tuple[App, ...]:
+        items = self.listing(value, "apps", line)
         if not items:
-            raise self.fail("apps", "must declare at least one app")
+            raise self.fail("apps", "must declare at least one app", line)
         apps: list[App] = []
         seen_appids: set[str] = set()
         seen_secret_ids: dict[str, str] = {}
         for index, item in enumerate(items):
             where = f"apps[{index}]"
-            app = self.app(item, where)
+            app = self.app(item, where, _line(items, index))
             if app.appid in seen_appids:
-                raise self.fail(f"{where}.appid", f"duplicate appid {show(app.appid)}")
+                raise self.fail(f"{where}.appid", f"duplicate appid {show(app.appid)}",
+                                _line(item, "appid"))
             seen_appids.add(app.appid)
             for secret_id in app.secrets:
                 if secret_id in seen_secret_ids:
                     raise self.fail(f"{where}.secrets", f"secret_id {show(secret_id)} is already "
-                                    f"used by app {show(seen_secret_ids[secret_id])}")
+                                    f"used by app {show(seen_secret_ids[secret_id])}",
+                                    _line(item, "secrets"))
                 seen_secret_ids[secret_id] = app.appid
             apps.append(app)
         return tuple(apps)
 
-    def app(self, item: Any, where: str) -> App:
-        self.mapping(item, where, _APP_KEYS, ("appid", "secrets"))
-        appid = self.string(item["appid"], f"{where}.appid")
+    def app(self, item: Any, where: str, line: int | None) -> App:
+        self.mapping(item, where, _APP_KEYS, ("appid", "secrets"), line)
+        appid = self.string(item["appid"], f"{where}.appid", _line(item, "appid"))
         secrets: dict[str, str] = {}
-        pairs = self.listing(item["secrets"], f"{where}.secrets")
+        pairs = self.listing(item["secrets"], f"{where}.secrets", _line(item, "secrets"))
         if not pairs:
-            raise self.fail(f"{where}.secrets", "must hold at least one secret_id/secret_key")
+            raise self.fail(f"{where}.secrets", "must hold at least one secret_id/secret_key",
+                            _line(item, "secrets"))
         for index, pair in enumerate(pairs):
             key = f"{where}.secrets[{index}]"
-            self.mapping(pair, key, _SECRET_KEYS, ("secret_id", "secret_key"))
-            secret_id = self.string(pair["secret_id"], f"{key}.secret_id")
+            self.mapping(pair, key, _SECRET_KEYS, ("secret_id", "secret_key"),
+                         _line(pairs, index))
+            secret_id = self.string(pair["secret_id"], f"{key}.secret_id",
+                                    _line(pair, "secret_id"))
             if secret_id in secrets:
-                raise self.fail(f"{key}.secret_id", f"duplicate secret_id {show(secret_id)}")
-            secrets[secret_id] = self.string(pair["secret_key"], f"{key}.secret_key")
-        buckets = frozenset(self.string(b, f"{where}.buckets[{i}]")
-                            for i, b in enumerate(self.listing(item.get("buckets", []),
-                                                               f"{where}.buckets")))
+                raise self.fail(f"{key}.secret_id", f"duplicate secret_id {show(secret_id)}",
+                                _line(pair, "secret_id"))
+            secrets[secret_id] = self.string(pair["secret_key"], f"{key}.secret_key",
+                                             _line(pair, "secret_key"))
+        buckets = frozenset(self.strings(item, "buckets", where))
         services = frozenset(SERVICES)
         if "services" in item:
-            names = self.listing(item["services"], f"{where}.services")
+            names = self.strings(item, "services", where)
             for i, name in enumerate(names):
                 if name not in SERVICES:
                     raise self.fail(f"{where}.services[{i}]", f"unknown service {show(name)} "
-                                    f"(expected one of: {', '.join(SERVICES)})")
+                                    f"(expected one of: {', '.join(SERVICES)})",
+                                    _line(item["services"], i))
             services = frozenset(names)
-        suspended = self.boolean(item.get("suspended", False), f"{where}.suspended")
+        suspended = self.boolean(item.get("suspended", False), f"{where}.suspended",
+                                 _line(item, "suspended"))
         rate_limit = None
         if item.get("rate_limit") is not None:
-            rate_limit = self.integer(item["rate_limit"], f"{where}.rate_limit", 1)
+            rate_limit = self.integer(item["rate_limit"], f"{where}.rate_limit", 1,
+                                      _line(item, "rate_limit"))
         nonce_replay_check = self.boolean(item.get("nonce_replay_check", False),
-                                          f"{where}.nonce_replay_check")
+                                          f"{where}.nonce_replay_check",
+                                          _line(item, "nonce_replay_check"))
         return App(appid, secrets, buckets, services, suspended, rate_limit, nonce_replay_check)
 
-    def identities(self, value: Any) -> dict[str, str]:
+    def strings(self, item: dict, key: str, where: str) -> list[str]:
+        """``item[key]`` (absent: empty) as a list of non-empty strings."""
+        values = self.listing(item.get(key, []), f"{where}.{key}", _line(item, key))
+        return [self.string(value, f"{where}.{key}[{i}]", _line(values, i))
+                for i, value in enumerate(values)]
+
+    def identities(self, value: Any, line: int | None) -> dict[str, str]:
         registry: dict[str, str] = {}
-        for index, item in enumerate(self.listing(value, "identities")):
+        items = self.listing(value, "identities", line)
+        for index, item in enumerate(items):
             where = f"identities[{index}]"
-            self.mapping(item, where, _IDENTITY_KEYS, ("idcard_number", "idcard_name"))
-            number = self.string(item["idcard_number"], f"{where}.idcard_number")
+            self.mapping(item, where, _IDENTITY_KEYS, ("idcard_number", "idcard_name"),
+                         _line(items, index))
+            number = self.string(item["idcard_number"], f"{where}.idcard_number",
+                                 _line(item, "idcard_number"))
             if not _ID_NUMBER.fullmatch(number):
                 raise self.fail(f"{where}.idcard_number",
-                                f"must be 17 digits and a digit or X, got {show(number)}")
-            registry[number] = self.string(item["idcard_name"], f"{where}.idcard_name")
+                                f"must be 17 digits and a digit or X, got {show(number)}",
+                                _line(item, "idcard_number"))
+            registry[number] = self.string(item["idcard_name"], f"{where}.idcard_name",
+                                           _line(item, "idcard_name"))
         return registry

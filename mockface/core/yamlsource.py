@@ -6,10 +6,15 @@ the form ``file:line: problem``.  It refuses what a hostile document could do to
 reader: a repeated key (silently last-wins in plain YAML), aliases that expand to more than
 MAX_NODES nodes (a "billion laughs" bomb), nesting deep enough to exhaust the stack.
 ``show(value)`` is how any value from a document may appear in a message: short and bounded.
+
+``load(text, known_keys=...)`` is for files that may be anything (``--config /etc/shadow``): until
+a document has shown itself to be of the expected kind (a mapping with one of ``known_keys``
+at its top level), a syntax error is a ForeignDocument, whose message quotes none of the text.
 """
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Collection
 from typing import Any
 
 import yaml
@@ -84,9 +89,31 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load(text: str) -> Any:
+class ForeignDocument(yaml.YAMLError):
+    """A document that failed to parse before it showed itself to be of the expected kind:
+    ``line`` says where it failed; its ``problem`` and message quote none of the text."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.problem = "no known top-level key before the error, so none of the text is shown"
+        super().__init__(self.problem)
+
+
+def load(text: str, known_keys: Collection[str] | None = None) -> Any:
     """Parse one YAML or JSON document; raises yaml.YAMLError with a line on bad syntax, a
-    repeated key, excessive alias expansion or excessive nesting."""
+    repeated key, excessive alias expansion or excessive nesting.
+
+    With ``known_keys``, the error is a ForeignDocument (the line, no text) unless one of
+    them is a top-level key of the document's parsed part (before the error)."""
+    try:
+        return _load(text)
+    except yaml.YAMLError as error:
+        if known_keys is None or top_level_keys(text) & set(known_keys):
+            raise
+        raise ForeignDocument(line_of_error(error)) from None
+
+
+def _load(text: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -101,6 +128,36 @@ def load(text: str) -> Any:
         raise yaml.YAMLError("the document is nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def top_level_keys(text: str) -> set[str]:
+    """The plain scalar keys of the first document's top-level mapping, as far as the text
+    parses (up to its first syntax error; none when the top level is not a mapping)."""
+    keys: set[str] = set()
+    depth = 0
+    at_key = False  # the next top-level item is a key (not a value)
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.DocumentEndEvent):
+                break
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                continue
+            if not isinstance(event, yaml.NodeEvent):  # scalars, aliases, collections
+                continue
+            if depth == 0:
+                if not isinstance(event, yaml.MappingStartEvent):
+                    return keys
+                at_key = True
+            elif depth == 1:
+                if at_key and isinstance(event, yaml.ScalarEvent):
+                    keys.add(event.value)
+                at_key = not at_key
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return keys
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -126,5 +183,7 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
 
 def line_of_error(error: yaml.YAMLError) -> int:
     """The 1-based line a YAML syntax error points at (1 when unknown)."""
+    if isinstance(error, ForeignDocument):
+        return error.line
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     return mark.line + 1 if mark is not None else 1

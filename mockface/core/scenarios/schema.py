@@ -344,6 +344,10 @@ class Checker:
         return Fault("raw", http_status=status, body=body, content_type=content_type)
 
 
+#: A scenario file larger than this is refused unread (``mockface check /dev/zero``).
+MAX_SCENARIO_BYTES = 16 * 1024 * 1024
+
+
 class ScenarioParser:
     """Reads and checks scenario documents against a set of dialects."""
 
@@ -354,10 +358,16 @@ class ScenarioParser:
         """Read and validate a YAML or JSON scenario file."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_SCENARIO_BYTES + 1)
         except OSError as exc:
             raise ScenarioError([Problem(str(path), 1, f"cannot read: {exc.strerror or exc}")]) \
                 from None
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError([Problem(str(path), 1, f"larger than "
+                                         f"{MAX_SCENARIO_BYTES // 2**20} MB: not read")])
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError([Problem(str(path), 1, "not UTF-8 text")]) from None
         return self.parse_text(text, str(path), default_name=path.stem)
@@ -366,7 +376,7 @@ class ScenarioParser:
                    default_name: str = "inline") -> Scenario:
         """Parse and validate YAML or JSON text; problems name ``source`` and their lines."""
         try:
-            document = yamlsource.load(text)
+            document = yamlsource.load(text, known_keys=("rules",))
         except yaml.YAMLError as exc:
             reason = getattr(exc, "problem", None) or str(exc)
             raise ScenarioError([Problem(source, yamlsource.line_of_error(exc),

@@ -21,6 +21,7 @@ from .core.config import App, Settings
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
     RecentImages,
+    clip,
     summarise_data,
     summarise_fields,
     summarise_media,
@@ -30,10 +31,11 @@ from .core.scenarios.engine import Activation, Miss, Selection, UnknownScenario
 from .core.scenarios.model import Facts, Fault, Response, ScenarioError
 from .core.state import MemoryState, StateUnavailable
 from .faceid import envelope
-from .faceid.actions import FRAME_FIELDS, Answer, FaceIdActions, decode_media
+from .faceid.actions import FRAME_FIELDS, SUCCESS, Answer, FaceIdActions, decode_media
 from .faceid.request import MAX_BODY as API3_MAX_BODY
-from .faceid.request import FaceIdError, authenticate, claimed_target
+from .faceid.request import FaceIdError, authenticate, claim_of
 from .faceid.scenario_rules import call_facts
+from .faceid.signature import Verdict as Api3Verdict
 from .legacy import signature, wire
 from .legacy.errors import ENDPOINTS, ApiError
 from .legacy.model import Reply, RequestBody
@@ -163,10 +165,12 @@ class Api3Exchange:
 
     @property
     def code(self) -> str | None:
-        """The Error.Code of an error, else the Result of a verification (None without)."""
+        """The Error.Code of an error, else the Result of a verification, else ``Success``
+        for an answer without a Result (GetLiveCode, iai); None when nothing was answered
+        (a fault)."""
         if self.error is not None:
             return self.error.code
-        return self.answer.fields.get("Result") if self.answer else None
+        return self.answer.fields.get("Result", SUCCESS) if self.answer else None
 
     @property
     def reason(self) -> str:
@@ -200,7 +204,7 @@ class Api3Exchange:
             data = {"Error": {"Code": self.error.code}}
         return {"fields": summarise_fields(fields), "media": media,
                 "signature": {"status": self.signature_check, "method": self.signature_method,
-                              "secret_id": self.secret_id},
+                              "secret_id": clip(self.secret_id)},
                 "data": data}
 
 
@@ -441,10 +445,8 @@ class Emulator:
                                                      exchange.media)
         except FaceIdError as error:
             exchange.error = error
-            if ":" not in exchange.endpoint:  # refused before authentication: journal the
-                exchange.endpoint = claimed_target(  # action the request claims, if any
-                    incoming.method, incoming.host, incoming.query, headers, body) or \
-                    exchange.endpoint
+            if ":" not in exchange.endpoint:  # refused by checks 1-11
+                self._note_refusal(exchange, incoming, body, error.verdict)
         except StateUnavailable as error:
             exchange.error = FaceIdError("InternalError", str(error))
             exchange.answer = None
@@ -458,6 +460,23 @@ class Emulator:
             exchange.rule = exchange.fault = None
             exchange.delay_ms = 0
         return exchange
+
+    def _note_refusal(self, exchange: Api3Exchange, incoming: Api3Incoming, body: bytes,
+                      verdict: Api3Verdict | None) -> None:
+        """What the journal keeps of a call refused before it was admitted: the action the
+        request names; the signature it passed (``verdict``), else the method and SecretId
+        it claims; the appid of that SecretId's app, when one holds it."""
+        claim = claim_of(incoming.method, incoming.host, incoming.query, incoming.headers,
+                         body)
+        exchange.endpoint = claim.target or exchange.endpoint
+        if verdict is not None:
+            exchange.signature_check = "loose" if verdict.loose else "passed"
+            exchange.signature_method, exchange.secret_id = verdict.method, verdict.secret_id
+            exchange.appid = self._app_of(verdict.secret_id).appid
+            return
+        exchange.signature_method, exchange.secret_id = claim.method, claim.secret_id
+        owner = self.keyring.owner_of(claim.secret_id) if claim.secret_id else None
+        exchange.appid = owner.appid if owner else None
 
     def _nonce_unused(self, secret_id: str, nonce: str) -> bool:
         """Whether a v1 call's Nonce/Timestamp is new for its SecretId; always True unless

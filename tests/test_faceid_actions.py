@@ -76,3 +76,23 @@ def test_action_sequences_are_issued_and_remembered_per_app(actions):
     again = FaceIdActions(LipCodeBook(0), IdentityRegistry({}), Clock())
     assert [answer(again, "GetActionSequence", "app1", {})["ActionSequence"]
             for _ in range(20)] == issued  # the same seed gives the same sequences
+
+
+@pytest.mark.parametrize("optional", [
+    "[" * 100_000,                              # nested past the stack: RecursionError
+    '{"BestFrameNum": ' + "[" * 100_000 + "}",
+    '{"BestFrameNum": 1' + "0" * 5000 + "}",   # past int()'s 4,300 digits
+    '{"BestFrameNum": 1e999}',
+    '{"BestFrameNum": NaN}',
+])
+@pytest.mark.parametrize("action,params", [
+    ("LivenessCompare", {"LivenessType": "SILENT", "ImageUrl": "u", "VideoUrl": "v"}),
+    ("LivenessRecognition", {"IdCard": NUMBER, "Name": "张三", "LivenessType": "SILENT",
+                             "VideoUrl": "v"}),
+    ("ImageRecognitionV2", {"IdCard": NUMBER, "Name": "张三", "ImageBase64": "AA=="}),
+])
+def test_a_hostile_optional_is_an_invalid_parameter_value(actions, optional, action, params):
+    with pytest.raises(FaceIdError) as caught:
+        answer(actions, action, "app1", {**params, "Optional": optional})
+    assert (caught.value.code, caught.value.message) == (
+        "InvalidParameterValue", "The value of the parameter `Optional` is invalid.")

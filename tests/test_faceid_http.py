@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 
@@ -183,6 +184,82 @@ def test_signature_v1_get_with_nested_parameters_is_unflattened(client):
     params["Signature"] = sign_v1(SECRET_KEY, "GET", "localhost", params)
     answer = client.get("/", query_string=params).get_json()["Response"]
     assert answer["Result"] == "Success" and len(answer["BestFrameList"]) == 3
+
+
+def tc3_get(client, action: str, query: str, *, signed_query: str | None = None) -> dict:
+    """GET one TC3-signed call as the SDKs send it: the parameters in the query (signed as
+    ``signed_query`` when given), a form Content-Type, no body."""
+    signed = sign_tc3(SECRET_ID, SECRET_KEY, service="faceid", host=HOST, action=action,
+                      timestamp=NOW, method="GET", query=query if signed_query is None
+                      else signed_query, content_type="application/x-www-form-urlencoded")
+    return client.get(f"/?{query}", headers=signed).get_json()["Response"]
+
+
+def test_a_tc3_get_is_answered_from_its_query(client, emulator):
+    query = urlencode({"IdCard": REGISTERED_NUMBER, "Name": "王五",
+                       "Encryption.EncryptList.0": "IdCard", "Encryption.Iv": "x"})
+    answer = tc3_get(client, "IdCardVerification", query)
+    assert (answer["Result"], answer["Description"]) == ("-1", "姓名和身份证号不一致")
+    entry = emulator.journal.query()[-1]
+    assert (entry.endpoint, entry.code, entry.fields) == (
+        "faceid:IdCardVerification", "-1", {"IdCard": REGISTERED_NUMBER, "Name": "王五"})
+    assert entry.signature == {"status": "passed", "method": "TC3-HMAC-SHA256",
+                               "secret_id": SECRET_ID}
+
+
+def test_a_tc3_get_checks_the_parameters_of_its_query(client):
+    assert tc3_get(client, "GetLiveCode", "Foo=1")["Error"] == {
+        "Code": "UnknownParameter", "Message": "The parameter `Foo` is not recognised."}
+    assert tc3_get(client, "IdCardVerification", "IdCard=1")["Error"] == {
+        "Code": "MissingParameter", "Message": "The parameter `Name` is missing."}
+    assert "LiveCode" in tc3_get(client, "GetLiveCode", "")
+    forged = tc3_get(client, "GetLiveCode", "Foo=1", signed_query="")
+    assert forged["Error"]["Code"] == "AuthFailure.SignatureFailure"
+
+
+# -- hostile parameters of signed calls -----------------------------------------------------
+
+@pytest.mark.parametrize("action,params", [
+    ("LivenessCompare", {"LivenessType": "SILENT", "ImageUrl": "u", "VideoUrl": "v"}),
+    ("LivenessRecognition", {"IdCard": ID_NUMBER, "Name": ID_NAME, "LivenessType": "SILENT",
+                             "VideoUrl": "v"}),
+])
+def test_an_optional_nested_past_the_stack_is_an_invalid_parameter_value(client, emulator,
+                                                                          action, params):
+    answer = api3(client, action, {**params, "Optional": "[" * 100_000})[2]
+    assert answer["Error"] == {"Code": "InvalidParameterValue",
+                               "Message": "The value of the parameter `Optional` is invalid."}
+    assert emulator.journal.query()[-1].code == "InvalidParameterValue"
+
+
+def v1_signed(client, method: str, names: dict) -> dict:
+    """One v1 call of IdCardVerification with ``names`` beside its parameters."""
+    params = {"Action": "IdCardVerification", "Version": "2018-03-01", "Timestamp": str(NOW),
+              "Nonce": "5", "SecretId": SECRET_ID, "IdCard": ID_NUMBER, "Name": ID_NAME,
+              **names}
+    params["Signature"] = sign_v1(SECRET_KEY, method, "localhost", params)
+    if method == "GET":
+        return client.get(f"/?{urlencode(params)}").get_json()["Response"]
+    return client.post("/", data=urlencode(params),
+                       content_type="application/x-www-form-urlencoded").get_json()["Response"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("name,error", [
+    ("X.²", {"Code": "UnknownParameter", "Message": "The parameter `X` is not recognised."}),
+    ("X." + "7" * 5000, {"Code": "UnknownParameter",
+                         "Message": "The parameter `X` is not recognised."}),
+    ("X" + ".a" * 3000, {"Code": "InvalidParameter", "Message": "The parameter "
+                         f"`{('X' + '.a' * 3000)[:60]}` has more than 16 dotted parts."}),
+    ("Encryption.EncryptList.01", None),  # a mapping, as Encryption may be
+], ids=["superscript-digit", "5000-digits", "3000-levels", "leading-zero"])
+def test_hostile_v1_parameter_names_get_documented_errors(client, emulator, method, name,
+                                                          error):
+    answer = v1_signed(client, method, {name: "v"})
+    assert answer.get("Error") == error
+    entry = emulator.journal.query()[-1]
+    assert (entry.endpoint, entry.code, entry.signature["status"]) == (
+        "faceid:IdCardVerification", error["Code"] if error else "0", "passed")
 
 
 # -- the actions ----------------------------------------------------------------------------
@@ -489,3 +566,18 @@ def test_the_journal_keeps_summaries_of_the_best_frames(client, emulator):
                "width": 96, "height": 128}  # as `file mockface/data/photo.jpg` says
     assert data["BestFrameBase64"] == summary
     assert data["BestFrameList"] == [summary] * 3
+
+
+def test_a_256_kb_authorization_is_refused_in_linear_time(client, emulator):
+    import time
+    header = "Credential=" * 23_000  # each a place a searching regex would restart
+    started = time.perf_counter()
+    answer = client.post("/", data=b"{}", headers={
+        "Authorization": header, "X-TC-Action": "GetLiveCode",
+        "Content-Type": "application/json"}).get_json()["Response"]
+    elapsed = time.perf_counter() - started
+    assert answer["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
+    assert elapsed < 5, f"{elapsed:.1f} s (a quadratic scan takes about 30 s)"
+    entry = emulator.journal.query()[-1]
+    assert (entry.endpoint, entry.signature) == (
+        "faceid:GetLiveCode", {"status": "failed", "method": None, "secret_id": None})

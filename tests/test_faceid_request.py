@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.faceid.request import FaceIdError, authenticate, unflatten
+from mockface.faceid.request import Claim, FaceIdError, authenticate, claim_of, unflatten
 from mockface.faceid.signature import sign_tc3, sign_v1
 
 KEYS = {"AKIDtest": "test-key"}
@@ -113,3 +113,130 @@ def test_json_body_keeps_types():
     body = json.dumps({"Optional": json.dumps({"BestFrameNum": 2}), "Extra": "e"}).encode()
     assert authenticate(**tc3(body=body)).params == {"Optional": '{"BestFrameNum": 2}',
                                                      "Extra": "e"}
+
+
+# -- hostile parameter names (v1, and the query of a TC3 GET) --------------------------------
+
+def test_a_name_with_more_than_16_dotted_parts_is_an_invalid_parameter():
+    sixteen_parts: object = "v"
+    for _ in range(15):
+        sixteen_parts = {"b": sixteen_parts}
+    assert unflatten({"A" + ".b" * 15: "v"}) == {"A": sixteen_parts}
+    for name in ("A" + ".b" * 16, "X" + ".a" * 3000):
+        with pytest.raises(FaceIdError) as caught:
+            unflatten({name: "v"})
+        assert (caught.value.code, caught.value.message) == (
+            "InvalidParameter", f"The parameter `{name[:60]}` has more than 16 dotted parts.")
+
+
+@pytest.mark.parametrize("names,expected", [
+    ({"X.²": "a"}, {"X": {"²": "a"}}),                       # a digit int() refuses
+    ({"X.0": "a", "X.1": "b", "X.٢": "c"}, {"X": {"0": "a", "1": "b", "٢": "c"}}),
+    ({"X.0": "a", "X.01": "b"}, {"X": {"0": "a", "01": "b"}}),  # "01" is not index 1
+    ({"X.1" + "0" * 5000: "a"}, {"X": {"1" + "0" * 5000: "a"}}),  # past int()'s 4,300 digits
+    ({"X.00": "a"}, {"X": {"00": "a"}}),
+    ({"X.0": "a"}, {"X": ["a"]}),
+])
+def test_index_names_must_be_plain_ascii_numbers(names, expected):
+    assert unflatten(names) == expected
+
+
+def v1_refusal(**params) -> FaceIdError:
+    with pytest.raises(FaceIdError) as caught:
+        authenticate(**v1(**params))
+    return caught.value
+
+
+def test_hostile_v1_names_are_documented_errors_after_the_signature():
+    deep = v1_refusal(**{"X" + ".a" * 3000: "v"})
+    assert deep.code == "InvalidParameter" and deep.verdict.method == "HmacSHA256"
+    digits = authenticate(**v1(**{"X.²": "a", "Y." + "9" * 5000: "b"}))
+    assert digits.params == {"X": {"²": "a"}, "Y": {"9" * 5000: "b"}}
+
+
+# -- GET: the parameters of the query ---------------------------------------------------------
+
+def tc3_get(query: str, action: str = "IdCardVerification", **changes) -> dict:
+    """A TC3-signed GET as the Python SDK sends it (form content type, query signed)."""
+    headers = {k.lower(): v for k, v in sign_tc3(
+        "AKIDtest", "test-key", service="faceid", host="127.0.0.1:8080", action=action,
+        timestamp=NOW, method="GET", query=query,
+        content_type="application/x-www-form-urlencoded").items()}
+    return {"method": "GET", "host": "127.0.0.1:8080", "query": query, "headers": headers,
+            "body": b"", "now": NOW, "secret_key_of": KEYS.get, **changes}
+
+
+def test_a_tc3_get_takes_its_parameters_from_the_query_unflattened():
+    query = urlencode({"IdCard": "110105199003071239", "Name": "张三",
+                       "Encryption.EncryptList.0": "IdCard", "Encryption.Iv": "iv"})
+    call = authenticate(**tc3_get(query))
+    assert (call.action, call.verdict.method) == ("IdCardVerification", "TC3-HMAC-SHA256")
+    assert call.params == {"IdCard": "110105199003071239", "Name": "张三",
+                           "Encryption": {"EncryptList": ["IdCard"], "Iv": "iv"}}
+
+
+def test_a_tc3_get_keeps_names_v1_would_strip_and_ignores_a_body():
+    call = authenticate(**tc3_get("Action=GetLiveCode&Nonce=1", body=b'{"IdCard": "x"}'))
+    assert call.params == {"Action": "GetLiveCode", "Nonce": "1"}  # UnknownParameter later
+
+
+def test_a_tc3_post_still_reads_only_its_json_body():
+    facts = tc3(body=b'{"IdCard": "x"}', query="Name=y")
+    assert authenticate(**facts).params == {"IdCard": "x"}
+
+
+# -- what a refused call claims, for the journal -----------------------------------------------
+
+def test_refusals_after_the_signature_carry_its_verdict():
+    for facts in (tc3(version="1999-01-01"), tc3(action="Nope"), tc3(body=b"["),
+                  tc3(headers={"x-tc-token": "t"}),
+                  tc3(within_rate=lambda secret_id: False)):
+        with pytest.raises(FaceIdError) as caught:
+            authenticate(**facts)
+        verdict = caught.value.verdict
+        assert (verdict.secret_id, verdict.method, verdict.service) == \
+            ("AKIDtest", "TC3-HMAC-SHA256", "faceid"), caught.value.code
+
+
+def test_refusals_by_the_signature_carry_no_verdict():
+    replayed = v1()
+    for facts in (tc3(key="wrong"), tc3(now=NOW + 301), tc3(secret_key_of={}.get),
+                  {**replayed, "nonce_unused": lambda secret_id, nonce: False}):
+        with pytest.raises(FaceIdError) as caught:
+            authenticate(**facts)
+        assert caught.value.verdict is None, caught.value.code
+
+
+def claim(method="POST", host="127.0.0.1:8080", query="", headers=None, body=b"{}") -> Claim:
+    return claim_of(method, host, query, headers or {}, body)
+
+
+def test_the_claim_of_a_tc3_request():
+    headers = tc3(key="wrong")["headers"]
+    assert claim(headers=headers) == Claim("faceid:GetLiveCode", "TC3-HMAC-SHA256", "AKIDtest")
+    iai = tc3(action="DetectLiveFace", service="iai")["headers"]
+    assert claim(headers=iai) == Claim("iai:DetectLiveFace", "TC3-HMAC-SHA256", "AKIDtest")
+    broken = {"authorization": "TC3-HMAC-SHA256 nonsense", "x-tc-action": "GetLiveCode"}
+    assert claim(headers=broken) == Claim("faceid:GetLiveCode", "TC3-HMAC-SHA256", None)
+
+
+def test_the_claim_of_an_unsigned_request_names_its_action():
+    assert claim(headers={"x-tc-action": "GetLiveCode"}) == Claim("faceid:GetLiveCode")
+    assert claim(headers={"x-tc-action": "DetectLiveFace"}) == Claim("iai:DetectLiveFace")
+    assert claim(headers={"x-tc-action": "Nope"}) == Claim()
+    assert claim(method="GET", query="Action=GetActionSequence") == \
+        Claim("faceid:GetActionSequence")
+    legacy = {"authorization": "q-sign-algorithm=sha1", "x-tc-action": "GetLiveCode"}
+    assert claim(headers=legacy) == Claim("faceid:GetLiveCode")
+
+
+def test_the_claim_of_a_v1_request():
+    facts = v1(Action="IdCardVerification")
+    assert claim(headers=facts["headers"], body=facts["body"]) == \
+        Claim("faceid:IdCardVerification", "HmacSHA256", "AKIDtest")
+    sha1 = urlencode({"Action": "GetLiveCode", "SecretId": "AKIDx", "Signature": "s"})
+    assert claim(method="GET", query=sha1) == Claim("faceid:GetLiveCode", "HmacSHA1", "AKIDx")
+    odd = urlencode({"Action": "GetLiveCode", "SignatureMethod": "HmacMD5", "Signature": "s"})
+    assert claim(method="GET", query=odd) == Claim("faceid:GetLiveCode")
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert claim(headers=form, body=b"\xff") == Claim()  # not UTF-8: nothing claimed

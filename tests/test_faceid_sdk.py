@@ -40,9 +40,9 @@ def server():
     background.stop()
 
 
-def profile(server, sign_method: str = "TC3-HMAC-SHA256", language: str = "zh-CN"
-            ) -> ClientProfile:
-    http = HttpProfile(protocol="http", endpoint=f"127.0.0.1:{server.port}")
+def profile(server, sign_method: str = "TC3-HMAC-SHA256", language: str = "zh-CN",
+            method: str = "POST") -> ClientProfile:
+    http = HttpProfile(protocol="http", endpoint=f"127.0.0.1:{server.port}", reqMethod=method)
     return ClientProfile(httpProfile=http, signMethod=sign_method, language=language)
 
 
@@ -93,6 +93,47 @@ def test_an_action_flow_and_its_failure(server):
                                             LivenessType="ACTION", ValidateData="7,7",
                                             ImageBase64=IMAGE, VideoBase64=VIDEO))
     assert (failed.Result, failed.Sim) == ("FailedOperation.ActionFirstAction", 0)
+
+
+SIGN_METHODS = pytest.mark.parametrize("sign_method", ["TC3-HMAC-SHA256", "HmacSHA256",
+                                                     "HmacSHA1"])
+
+
+@SIGN_METHODS
+def test_the_sdks_get_is_answered_from_its_query_nested_parameters_too(server, sign_method):
+    client = typed(server, sign_method=sign_method, method="GET")
+    verified = client.IdCardVerification(request(
+        models.IdCardVerificationRequest, IdCard=ID_NUMBER, Name=ID_NAME,
+        Encryption={"EncryptList": ["IdCard"], "CiphertextBlob": "blob", "Iv": "iv"}))
+    assert (verified.Result, verified.Description) == ("0", "姓名和身份证号一致")
+    entry = server.emulator.journal.query(endpoint="faceid:IdCardVerification")[-1]
+    assert (entry.code, entry.fields) == ("0", {"IdCard": ID_NUMBER, "Name": ID_NAME})
+    assert entry.signature == {"status": "passed", "method": sign_method,
+                               "secret_id": SECRET_ID}
+
+
+@SIGN_METHODS
+def test_the_sdks_get_carries_json_text_parameters(server, sign_method):
+    client = typed(server, sign_method=sign_method, method="GET")
+    answer = client.LivenessCompare(request(
+        models.LivenessCompareRequest, LivenessType="SILENT", ImageUrl="https://x.invalid/a",
+        VideoUrl="https://x.invalid/b", Optional=json.dumps({"BestFrameNum": 3})))
+    assert (answer.Result, len(answer.BestFrameList)) == ("Success", 3)
+
+
+@SIGN_METHODS
+def test_the_sdks_get_reports_parameter_errors(server, sign_method):
+    with pytest.raises(TencentCloudSDKException) as caught:
+        typed(server, sign_method=sign_method, method="GET", language="en-US"
+              ).IdCardVerification(request(models.IdCardVerificationRequest, IdCard=ID_NUMBER))
+    assert (caught.value.get_code(), caught.value.get_message()) == (
+        "MissingParameter", "The parameter `Name` is missing.")
+
+
+def test_the_sdks_get_through_common_client_for_iai(server):
+    client = common(server, "iai", "2020-03-03", method="GET")
+    answer = client.call_json("DetectLiveFace", {"Image": IMAGE})["Response"]
+    assert answer["IsLiveness"] is True and 87 <= answer["Score"] < 100
 
 
 def test_image_recognition_v2_and_id_card_verification(server):

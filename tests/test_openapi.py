@@ -130,6 +130,10 @@ def test_the_faceid_document_has_every_action_with_its_parameters(live_server):
     assert "FailedOperation.LipFaceIncomplete" in compare["x-mockface-error-codes"]
     header = served["paths"]["/"]["post"]["parameters"][0]
     assert header["name"] == "X-TC-Action" and "GetLiveCode" in header["schema"]["enum"]
+    get = served["paths"]["/"]["get"]
+    assert get["parameters"][0] == header
+    assert get["parameters"][-1]["in"] == "query" and get["parameters"][-1]["explode"] is True
+    assert "requestBody" not in get
 
 
 # -- schema-driven fuzzing -------------------------------------------------------------------

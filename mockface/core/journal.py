@@ -28,10 +28,21 @@ DIGEST_WINDOW = 32 * 1024 * 1024  # bytes of such parts the journal keeps to has
 
 
 def clip(value: Any) -> Any:
-    """Strings longer than MAX_TEXT cut short, saying how much was left out."""
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        return f"{value[:MAX_TEXT]}...({len(value) - MAX_TEXT} more characters)"
-    return value
+    """Strings longer than MAX_TEXT cut short, saying how much was left out, with any lone
+    surrogate written as its escape (see escape_surrogates)."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_TEXT:
+        value = f"{value[:MAX_TEXT]}...({len(value) - MAX_TEXT} more characters)"
+    return escape_surrogates(value)
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate (JSON's ``"\\ud800"``, which no UTF-8 page
+    or log can carry) written as the six characters ``\\ud800``; other text as it is."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def summarise_fields(fields: dict[str, str]) -> dict[str, str]:

@@ -48,7 +48,7 @@ def log_fields(**fields: Any) -> str:
                     if value is not None)
 
 
-def log_access(method: str, path: str, *, appid: str | None, code: int | None,
+def log_access(method: str, path: str, *, appid: str | None, code: int | str | None,
                status: int | None, latency_ms: float, rule: str | None = None,
                reason: str | None = None, fault: str | None = None,
                miss: str | None = None) -> None:

@@ -443,16 +443,22 @@ class FaceIdActions:
         return frames
 
     def _digest(self, context: _Context) -> int:
-        """A stable number from the server seed and the call's identifying content."""
+        """A stable number from the server seed and the call's identifying content (text
+        with lone surrogates, which JSON allows, included)."""
         hasher = hashlib.sha256(f"{self.seed}\0{context.product}:{context.action}".encode())
         for name in ("IdCard", "Name", "ValidateData", "LivenessType", "ImageUrl", "VideoUrl",
                      "Url"):
-            hasher.update(f"\0{name}={context.params.get(name) or ''}".encode())
+            hasher.update(_utf8(f"\0{name}={context.params.get(name) or ''}"))
         for name in ("ImageBase64", "VideoBase64", "Image"):
             value = context.params.get(name)
             if isinstance(value, str) and value:
-                hasher.update(f"\0{name}=".encode() + hashlib.sha256(value.encode()).digest())
+                hasher.update(f"\0{name}=".encode() + hashlib.sha256(_utf8(value)).digest())
         return int.from_bytes(hasher.digest()[:8], "big")
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate (``"\\ud800"`` in JSON) as its three bytes."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _best_frame_number(optional: str) -> int:
@@ -462,7 +468,7 @@ def _best_frame_number(optional: str) -> int:
                           message="The value of the parameter `Optional` is invalid.")
     try:
         value = json.loads(optional)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         raise problem from None
     if not isinstance(value, dict):
         raise problem

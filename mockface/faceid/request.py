@@ -14,7 +14,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..core.strictjson import loads_strict
-from .signature import KeyLookup, LooseTest, SignatureRefused, Verdict, never, verify_tc3, verify_v1
+from .signature import (
+    TC3_ALGORITHM,
+    V1_METHODS,
+    KeyLookup,
+    LooseTest,
+    SignatureRefused,
+    Verdict,
+    never,
+    verify_tc3,
+    verify_v1,
+)
 
 MAX_BODY = 10 * 1024 * 1024
 #: product -> version -> actions.  ``iai`` holds the photo-liveness actions.
@@ -36,17 +46,21 @@ def current_version(product: str) -> str:
 #: Signature v1 carries these in its parameters; they are not the action's.
 V1_COMMON = frozenset({"Action", "Version", "Timestamp", "Nonce", "SecretId", "Signature",
                        "SignatureMethod", "Region", "Token", "Language", "RequestClient"})
+#: Dotted parts a flattened parameter name may have (``Encryption.EncryptList.0`` has 3).
+MAX_NAME_PARTS = 16
 
 
 class FaceIdError(Exception):
     """A refused call: ``code`` is the Error.Code, ``reason`` says why (logs, journal),
-    ``message`` replaces the catalogue's message when the answer should name a parameter."""
+    ``message`` replaces the catalogue's message when the answer should name a parameter.
+    ``verdict`` is the signature the call passed when a later check refused it."""
 
     def __init__(self, code: str, reason: str, message: str | None = None) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
         self.message = message
+        self.verdict: Verdict | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,18 @@ class Call:
     params: dict[str, Any]
     verdict: Verdict
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a request states about itself before any check (the journal of a refused call):
+    ``product:Action`` when it names an emulated action, the signature method it names
+    (``TC3-HMAC-SHA256``, ``HmacSHA1``, ``HmacSHA256``) and the SecretId; None for what it
+    does not state."""
+
+    target: str | None = None
+    method: str | None = None
+    secret_id: str | None = None
 
 
 def product_of_v1(host: str, action: str | None) -> str:
@@ -75,12 +101,18 @@ def product_of_v1(host: str, action: str | None) -> str:
 
 
 def unflatten(params: Mapping[str, str]) -> dict[str, Any]:
-    """v1 parameters with dotted names (``Optional.BestFrameNum``, ``List.0``) made nested
-    again; indexes become lists.  FaceIdError InvalidParameter when names clash
-    (``A=1`` beside ``A.B=2``)."""
+    """Flattened parameters (v1, and the query of a TC3 ``GET``) with dotted names
+    (``Optional.BestFrameNum``, ``List.0``) made nested again; indexes ``0``..``n-1`` become
+    lists.  FaceIdError InvalidParameter when names clash (``A=1`` beside ``A.B=2``) or a
+    name has more than MAX_NAME_PARTS parts."""
     root: dict[str, Any] = {}
     for name, value in params.items():
-        *path, leaf = name.split(".")
+        *path, leaf = name.split(".", MAX_NAME_PARTS)
+        if len(path) >= MAX_NAME_PARTS:
+            raise FaceIdError("InvalidParameter", f"parameter {name[:60]!r} has more than "
+                                                  f"{MAX_NAME_PARTS} dotted parts",
+                              message=f"The parameter `{name[:60]}` has more than "
+                                      f"{MAX_NAME_PARTS} dotted parts.")
         node = root
         for part in path:
             child = node.setdefault(part, {})
@@ -95,35 +127,47 @@ def unflatten(params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _as_lists(value: Any) -> Any:
-    """Mappings whose keys are 0..n-1 become lists (recursively)."""
+    """Mappings whose keys are exactly ``0``..``n-1`` (ASCII, no leading zeros) become lists
+    (recursively)."""
     if not isinstance(value, dict):
         return value
     converted = {key: _as_lists(item) for key, item in value.items()}
-    if converted and all(key.isdigit() for key in converted) and \
-            sorted(int(key) for key in converted) == list(range(len(converted))):
-        return [converted[str(index)] for index in range(len(converted))]
+    indexes = [str(index) for index in range(len(converted))]
+    if converted and converted.keys() == set(indexes):
+        return [converted[index] for index in indexes]
     return converted
 
 
-def claimed_target(method: str, host: str, query: str, headers: Mapping[str, str],
-                   body: bytes) -> str | None:
-    """``product:Action`` as the request states it, before any check (for the journal of a
-    refused call); None when it names no emulated action."""
-    action, product = headers.get("x-tc-action"), None
-    scope = re.search(r"Credential=[^/,]*/[^/,]*/([a-z]+)/tc3_request",
-                      headers.get("authorization", ""))
-    if scope:
-        product = scope[1]
-    else:
-        try:
-            params = _v1_params(method, query, headers, body) or {}
-        except FaceIdError:
-            params = {}
-        action = params.get("Action")
-        product = product_of_v1(host, action)
-    if product not in ACTIONS or not any(action in names for names in ACTIONS[product].values()):
-        return None
-    return f"{product}:{action}"
+#: The SecretId and, when the scope parses, the service of a TC3 Authorization; anchored,
+#: so that a 256 KB header costs one linear scan.
+_CLAIMED_TC3 = re.compile(rf"\s*{re.escape(TC3_ALGORITHM)}\s+Credential=([^/,\s]+)/"
+                          r"(?:[^/,\s]*/([a-z0-9]+)/tc3_request)?")
+
+
+def claim_of(method: str, host: str, query: str, headers: Mapping[str, str],
+             body: bytes) -> Claim:
+    """What the request claims (see Claim): the action of X-TC-Action or of the ``Action``
+    parameter, the product of the credential scope (TC3) or of the Host (v1), the TC3
+    Credential's SecretId or the v1 ``SecretId`` and ``SignatureMethod``.  Never raises."""
+    try:
+        params = _v1_params(method, query, headers, body) or {}
+    except FaceIdError:
+        params = {}
+    action = headers.get("x-tc-action") or params.get("Action")
+    authorization = headers.get("authorization")
+    credential = _CLAIMED_TC3.match(authorization or "")
+    product = credential[2] if credential and credential[2] else product_of_v1(host, action)
+    target = f"{product}:{action}" if product in ACTIONS and \
+        any(action in names for names in ACTIONS[product].values()) else None
+    if authorization is not None:
+        if not authorization.lstrip().startswith(TC3_ALGORITHM):
+            return Claim(target)  # not an API 3.0 signature (a legacy one, say)
+        return Claim(target, TC3_ALGORITHM, credential[1] if credential else None)
+    if "Signature" in params:
+        named = params.get("SignatureMethod", "HmacSHA1")
+        return Claim(target, named if named in V1_METHODS else None,
+                     params.get("SecretId") or None)
+    return Claim(target)
 
 
 def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, str],
@@ -134,61 +178,94 @@ def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, st
                  nonce_unused: Callable[[str, str], bool] = lambda secret_id, nonce: True
                  ) -> Call:
     """Run checks 1-11 of contract-faceid §2 (12-14, the action's parameters, belong to the
-    action) and return the call; FaceIdError for the first that fails.  ``nonce_unused``
-    (SecretId, "Nonce/Timestamp") is asked for v1 calls as part of check 5: False refuses
-    the call as a replay."""
+    action) and return the call; FaceIdError for the first that fails, carrying the verdict
+    once the signature passed (checks 6-11).  ``nonce_unused`` (SecretId,
+    "Nonce/Timestamp") is asked for v1 calls as part of check 5: False refuses the call as a
+    replay.  The parameters are the JSON body of a TC3 ``POST``; those of a form body or
+    query (v1, and a TC3 ``GET``) un-flattened."""
     if method not in ("GET", "POST"):
         raise FaceIdError("UnsupportedProtocol", f"method {method[:10]}")
     v1_params = _v1_params(method, query, headers, body)
+    tc3 = "authorization" in headers
     try:
-        if "authorization" in headers:
+        if tc3:
             verdict = verify_tc3(method=method, query=query, headers=headers, body=body,
                                  services=tuple(ACTIONS), now=now, secret_key_of=secret_key_of,
                                  loose=loose)
-            version = headers.get("x-tc-version", "")
-            action = headers.get("x-tc-action", "")
-            language = headers.get("x-tc-language")
-            token = headers.get("x-tc-token")
         elif v1_params is not None and "Signature" in v1_params:
             verdict = verify_v1(method=method, host=host, params=v1_params,
                                 service=product_of_v1(host, v1_params.get("Action")), now=now,
                                 secret_key_of=secret_key_of, loose=loose)
-            version = v1_params.get("Version", "")
-            action = v1_params.get("Action", "")
-            language = v1_params.get("Language")
-            token = v1_params.get("Token")
+            _check_nonce(verdict.secret_id, v1_params, nonce_unused)
         else:
             raise SignatureRefused("AuthFailure.InvalidAuthorization",
                                    "no Authorization header and no Signature parameter")
     except SignatureRefused as refused:
         raise FaceIdError(refused.code, refused.reason) from None
-    nonce = None
-    if v1_params is not None and "authorization" not in headers:
-        nonce = f"{v1_params.get('Nonce', '')}/{v1_params.get('Timestamp', '')}"
-        if not nonce_unused(verdict.secret_id, nonce):
-            raise FaceIdError("AuthFailure.SignatureFailure",
-                              f"Nonce/Timestamp {nonce[:40]} was used before")
-    if token:
+    stated = _Stated.of(headers if tc3 else None, v1_params or {})
+    try:
+        _admit(verdict, stated, len(body), permitted, within_rate)
+        if tc3 and method == "POST":
+            params = _json_params(body)
+        else:
+            params = unflatten({name: value for name, value in (v1_params or {}).items()
+                                if tc3 or name not in V1_COMMON})
+    except FaceIdError as error:
+        error.verdict = verdict
+        raise
+    return Call(verdict.service, stated.action, stated.version, params, verdict,
+                stated.language)
+
+
+@dataclass(frozen=True)
+class _Stated:
+    """The common parameters of a call: X-TC-* headers (TC3) or v1 parameters."""
+
+    action: str
+    version: str
+    language: str | None
+    token: str | None
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str] | None, v1_params: Mapping[str, str]) -> _Stated:
+        """From ``headers`` when given (TC3), else from ``v1_params``."""
+        if headers is not None:
+            return cls(headers.get("x-tc-action", ""), headers.get("x-tc-version", ""),
+                       headers.get("x-tc-language"), headers.get("x-tc-token"))
+        return cls(v1_params.get("Action", ""), v1_params.get("Version", ""),
+                   v1_params.get("Language"), v1_params.get("Token"))
+
+
+def _check_nonce(secret_id: str, v1_params: Mapping[str, str],
+                 nonce_unused: Callable[[str, str], bool]) -> None:
+    """Check 5's replay test of a v1 call: SignatureRefused when its Nonce/Timestamp was
+    used before."""
+    nonce = f"{v1_params.get('Nonce', '')}/{v1_params.get('Timestamp', '')}"
+    if not nonce_unused(secret_id, nonce):
+        raise SignatureRefused("AuthFailure.SignatureFailure",
+                               f"Nonce/Timestamp {nonce[:40]} was used before")
+
+
+def _admit(verdict: Verdict, stated: _Stated, size: int,
+           permitted: Callable[[str, str], bool], within_rate: Callable[[str], bool]) -> None:
+    """Checks 6-10 and the body size of check 11 for a call whose signature passed."""
+    if stated.token:
         raise FaceIdError("AuthFailure.TokenFailure", "temporary credentials are not "
                                                       "emulated")
     product = verdict.service
     versions = ACTIONS[product]
-    if version not in versions:
-        raise FaceIdError("NoSuchVersion", f"{product} has no version {version[:20]!r}")
-    if action not in versions[version]:
-        raise FaceIdError("InvalidAction", f"{product} {version} has no action {action[:40]!r}")
+    if stated.version not in versions:
+        raise FaceIdError("NoSuchVersion", f"{product} has no version {stated.version[:20]!r}")
+    if stated.action not in versions[stated.version]:
+        raise FaceIdError("InvalidAction", f"{product} {stated.version} has no action "
+                                           f"{stated.action[:40]!r}")
     if not permitted(verdict.secret_id, product):
         raise FaceIdError("UnauthorizedOperation.Nonactivated",
                           f"the app of {verdict.secret_id} may not call {product}")
     if not within_rate(verdict.secret_id):
         raise FaceIdError("RequestLimitExceeded", "over the app's requests per second")
-    if len(body) > MAX_BODY:
+    if size > MAX_BODY:
         raise FaceIdError("RequestSizeLimitExceeded", f"body over {MAX_BODY} bytes")
-    if v1_params is not None and "authorization" not in headers:
-        params = unflatten({k: v for k, v in v1_params.items() if k not in V1_COMMON})
-    else:
-        params = _json_params(body if method == "POST" else b"{}")
-    return Call(product, action, version, params, verdict, language)
 
 
 def _v1_params(method: str, query: str, headers: Mapping[str, str],

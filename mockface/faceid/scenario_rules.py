@@ -9,6 +9,7 @@ from typing import Any
 
 import re2
 
+from ..core.journal import escape_surrogates
 from ..core.media import LaterDigest
 from ..core.scenarios.model import Facts, Response
 from ..core.scenarios.schema import Checker, as_text
@@ -142,9 +143,10 @@ FACEID = FaceIdDialect()
 def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
                media: dict[str, bytes]) -> Facts:
     """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
-    parameters, and size/sha256 of each base64 media parameter's decoded bytes
-    (``media``, as ``decode_media`` gives them; a sha256 computed only when a rule reads it)."""
-    facts = {name: as_text(params[name]) for name in TEXT_MATCH_FIELDS
+    parameters (lone surrogates escaped, as the journal shows them), and size/sha256 of
+    each base64 media parameter's decoded bytes (``media``, as ``decode_media`` gives them;
+    a sha256 computed only when a rule reads it)."""
+    facts = {name: escape_surrogates(as_text(params[name])) for name in TEXT_MATCH_FIELDS
              if params.get(name) is not None and not isinstance(params[name], (dict, list))}
     facts["SecretId"] = secret_id
     if appid is not None:

@@ -138,35 +138,47 @@ def faceid_document() -> dict[str, Any]:
             "RequestId": {"type": "string"},
             "Error": {"type": "object", "required": ["Code", "Message"], "properties": {
                 "Code": {"enum": list(FACEID_CATALOGUE)}, "Message": {"type": "string"}}}}}}}
+    headers = [
+        {"name": "X-TC-Action", "in": "header", "required": True, "schema": {"enum": names}},
+        {"name": "X-TC-Version", "in": "header", "required": True,
+         "schema": {"enum": sorted({v for by_version in ACTIONS_BY_VERSION.values()
+                                    for v in by_version})}},
+        {"name": "X-TC-Timestamp", "in": "header", "required": True,
+         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        {"name": "X-TC-Language", "in": "header", "schema": {"enum": ["zh-CN", "en-US"]}}]
+    answers = {"200": {"description": "Tencent's envelope: the action's fields, or Error",
+                       "content": {"application/json": {
+                           "schema": {"$ref": "#/components/schemas/Envelope"}}}}}
     return {
         "openapi": OPENAPI_VERSION,
         "info": _info("mockface: Tencent Cloud API 3.0 faceid and iai (emulated)",
-                      "Every call is POST / with the action in X-TC-Action, the version in "
-                      "X-TC-Version and a TC3-HMAC-SHA256 Authorization (`mockface sign "
-                      "--api faceid` prints one). Answers are always HTTP 200."),
+                      "Every call is POST / (a JSON body) or GET / (the parameters in the "
+                      "query, flattened as the SDKs send them: Encryption.EncryptList.0=IdCard) "
+                      "with the action in X-TC-Action, the version in X-TC-Version and a "
+                      "TC3-HMAC-SHA256 Authorization (`mockface sign --api faceid` prints "
+                      "one). Answers are always HTTP 200."),
         "components": {"schemas": {**schemas, "Envelope": envelope},
                        "securitySchemes": {"tc3": {"type": "apiKey", "in": "header",
                                                    "name": "Authorization"}}},
         "security": [{"tc3": []}],
-        "paths": {"/": {"post": {
-            "operationId": "call",
-            "parameters": [
-                {"name": "X-TC-Action", "in": "header", "required": True,
-                 "schema": {"enum": names}},
-                {"name": "X-TC-Version", "in": "header", "required": True,
-                 "schema": {"enum": sorted({v for by_version in ACTIONS_BY_VERSION.values()
-                                            for v in by_version})}},
-                {"name": "X-TC-Timestamp", "in": "header", "required": True,
-                 "schema": {"type": "string", "pattern": "^[0-9]+$"}},
-                {"name": "X-TC-Language", "in": "header",
-                 "schema": {"enum": ["zh-CN", "en-US"]}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in schemas]}}}},
-            "responses": {"200": {"description": "Tencent's envelope: the action's fields, "
-                                                 "or Error",
-                                  "content": {"application/json": {
-                                      "schema": {"$ref": "#/components/schemas/Envelope"}}}}},
-        }}},
+        "paths": {"/": {
+            "post": {
+                "operationId": "call",
+                "parameters": headers,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"oneOf": [{"$ref": f"#/components/schemas/{name}"}
+                                         for name in schemas]}}}},
+                "responses": answers},
+            "get": {
+                "operationId": "callWithQuery",
+                "parameters": [*headers, {
+                    "name": "parameters", "in": "query", "style": "form", "explode": True,
+                    "description": "The action's parameters, flattened (a list's items as "
+                                   "Name.0, Name.1; a mapping's keys as Name.Key)",
+                    "schema": {"type": "object",
+                               "additionalProperties": {"type": "string"}}}],
+                "responses": answers},
+        }},
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from .core.body import BodyTooLarge, read_bounded
 from .core.clock import Clock
-from .core.config import App, Settings
+from .core.config import App, Settings, mask
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
     RecentImages,
@@ -64,6 +64,22 @@ class Incoming:
     #: answer under this snapshot of the active scenarios (see Emulator.at_once_view)
     active: tuple[Activation, ...] | None = None
 
+    def headers_read(self) -> dict[str, str]:
+        """The request headers the emulator reads, as the journal keeps them: those sent,
+        the Authorization masked."""
+        sent = {"Authorization": self.authorization, "Content-Type": self.content_type,
+                "Content-Length": self.content_length,
+                "X-Mockface-Scenario": self.scenario_header}
+        return {name: mask(value) if name == "Authorization" else clip(value)
+                for name, value in sent.items() if value is not None}
+
+
+#: The API 3.0 request headers the emulator reads (lower-case), for the journal.
+API3_HEADERS_READ = ("host", "content-type", "content-length", "authorization",
+                     "x-tc-action", "x-tc-version", "x-tc-timestamp", "x-tc-region",
+                     "x-tc-language", "x-tc-token", "x-tc-content-sha256",
+                     "x-mockface-scenario")
+
 
 @dataclass
 class Exchange:
@@ -81,6 +97,7 @@ class Exchange:
     active: tuple[Activation, ...] | None = None  # the scenarios to choose from; None: now's
     signature_check: str = "not reached"  # passed, loose, failed, skipped by a rule
     http_status: int | None = None  # what the client is sent; None: the connection drops
+    headers: dict[str, str] = field(default_factory=dict)  # read, as the journal keeps them
 
     @property
     def reason(self) -> str:
@@ -120,9 +137,17 @@ class Exchange:
             "media": {name: summarise_media(name, data, body.known_sha256(name),
                                             body.inspect(name))
                       for name, data in body.media.items()} if body else {},
-            "signature": {"status": self.signature_check,
-                          "once": self.verdict.once if self.verdict else None},
-            "data": summarise_data(self.reply.data)}
+            "signature": self._signature(),
+            "data": summarise_data(self.reply.data),
+            "message": self.reply.message, "headers": self.headers}
+
+    def _signature(self) -> dict[str, Any]:
+        verdict = self.verdict
+        if verdict is None:
+            return {"status": self.signature_check, "once": None}
+        return {"status": self.signature_check, "once": verdict.once,
+                "method": "HMAC-SHA1", "secret_id": clip(verdict.secret_id),
+                "issued": verdict.issued, "expires": verdict.expires}
 
 
 @dataclass(frozen=True)
@@ -162,6 +187,7 @@ class Api3Exchange:
     signature_method: str | None = None
     http_status: int | None = None
     answer_status: int = envelope.STATUS
+    headers: dict[str, str] = field(default_factory=dict)  # read, as the journal keeps them
 
     @property
     def code(self) -> str | None:
@@ -205,7 +231,9 @@ class Api3Exchange:
         return {"fields": summarise_fields(fields), "media": media,
                 "signature": {"status": self.signature_check, "method": self.signature_method,
                               "secret_id": clip(self.secret_id)},
-                "data": data}
+                "data": data, "headers": self.headers,
+                "message": envelope.error_message(self.error.code, self.language,
+                                                  self.error.message) if self.error else None}
 
 
 class Emulator:
@@ -312,6 +340,7 @@ class Emulator:
         exchange = self.handle(incoming.endpoint, incoming.authorization,
                                incoming.content_type, incoming.content_length,
                                incoming.stream, incoming.scenario_header, incoming.active)
+        exchange.headers = incoming.headers_read()
         self._finish(exchange, incoming.method, incoming.path, started)
         return exchange
 
@@ -408,7 +437,10 @@ class Emulator:
         is logged with its traceback and answered ``InternalError``."""
         headers = incoming.headers
         exchange = Api3Exchange("faceid", envelope.request_id(),
-                                language=headers.get("x-tc-language"), active=incoming.active)
+                                language=headers.get("x-tc-language"), active=incoming.active,
+                                headers={name: mask(headers[name]) if name == "authorization"
+                                         else clip(headers[name])
+                                         for name in API3_HEADERS_READ if name in headers})
         body = b""
         try:
             self.state.sync()

@@ -17,6 +17,7 @@ from mockface.web.app import create_app
 from mockface.web.server import start_background
 
 from .support import (
+    BUCKETED,
     DOCUMENTED_CODES,
     MAIN,
     ServeProcess,
@@ -65,7 +66,10 @@ def test_health_is_503_while_starting_and_while_a_reload_fails(server):
 
 def test_journal_entry_shape(server):
     background, admin, _ = server
-    post(background.url, "livedetectfour", seq="s1")
+    now = int(time.time())
+    secret_id, secret_key = next(iter(MAIN.secrets.items()))
+    authorization = sign(MAIN.appid, secret_id, secret_key, now=now, expires_in=600)
+    post(background.url, "livedetectfour", authorization=authorization, seq="s1")
     [entry] = admin.requests()
     video, card = media("video.mp4"), media("card.jpg")
     assert entry["endpoint"] == "livedetectfour" and entry["appid"] == MAIN.appid
@@ -76,9 +80,16 @@ def test_journal_entry_shape(server):
                   "type": "mp4", "width": 480, "height": 640},  # make_fixtures.py's sizes
         "card": {"size": len(card), "sha256": hashlib.sha256(card).hexdigest(), "type": "jpeg",
                  "width": 240, "height": 320}}
-    assert entry["signature"] == {"status": "passed", "once": False}
+    assert entry["signature"] == {"status": "passed", "once": False, "method": "HMAC-SHA1",
+                                  "secret_id": secret_id, "issued": now,
+                                  "expires": now + 600}
     assert (entry["rule"], entry["http_status"], entry["code"], entry["fault"]) == (
         "default", 200, 0, None)
+    assert entry["message"] == "OK"
+    assert entry["headers"]["Authorization"] == "*" * (len(authorization) - 4) + \
+        authorization[-4:]
+    assert entry["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert set(entry["headers"]) == {"Authorization", "Content-Type", "Content-Length"}
     assert entry["data"]["photo"]["type"] == "jpeg" and entry["data"]["photo"]["size"] > 100
     assert entry["latency_ms"] >= 0 and entry["time"] > 1_700_000_000 and entry["id"] == 1
 
@@ -108,7 +119,10 @@ def test_journal_filters(server):
     assert [e["endpoint"] for e in admin.requests(endpoint="livegetfour")] == [
         "livegetfour", "livegetfour"]
     assert [e["code"] for e in admin.requests(code=4)] == [4]
-    assert admin.requests(appid="nobody") == []
+    assert admin.requests(appid=BUCKETED.appid) == []  # a known appid that sent nothing
+    with pytest.raises(AdminCallError, match="unknown appid 'nobody'") as caught:
+        admin.requests(appid="nobody")  # a typo, not an empty journal
+    assert caught.value.status == 404
     first_id = admin.requests()[0]["id"]
     assert len(admin.requests(after=first_id)) == 2
     admin.freeze(1_800_000_000)

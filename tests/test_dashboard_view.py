@@ -277,6 +277,10 @@ def test_the_page_shows_no_python_reprs(serve, page):
     page.goto(f"{served.url}/__mockface/ui?sign=legacy&sign_appid=%27x%27")
     for summary in page.locator("details.row summary").all():
         summary.click()
+    headers = page.locator("table.headers")
+    assert headers.count() >= 3  # the request headers are shown, and written as sent ...
+    assert "boundary=" in " ".join(headers.all_inner_texts())
+    headers.evaluate_all("tables => tables.forEach(t => t.remove())")  # ... key=value kept
     text = page.locator("body").inner_text()
     assert re.findall(r"\b(?:True|False|None)\b|\w+=\w+", text) == []
     assert "once\tno" in text and "once\tyes" in text and "once\tnot known" in text

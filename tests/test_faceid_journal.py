@@ -44,6 +44,11 @@ def journal(client, query: str = "") -> list[dict]:
     entries = listed.get_json()["requests"]
     for entry in entries:
         assert entry.pop("latency_ms") >= 0
+        # checked on their own (test_the_journal_keeps_the_error_message_and_headers_read)
+        message = entry.pop("message")
+        assert isinstance(message, str) if "Error" in (entry["data"] or {}) else \
+            message is None
+        assert isinstance(entry.pop("headers"), dict)
     return entries
 
 
@@ -290,3 +295,25 @@ def test_the_plugin_finds_a_refused_call_by_its_action(pytester, request, attach
     options = ["--mockface-url", request.getfixturevalue("serve_process").url] \
         if attached else []
     pytester.runpytest_subprocess(*options).assert_outcomes(passed=1)
+
+
+def test_the_journal_keeps_the_error_message_and_headers_read(client):
+    body = b"{}"
+    signed = sign_tc3(SECRET_ID, "wrong key", service="faceid", host=HOST,
+                      action="GetLiveCode", timestamp=NOW, body=body)
+    client.post("/", data=body, headers={**signed, "X-TC-Language": "en-US",
+                                         "X-Unread": "not journaled"})
+    [refused] = client.get("/__mockface/requests").get_json()["requests"]
+    assert refused["message"] == "The signature does not match."
+    authorization = signed["Authorization"]
+    assert refused["headers"] == {
+        "host": HOST, "content-type": signed["Content-Type"], "content-length": "2",
+        "authorization": "*" * (len(authorization) - 4) + authorization[-4:],
+        "x-tc-action": "GetLiveCode", "x-tc-version": signed["X-TC-Version"],
+        "x-tc-timestamp": str(NOW), "x-tc-language": "en-US"}
+
+
+def test_a_success_has_no_message(client):
+    tc3_post(client, "GetLiveCode")
+    [answered] = client.get("/__mockface/requests").get_json()["requests"]
+    assert answered["message"] is None and answered["code"] == "Success"

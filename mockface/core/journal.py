@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import threading
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .media import ImageInfo, LaterDigest, VideoInfo, inspect_image, inspect_video
@@ -151,6 +151,9 @@ class JournalEntry:
     detail: str | None  # why the answer is not a plain success
     latency_ms: float
     miss: str | None = None  # scenarios were active, no rule matched: the closest, and why
+    message: str | None = None  # the answer's message (legacy) or Error.Message (API 3.0)
+    headers: dict[str, str] = field(default_factory=dict)  # the request headers mockface
+    # read (Authorization masked)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -38,10 +38,15 @@ def error(code: str, request_id_: str, language: str | None = None,
           message: str | None = None) -> bytes:
     """``{"Response": {"Error": {"Code", "Message"}, "RequestId"}}``; the message follows
     ``X-TC-Language`` (``en-US``, else Chinese) unless given."""
-    entry = CATALOGUE[code]
-    text = message if message is not None else entry.message(language)
-    return _dump({"Response": {"Error": {"Code": code, "Message": text},
+    return _dump({"Response": {"Error": {"Code": code,
+                                         "Message": error_message(code, language, message)},
                                "RequestId": request_id_}})
+
+
+def error_message(code: str, language: str | None = None, message: str | None = None) -> str:
+    """The ``Error.Message`` an error is answered with: ``message`` when given, else the
+    catalogue's in the ``X-TC-Language`` asked for."""
+    return message if message is not None else CATALOGUE[code].message(language)
 
 
 def _dump(document: dict[str, Any]) -> bytes:

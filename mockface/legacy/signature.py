@@ -153,6 +153,8 @@ class Verdict:
     secret_id: str
     once: bool
     loose: bool
+    issued: int | None = None  # the signature's t and e, for the journal
+    expires: int | None = None
 
 
 def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bucket: str | None,
@@ -164,7 +166,8 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
     """
     signature = parse(header)
     if loose:
-        return Verdict(signature.appid, signature.secret_id, signature.once, loose=True)
+        return Verdict(signature.appid, signature.secret_id, signature.once, loose=True,
+                       issued=signature.issued, expires=signature.expires)
     app = keyring.app(signature.appid)
     if app is None:
         raise ApiError(10, detail=f"appid {signature.appid!r}")
@@ -191,7 +194,8 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
         raise ApiError(24, detail=f"appid {app.appid!r} may not call {endpoint}")
     if app.rate_limit is not None and not rate_limiter.allow(app.appid, app.rate_limit, now):
         raise ApiError(15, detail=f"over {app.rate_limit} requests per second")
-    return Verdict(app.appid, signature.secret_id, signature.once, loose=False)
+    return Verdict(app.appid, signature.secret_id, signature.once, loose=False,
+                   issued=signature.issued, expires=signature.expires)
 
 
 def _check_target(signature: Signature, app: App, body_appid: str | None,

@@ -20,7 +20,6 @@ from .core.clock import Clock
 from .core.config import App, Settings, mask
 from .core.journal import (
     DEFAULT_JOURNAL_SIZE,
-    RecentImages,
     clip,
     summarise_data,
     summarise_fields,
@@ -268,7 +267,8 @@ class Emulator:
                                     check_idcard=settings.check_idcard,
                                     action_sequences=self.state.action_sequences,
                                     seed=settings.seed, photo=default_photo())
-        self.recent_images = RecentImages()  # for the dashboard's thumbnails (per process)
+        self.recent_images = self.state.recent_images  # the dashboard's thumbnails (shared
+        # by every process on a shared state)
         self.ready = threading.Event()  # set once the server answers requests
         self._closing = threading.Event()
 

@@ -1,4 +1,5 @@
-"""A real ``redis-server`` for the tests of the Redis state backend, on a free loopback port.
+"""A real ``redis-server`` for the tests of the Redis state backend, on a free loopback port,
+and the states and emulators the tests open on it (each closed when its test ends).
 
 Missing redis-server skips those tests locally (``apt install redis-server``); with
 MOCKFACE_REQUIRE_REDIS=1 (set by ``.ci/run``) it fails them instead, so CI never passes
@@ -15,6 +16,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from mockface.core.config import Settings
+from mockface.core.redis_state import RedisState
+from mockface.emulator import Emulator
+from mockface.scenarios import ScenarioEngine
+
+from .support import make_settings
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -80,3 +88,34 @@ class RedisServer:
         """``url`` over the server's Unix socket."""
         prefix = prefix or f"t{uuid.uuid4().hex[:12]}:"
         return f"unix://{self.directory / 'redis.sock'}?db=0&prefix={prefix}"
+
+
+# -- states and emulators on it, each closed (its listener joined) when its test ends -------
+
+_opened: list[RedisState] = []
+
+
+def open_state(url: str, settings: Settings | None = None, **options) -> RedisState:
+    """A RedisState on ``url`` (the test apps unless ``settings``), closed by
+    ``close_opened`` after the test."""
+    state = RedisState(url, settings or make_settings(), **options)
+    _opened.append(state)
+    return state
+
+
+def shared_emulator(url: str, **options) -> Emulator:
+    """An emulator with the test apps whose state lives at ``url`` (as a process would)."""
+    settings = make_settings(**options)
+    state = open_state(url, settings)
+    engine = ScenarioEngine(seed=settings.seed, store=state.activations)
+    return Emulator(settings, scenarios=engine, state=state)
+
+
+def close_opened() -> None:
+    """Close every state the test opened, each listener thread joined, so that no thread of
+    one test logs into the next one's captured logs (call it from an autouse fixture)."""
+    while _opened:
+        state = _opened.pop()
+        state.close()
+        assert state._listener is None or not state._listener.is_alive(), \
+            "a state listener outlived close()"

@@ -116,7 +116,8 @@ def test_every_admin_route_is_declared_and_documented():
     assert advance["requestBody"]["content"]["application/json"]["schema"] == {
         "type": "object", "required": ["seconds"],
         "properties": {"seconds": {"type": "number",
-                                   "description": "How far (negative: back)."}}}
+                                   "description": "How far (negative: back)."}},
+        "additionalProperties": False}
 
 
 def test_the_faceid_document_has_every_action_with_its_parameters(live_server):

@@ -1,18 +1,20 @@
 """State shared through Redis, so that several server processes (or hosts) act as one
 emulator: ``mockface serve --state redis://HOST:PORT/DB``.
 
-Everything a request changes lives in Redis and is changed atomically there (``SET NX``
-for once-signatures, Lua scripts for rate windows, rule counters, the clock and the
-journal).  Writes whose reply a request does not need (the journal entry, an issued code)
-are sent without waiting for it (``Batcher.post``).  Settings changed over the admin API
-(clock, per-app loose mode, apps, scenario activations) are also kept in each process;
-a change is announced on a channel, and every process adopts it before the change returns,
-so a request needs no round trip to see it.
+Everything a request changes lives in Redis and is changed atomically there (Lua scripts
+for once-signatures, rate windows, rule counters, the clock, the journal and the
+dashboard's thumbnails).  Writes whose reply a request does not need (the journal entry, an
+issued code, a thumbnail) are sent without waiting for it (``Batcher.post``).  Settings
+changed over the admin API (clock, per-app loose mode, apps, scenario activations) are
+also kept in each process; a change is announced on a channel, and every process adopts it
+before the change returns, so a request needs no round trip to see it.
 
 When Redis cannot be reached, each operation raises StateUnavailable at once (short
 timeouts; a broken pooled connection is tried once more, a timeout never); the outage is
-logged once, and its end once, when Redis answers again.  Keys all start with a prefix
-(``mockface:`` unless the URL adds ``?prefix=``).
+logged once, and its end once, when Redis answers again.  A Redis that is full
+(``maxmemory`` reached under ``noeviction``) refuses writes: StateUnavailable too, logged
+at most once a minute.  Keys all start with a prefix (``mockface:`` unless the URL adds
+``?prefix=``).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from redis.retry import Retry
 
 from .clock import Clock
 from .config import App, Keyring, Settings
-from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, matching, settle_now
+from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, RecentImages, matching, settle_now
 from .scenarios.engine import ScenarioEngine
 from .state import StateUnavailable
 
@@ -52,8 +54,55 @@ RETRY_SECONDS = 0.2  # how often a lost listener connection is tried again
 #: worker threads.
 QUICK_ROUND_TRIP_SECONDS = 0.001
 ONCE_TTL_SECONDS = 7 * 24 * 3600  # how long a used once-signature stays used
+FULL_LOG_SECONDS = 60.0  # a full Redis is logged at most this often
 COUNTER_TTL_SECONDS = 7 * 24 * 3600  # rule counters of activations nobody uses any more
 
+#: Lua: use a once-signature (ARGV[1]) unless it is in the set already; 1 when it was not.
+#: Scored by Redis's time in microseconds: those older than ARGV[2] seconds no longer count
+#: and are dropped, and so are the oldest past ARGV[3] entries.  ZADD is the first write,
+#: so that a full Redis (noeviction) refuses the script before it changes anything.
+_ONCE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local expired = now - tonumber(ARGV[2]) * 1000000
+local used = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if used and tonumber(used) > expired then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', expired)
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if extra > 0 then redis.call('ZPOPMIN', KEYS[1], extra) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+#: Lua: keep an image: KEYS the bytes (hash: sha256 -> kind, newline, bytes), their order
+#: (sorted set: sha256 -> time kept) and their total size; ARGV the sha256, the blob, the
+#: time, the budget in bytes, the most images kept and their lifetime in seconds.  An image
+#: kept already only moves to the newest.  The oldest go first.
+_KEEP_IMAGE = """
+local sha, blob, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local budget, most, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local function drop(names)
+  for _, name in ipairs(names) do
+    redis.call('DECRBY', KEYS[3], redis.call('HSTRLEN', KEYS[1], name))
+    redis.call('HDEL', KEYS[1], name)
+    redis.call('ZREM', KEYS[2], name)
+  end
+end
+drop(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl))
+if redis.call('HEXISTS', KEYS[1], sha) == 0 then
+  redis.call('HSET', KEYS[1], sha, blob)
+  redis.call('INCRBY', KEYS[3], #blob)
+end
+redis.call('ZADD', KEYS[2], now, sha)
+while redis.call('ZCARD', KEYS[2]) > most or
+      tonumber(redis.call('GET', KEYS[3]) or '0') > budget do
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
+  if #oldest == 0 then redis.call('SET', KEYS[3], 0) break end
+  drop(oldest)
+end
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ttl) end
+return 1
+"""
 #: Lua: one rule answer, unless its times are used up; the answers given before, or -1.
 _TAKE = """
 local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
@@ -137,6 +186,7 @@ class Outage:
         self.where = where
         self.down = False
         self._lock = threading.Lock()
+        self._full_logged_at: float | None = None  # time.monotonic() of the last "full"
 
     @contextlib.contextmanager
     def guard(self, answered: bool = True) -> Iterator[None]:
@@ -148,8 +198,25 @@ class Outage:
         except FAILURES as error:
             self.failed(error)
             raise StateUnavailable(f"the state backend {self.where} is unreachable") from None
+        except redis.exceptions.OutOfMemoryError as error:
+            self.full(error)
+            raise StateUnavailable(f"the state backend {self.where} is full (Redis "
+                                   "maxmemory reached)") from None
         if answered and self.down:
             self.recovered()
+
+    def full(self, error: Exception) -> None:
+        """Redis refused a write for want of memory: logged at most every
+        FULL_LOG_SECONDS (Redis answers, so this is no outage: reads still work)."""
+        now = time.monotonic()
+        with self._lock:
+            last, due = self._full_logged_at, False
+            if last is None or now - last >= FULL_LOG_SECONDS:
+                self._full_logged_at, due = now, True
+        if due:
+            log.error("state backend %s is full (%s); requests that change the state are "
+                      "answered with code 108 / InternalError until it has room (raise "
+                      "maxmemory, or reset)", self.where, error)
 
     def failed(self, error: Exception) -> None:
         """Redis did not answer: log it unless this outage is logged already."""
@@ -285,6 +352,12 @@ class Batcher:
                 raise
             self._unread += 1
 
+    def close(self) -> None:
+        """Close the batcher's connection (a later command opens a new one)."""
+        with self._write_lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._drop(self._connection)
+
     def reconnect(self) -> None:
         """Use a new connection from the next round trip on (the current one may lead to a
         Redis that is gone: a first command on it would fail after Redis restarted)."""
@@ -353,8 +426,8 @@ class Batcher:
             reply()
         except redis.exceptions.ResponseError as error:
             if not self._post_failed:
-                log.error("Redis refused a command sent without waiting (a journal entry or "
-                          "an issued code is not stored): %s", error)
+                log.error("Redis refused a command sent without waiting (a journal entry, "
+                          "an issued code or a thumbnail is not stored): %s", error)
             self._post_failed = True
         else:
             self._post_failed = False
@@ -404,21 +477,106 @@ def _tag(appid: str) -> str:
 
 
 class RedisOnceSignatures(_Part):
-    """Once-signatures used exactly once across every process (``SET NX``); remembered for
-    ONCE_TTL_SECONDS."""
+    """Once-signatures (and API 3.0 v1 nonces) used exactly once across every process, as
+    OnceSignatureStore does in one: at most ``capacity`` remembered (the oldest forgotten
+    first, whichever process used them), each for at most ONCE_TTL_SECONDS.  One sorted set
+    (members ``appid-tag:digest``); checking and remembering are one Lua script."""
+
+    _script = Script(_ONCE)
+
+    def __init__(self, shared: RedisState, capacity: int) -> None:
+        super().__init__(shared)
+        self.capacity = capacity
+        self._key = f"{self.prefix}once"
 
     def consume(self, appid: str, key: bytes) -> bool:
+        """Mark ``key`` used for ``appid``; True when it had not been used before (of any
+        number of concurrent callers in any processes, exactly one gets True)."""
         with self.guard():
-            return bool(self.batch.call("SET", f"{self.prefix}once:{_tag(appid)}:{key.hex()}",
-                                        1, "NX", "EX", ONCE_TTL_SECONDS))
+            return bool(self.batch.script(self._script, [self._key],
+                                          [f"{_tag(appid)}:{key.hex()}", ONCE_TTL_SECONDS,
+                                           self.capacity]))
 
     def clear(self, appid: str | None = None) -> None:
+        """Forget used signatures: all, or one appid's."""
         with self.guard():
-            self._delete(f"once:{_tag(appid)}:*" if appid is not None else "once:*")
+            if appid is None:
+                self.redis.delete(self._key)
+                return
+            mine = [member for member, _ in
+                    self.redis.zscan_iter(self._key, match=f"{_tag(appid)}:*", count=1000)]
+            for start in range(0, len(mine), 1000):
+                self.redis.zrem(self._key, *mine[start:start + 1000])
 
     def __len__(self) -> int:
         with self.guard():
-            return len(self._keys("once:*"))
+            return self.redis.zcard(self._key)
+
+
+class RedisRecentImages(_Part):
+    """The dashboard's thumbnails shared by every process: RecentImages (same interface,
+    same limits) in Redis, so that any process serves an image any process received.
+
+    Each process sends an image's bytes at most once every RESEND_SECONDS (a load test
+    sends the same photo over and over); in between it only marks the image newest.  The
+    bytes go without waiting for Redis's reply, as a journal entry does, before the
+    entry that names them; images not kept again for LIFETIME_SECONDS expire."""
+
+    LIFETIME_SECONDS = 24 * 3600
+    RESEND_SECONDS = 60.0
+    _script = Script(_KEEP_IMAGE)
+
+    def __init__(self, shared: RedisState, budget: int = 8 * 1024 * 1024,
+                 largest: int = 512 * 1024, most: int = 256) -> None:
+        super().__init__(shared)
+        self.budget = budget  # bytes in all
+        self.largest = largest  # bytes of one image
+        self.most = most  # images
+        self._bytes = f"{self.prefix}images"
+        self._order = f"{self.prefix}images:order"
+        self._size = f"{self.prefix}images:size"
+        self._sent: OrderedDict[str, float] = OrderedDict()  # sha256 -> time.monotonic()
+        self._lock = threading.Lock()
+
+    def keep(self, summary: dict[str, Any], data: bytes) -> None:
+        """Remember ``data`` if its summary says it is a small image (RecentImages.keep)."""
+        kind = summary.get("type") or ""
+        sha256 = summary["sha256"]
+        if kind not in RecentImages.KINDS or len(data) > self.largest or \
+                not isinstance(sha256, str):
+            return
+        with self.guard(answered=False):
+            if self._sent_lately(sha256):
+                self.batch.post("ZADD", self._order, "XX", repr(time.time()), sha256)
+            else:
+                self.batch.post_script(self._script, [self._bytes, self._order, self._size], [
+                    sha256, kind.encode() + b"\n" + bytes(data), repr(time.time()),
+                    self.budget, self.most, self.LIFETIME_SECONDS])
+                self._note_sent(sha256)
+
+    def _sent_lately(self, sha256: str) -> bool:
+        """Whether this process sent the image's bytes within RESEND_SECONDS."""
+        with self._lock:
+            sent = self._sent.get(sha256)
+        return sent is not None and time.monotonic() - sent < self.RESEND_SECONDS
+
+    def _note_sent(self, sha256: str) -> None:
+        """Remember that the image's bytes were sent just now (the newest ``most``)."""
+        with self._lock:
+            self._sent[sha256] = time.monotonic()
+            self._sent.move_to_end(sha256)
+            while len(self._sent) > self.most:
+                self._sent.popitem(last=False)
+
+    def get(self, sha256: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a kept image, or None."""
+        with self.guard():
+            blob = self.batch.call("HGET", self._bytes, sha256)
+        if blob is None:
+            return None
+        kind, _, data = blob.partition(b"\n")
+        media_type = RecentImages.KINDS.get(kind.decode("ascii", "replace"))
+        return None if media_type is None else (media_type, data)
 
 
 class RedisRateLimiter(_Part):
@@ -774,12 +932,13 @@ class RedisState:
         self.redis = connect(plain_url)
         self.batch = Batcher(self.redis)
         self.clock = SharedClock(self)
-        self.once_signatures = RedisOnceSignatures(self)
+        self.once_signatures = RedisOnceSignatures(self, settings.once_store_size)
         self.rate_limiter = RedisRateLimiter(self)
         self.lip_codes = RedisCodeBook(self, settings.seed)
         self.action_sequences = RedisCodeBook(self, settings.seed, kind="actions",
                                               namespace="actions:")
         self.journal = RedisJournal(self, journal_size)
+        self.recent_images = RedisRecentImages(self)  # the dashboard's thumbnails
         self.identities = RedisIdentities(self, settings.identities)
         self.loose_appids: set[str] = set()  # as this process last read them
         self.activations = RedisActivations(self)
@@ -788,6 +947,7 @@ class RedisState:
         self._reload_lock = threading.Lock()
         self._codes_generation: bytes | None = None  # as this process last read it
         self._listening_pid = 0  # the process whose listener thread runs
+        self._listener: threading.Thread | None = None
         self._live = threading.Event()  # set while the listener is subscribed
         self._closed = threading.Event()
 
@@ -826,8 +986,9 @@ class RedisState:
         if self._listening_pid != os.getpid():
             self._listening_pid = os.getpid()  # a new process (fork): a listener of its own
             self._live.clear()
-            threading.Thread(target=self._listen, name="mockface-state-listener",
-                             daemon=True).start()
+            self._listener = threading.Thread(target=self._listen, daemon=True,
+                                              name="mockface-state-listener")
+            self._listener.start()
             self._live.wait(TIMEOUT_SECONDS)
         if not self._live.is_set() or self.outage.down:
             self._reload()
@@ -951,5 +1112,12 @@ class RedisState:
         return app
 
     def close(self) -> None:
+        """Stop this process's listener thread (joined: it logs nothing afterwards) and
+        close every connection."""
         self._closed.set()
-        self.redis.close()
+        self.redis.close()  # breaks the listener's wait for a message
+        listener = self._listener
+        if listener is not None and listener is not threading.current_thread() and \
+                self._listening_pid == os.getpid():
+            listener.join(TIMEOUT_SECONDS + RETRY_SECONDS + 1.0)
+        self.batch.close()

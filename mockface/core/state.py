@@ -1,5 +1,5 @@
-"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes, and
-identities registered at run time.
+"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes,
+identities registered at run time, and the images behind the dashboard's thumbnails.
 
 Each store has a fixed bound so that memory stays flat whatever the load.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from .clock import Clock
 from .config import App, Keyring, Settings
-from .journal import DEFAULT_JOURNAL_SIZE, Journal
+from .journal import DEFAULT_JOURNAL_SIZE, Journal, RecentImages
 from .scenarios.engine import LocalActivations, ScenarioEngine
 
 
@@ -214,6 +214,7 @@ class MemoryState:
         self.action_sequences = LipCodeBook(settings.seed, make=action_order,
                                             namespace="actions:")
         self.journal = Journal(journal_size)
+        self.recent_images = RecentImages()  # the dashboard's thumbnails
         self.identities = IdentityRegistry(settings.identities)
         self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
         self.activations = LocalActivations()

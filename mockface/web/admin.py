@@ -2,16 +2,21 @@
 
 Every route calls the same Emulator and ScenarioEngine functions the CLI uses.  When a token
 is configured, every route but ``health`` requires it in the ``X-Mockface-Admin-Token``
-header.
+header.  A route takes only the arguments it declares (``accepts``): an unknown key, a value
+of the wrong type or an appid the server does not know is refused, saying which.
 """
 from __future__ import annotations
 
+import difflib
 import hmac
+import json
 import math
 import os
 import re
 import secrets
+import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,53 +53,173 @@ class AdminError(Exception):
 
 MAX_ADMIN_BODY = 2 * 1024 * 1024
 _INTEGER = re.compile(r"-?[0-9]{1,15}")
+_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?")
+#: Numbers the admin API takes are below this in magnitude (at most 15 digits).
+NUMBER_LIMIT = 10**15
 #: The emulated clock stays within what a datetime can show: 1970 to the end of year 9999.
 LATEST_TIME = 253_402_300_799
+#: What each argument type must be, as messages say it.
+_EXPECTED = {str: "a string", bool: "true or false", dict: "a JSON object",
+             int: "an integer", (int, float): "a number"}
 
 
 def _body() -> dict[str, Any]:
     """The JSON object sent (an empty body counts as ``{}``): strict JSON (no NaN/Infinity,
-    bounded depth, repeated names keep their first value), at most MAX_ADMIN_BODY bytes."""
+    bounded depth, repeated names keep their first value), at most MAX_ADMIN_BODY bytes,
+    with no key (nor query parameter) the current route does not declare.  AdminError 400
+    saying what is wrong otherwise (413 for a body too large)."""
     if (request.content_length or 0) > MAX_ADMIN_BODY:
         raise AdminError(413, f"the body is over {MAX_ADMIN_BODY} bytes")
     raw = request.stream.read(MAX_ADMIN_BODY + 1)
     if len(raw) > MAX_ADMIN_BODY:
         raise AdminError(413, f"the body is over {MAX_ADMIN_BODY} bytes")
+    _only_declared(request.args, "query string")
     if not raw:
         return {}
     try:
         payload = loads_strict(raw)
-    except ValueError:
-        raise AdminError(400, "the body must be a JSON object") from None
+    except ValueError as error:
+        raise AdminError(400, _why_not_json(raw, error)) from None
     if not isinstance(payload, dict):
         raise AdminError(400, "the body must be a JSON object")
+    _only_declared(payload, "body")
     return payload
 
 
-def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], default=None):
-    """A value from the JSON body, falling back to the query string; AdminError 400 for
-    the wrong type, a number that is not finite, or an integer of more than 15 digits."""
-    value = payload.get(name, request.args.get(name, default))
-    if value is None or value is default:
+def _declared() -> tuple[Arg, ...]:
+    """The arguments the current route declares (``accepts``)."""
+    return current_app.view_functions[request.endpoint].mockface_doc.args
+
+
+def _only_declared(keys: Iterable[str], where: str) -> None:
+    """AdminError 400 naming the first of ``keys`` (of the body or the query string) that
+    the current route does not declare, with the declared name it resembles, if any: an
+    ignored misspelling would widen what a change does (``appId``: a reset of every app)."""
+    names = [arg.name for arg in _declared()]
+    for key in keys:
+        if key in names:
+            continue
+        route = request.path.removeprefix(admin.url_prefix + "/")
+        if not names:
+            raise AdminError(400, f"unknown key {show(key)} in the {where}: "
+                                  f"{request.method} {route} takes none")
+        guess = [name for name in names if name.lower() == str(key).lower()] or \
+            difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+        hint = f"; did you mean {guess[0]!r}?" if guess else \
+            f" ({request.method} {route} takes {', '.join(names)})"
+        raise AdminError(400, f"unknown key {show(key)} in the {where}{hint}")
+
+
+class _Unfit:
+    """A value strict JSON refuses, as ``_why_not_json`` parses it: what is wrong with it."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+class _UnfitAt(Exception):
+    """The innermost key holding an _Unfit value."""
+
+    def __init__(self, key: str, unfit: _Unfit) -> None:
+        super().__init__(key)
+        self.key, self.unfit = key, unfit
+
+
+def _why_not_json(raw: bytes, error: ValueError) -> str:
+    """Why ``loads_strict`` refused ``raw``, naming the key of a NaN, an Infinity or an
+    integer too long for Python to convert; else the parser's own reason (``error``)."""
+    def constant(name: str) -> _Unfit:
+        return _Unfit(f"must be a finite number ({name} is not JSON)")
+
+    def integer(text: str) -> int | _Unfit:
+        digits = len(text.lstrip("-"))
+        if digits > sys.get_int_max_str_digits():
+            return _Unfit(f"is a number too large ({digits} digits)")
+        return int(text)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        for key, value in items:
+            unfit = _first_unfit(value)
+            if unfit is not None:
+                raise _UnfitAt(key, unfit)
+        return dict(items)
+
+    try:
+        json.loads(raw, parse_constant=constant, parse_int=integer, object_pairs_hook=pairs)
+    except _UnfitAt as found:
+        return f"{_label(found.key)} {found.unfit.problem}"
+    except (ValueError, RecursionError):
+        pass
+    reason = "nested too deeply" if "nested too deeply" in str(error) else str(error)[:200]
+    return f"the body is not JSON ({reason})"
+
+
+def _first_unfit(value: Any) -> _Unfit | None:
+    """``value`` itself or the first _Unfit in it, through lists (an object inside has
+    been checked already, by its own ``pairs``)."""
+    if isinstance(value, _Unfit):
         return value
-    numeric = kind in (int, float) or kind == (int, float)
-    if numeric and isinstance(value, str):
-        if kind is int:
-            if not _INTEGER.fullmatch(value):
-                raise AdminError(400, f"{name} must be an integer")
-            return int(value)
-        try:
-            value = float(value)
-        except ValueError:
-            raise AdminError(400, f"{name} must be a number") from None
-    if numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value) or abs(value) >= 10**15:
-            raise AdminError(400, f"{name} must be a finite number below 10**15")
+    if isinstance(value, list):
+        return next((u for u in map(_first_unfit, value) if u is not None), None)
+    return None
+
+
+def _label(key: str) -> str:
+    """A body key for a message: as it is when it looks like a name, else quoted and
+    clipped."""
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", key) else show(key)
+
+
+def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], default=None):
+    """Argument ``name``: from the JSON body, else from the query string, else ``default``
+    (a JSON ``null`` counts as not given).  AdminError 400 unless it is of ``kind`` -- in a
+    body a number must be a JSON number, a query value is parsed -- and, for numbers,
+    finite and below NUMBER_LIMIT in magnitude."""
+    kind = (int, float) if kind in (float, (int, float)) else kind
+    if payload.get(name) is not None:
+        value = payload[name]
+    elif name in request.args:
+        value = _from_query(name, request.args[name], kind)
+    else:
+        return default
     if kind is str and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise AdminError(400, f"{name} has the wrong type")
+        return str(value)  # appids are numbers at Tencent: 1000001 means "1000001"
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        raise AdminError(400, f"{name} must be {_EXPECTED[kind]}, not {_shown(value)}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise AdminError(400, f"{name} must be a finite number")
+        if abs(value) >= NUMBER_LIMIT:
+            raise AdminError(400, f"{name} is a number too large (at most 15 digits)")
     return value
+
+
+def _from_query(name: str, text: str, kind: type | tuple[type, ...]) -> Any:
+    """A query-string value as ``kind``: numbers and true/false parsed, else the text."""
+    if kind is int:
+        if not _INTEGER.fullmatch(text):
+            raise AdminError(400, f"{name} must be an integer of at most 15 digits")
+        return int(text)
+    if kind == (int, float):
+        if not _NUMBER.fullmatch(text):
+            raise AdminError(400, f"{name} must be a number of at most 15 digits")
+        return float(text)
+    if kind is bool and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A JSON value for "must be X, not ..." messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {show(value)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return show(value)
 
 
 def _time(name: str, value: float) -> float:
@@ -144,9 +269,30 @@ _SCOPE = Arg("appid", str, "Only this appid's (default: everything).")
 def argument(payload: dict[str, Any], name: str):
     """The current route's declared argument ``name`` (see ``_param``); a name the route
     does not declare is a bug, not a client error."""
-    view = current_app.view_functions[request.endpoint]
-    arg = next(a for a in view.mockface_doc.args if a.name == name)
+    arg = next(a for a in _declared() if a.name == name)
     return _param(payload, name, arg.kind, arg.default)
+
+
+def known_appid(payload: dict[str, Any]) -> str | None:
+    """The current route's ``appid`` argument, None when not given; AdminError 404 naming
+    it unless the server knows it: configured, created over the admin API, or any appid
+    when the whole server is in loose mode (which answers every appid)."""
+    appid = argument(payload, "appid")
+    if appid is None or emulator.settings.loose or emulator.keyring.app(appid) is not None \
+            or appid in emulator.loose_appids:
+        return appid
+    known = [app.appid for app in emulator.keyring.apps]
+    guess = difflib.get_close_matches(appid, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {guess[0]!r}?" if guess else " (GET config lists the apps)"
+    raise AdminError(404, f"unknown appid {show(appid)}: not configured and not created "
+                          f"over the admin API{hint}")
+
+
+def _query() -> dict[str, Any]:
+    """For a route reading only the query string: nothing, once every query parameter is
+    checked to be one the route declares (``_only_declared``)."""
+    _only_declared(request.args, "query string")
+    return {}
 
 
 def loopback_name(host: str) -> bool:
@@ -263,9 +409,9 @@ def health():
 
 @admin.post("/reset")
 @accepts("Forget journal, lip codes, used signatures, rate windows, scenarios, loose mode "
-         "and registered identities: everything, or one appid's.", _SCOPE)
+         "and registered identities: everything, or one appid's.", _SCOPE, errors=(404,))
 def reset():
-    appid = argument(_body(), "appid")
+    appid = known_appid(_body())
     emulator.reset(appid)
     log_admin("reset", appid=appid or "all")
     return jsonify(reset=appid or "all")
@@ -302,7 +448,7 @@ def activate():
         raise AdminError(400, "document must be a JSON object")
     if kind != "document" and not isinstance(source, str):
         raise AdminError(400, f"{kind} must be a string")
-    appid = argument(payload, "appid")
+    appid = known_appid(payload)
     first = bool(argument(payload, "first"))
     engine = emulator.scenarios
     try:
@@ -330,11 +476,12 @@ def activate():
 @accepts("Deactivate scenarios by name and/or appid (default: the global ones).",
          Arg("name", str, "Only the scenario of this name."),
          Arg("appid", str, "Only those activated for this appid."),
-         Arg("everywhere", bool, "Every scope, not only the global one.", default=False))
+         Arg("everywhere", bool, "Every scope, not only the global one.", default=False),
+         errors=(404,))
 def deactivate():
     payload = _body()
     name = argument(payload, "name")
-    appid = argument(payload, "appid")
+    appid = known_appid(payload)
     everywhere = bool(argument(payload, "everywhere"))
     removed = emulator.scenarios.deactivate(name, appid, everywhere)
     log_admin("scenarios deactivated", name=name or "all", appid=appid,
@@ -350,20 +497,20 @@ def deactivate():
          Arg("appid", str, "Only this appid's requests."),
          Arg("code", str, "A legacy code (an integer) or an API 3.0 Error.Code or Result."),
          Arg("since", float, "Only requests at or after this emulated time."),
-         Arg("after", int, "Only entries with a greater id."))
+         Arg("after", int, "Only entries with a greater id."), errors=(404,))
 def requests_():
-    query: dict[str, Any] = {}  # filters come from the query string only
+    query = _query()  # filters come from the query string only
     entries = emulator.journal.query(
-        endpoint=_endpoint_query(), appid=argument(query, "appid"),
+        endpoint=_endpoint_query(), appid=known_appid(query),
         code=_code_query(), since=argument(query, "since"),
         after=argument(query, "after"))
     return jsonify(requests=[entry.as_dict() for entry in entries],
                    capacity=emulator.journal.capacity)
 
 @admin.delete("/requests")
-@accepts("Empty the journal, or drop one appid's entries.", _SCOPE)
+@accepts("Empty the journal, or drop one appid's entries.", _SCOPE, errors=(404,))
 def clear_requests():
-    appid = argument(_body(), "appid")
+    appid = known_appid(_body())
     removed = emulator.journal.clear(appid)
     log_admin("journal cleared", appid=appid or "all", removed=removed)
     return jsonify(removed=removed)
@@ -417,6 +564,7 @@ def restore():
 @admin.post("/clock/unfreeze")
 @accepts("Let the clock run again (keeping any advance).")
 def unfreeze():
+    _body()  # takes no arguments: refuses any
     emulator.clock.unfreeze()
     log_admin("clock unfrozen")
     return clock_state()
@@ -424,9 +572,10 @@ def unfreeze():
 # -- state and configuration ----------------------------------------------------------
 
 @admin.get("/lip-codes")
-@accepts("The lip codes issued, per appid.", Arg("appid", str, "Only this appid's."))
+@accepts("The lip codes issued, per appid.", Arg("appid", str, "Only this appid's."),
+         errors=(404,))
 def lip_codes():
-    appid = request.args.get("appid")
+    appid = known_appid(_query())
     if appid is not None:
         return jsonify(lip_codes={appid: emulator.lip_codes.issued(appid)})
     return jsonify(lip_codes=emulator.lip_codes.all_issued())
@@ -436,6 +585,7 @@ def lip_codes():
          Arg("endpoint", str, "Only what this endpoint or action answers."),
          Arg("api", str, "faceid: the API 3.0 names."))
 def codes():
+    _query()
     endpoint = _endpoint_query()
     if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
         action = endpoint.split(":")[1] if endpoint else None
@@ -501,7 +651,8 @@ def delete_app():
          Arg("idcard_number", str, "18 characters: 17 digits and a digit or X.",
              required=True),
          Arg("idcard_name", str, "2 to 30 Chinese characters.", required=True),
-         Arg("appid", str, "Register for this appid (its reset forgets it)."), status=201)
+         Arg("appid", str, "Register for this appid (its reset forgets it)."), status=201,
+         errors=(404,))
 def add_identity():
     """Register who an ID number belongs to (a different name then answers -5803)."""
     payload = _body()
@@ -513,7 +664,7 @@ def add_identity():
         raise AdminError(400, "idcard_number must be 17 digits and a digit or X")
     if not well_formed_name(name):
         raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
-    appid = argument(payload, "appid")
+    appid = known_appid(payload)
     emulator.identities.add(number, name, appid)
     log_admin("identity registered", idcard_number=number, appid=appid)
     return jsonify(idcard_number=number, idcard_name=name, appid=appid), 201
@@ -521,13 +672,13 @@ def add_identity():
 @admin.post("/loose")
 @accepts("Loose mode for one app: only the signature's format is checked.",
          Arg("appid", str, "The app.", required=True),
-         Arg("enabled", bool, "On or off.", default=True))
+         Arg("enabled", bool, "On or off.", default=True), errors=(404,))
 def loose():
     payload = _body()
-    appid = argument(payload, "appid")
-    enabled = argument(payload, "enabled")
-    if appid is None:
+    if argument(payload, "appid") is None:
         raise AdminError(400, "appid is required (use --loose for the whole server)")
+    appid = known_appid(payload)
+    enabled = argument(payload, "enabled")
     emulator.state.set_loose(appid, enabled)
     log_admin("loose mode", appid=appid, enabled=enabled)
     return jsonify(appid=appid, loose=enabled)

@@ -184,7 +184,8 @@ class EmulatedFront:
             if method != "POST":
                 log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
                            reason="method not allowed")
-                return RawAnswer.of(Reply.from_error(ApiError(3, "method not allowed", 405)))
+                status, body = render(Reply.from_error(ApiError(3, "method not allowed", 405)))
+                return RawAnswer(status, JSON_CONTENT_TYPE, body, (("Allow", "POST"),))
             return self.legacy(environ, path)
         return None
 
@@ -238,7 +239,9 @@ def http_error(error: HTTPException) -> RawAnswer:
         error.code or 400, "invalid request")
     log_access(request.method, request.path, appid=None, code=3, status=error.code,
                latency_ms=0.0, reason=message)
-    return RawAnswer.of(Reply.from_error(ApiError(3, message, error.code or 400)))
+    status, body = render(Reply.from_error(ApiError(3, message, error.code or 400)))
+    allow = tuple((name, value) for name, value in error.get_headers() if name == "Allow")
+    return RawAnswer(status, JSON_CONTENT_TYPE, body, allow)
 
 
 def unexpected(error: Exception) -> RawAnswer:

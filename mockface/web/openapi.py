@@ -264,7 +264,8 @@ def _admin_operation(name: str, method: str, doc) -> dict[str, Any]:
                       for arg in doc.args}
         operation["requestBody"] = {"required": False, "content": {"application/json": {
             "schema": {"type": "object", "properties": properties,
-                       "required": [arg.name for arg in doc.args if arg.required]}}}}
+                       "required": [arg.name for arg in doc.args if arg.required],
+                       "additionalProperties": False}}}}
     error = {"content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/AdminError"}}}}
     statuses = sorted(set(_GUARD_STATUSES + doc.errors + (() if method == "GET" else (415,))))

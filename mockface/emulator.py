@@ -44,9 +44,6 @@ from .scenarios import ScenarioEngine
 
 error_log = logging.getLogger("mockface.error")
 
-#: Faults that close the connection without any answer.
-DROPPING_FAULTS = ("connection_reset", "timeout")
-
 
 @dataclass(frozen=True)
 class Incoming:
@@ -362,7 +359,7 @@ class Emulator:
         if fault is not None and fault.kind == "timeout":
             self.hold(fault.timeout_ms / 1000)
         exchange.http_status = exchange.answer_status if fault is None else \
-            None if fault.kind in DROPPING_FAULTS else fault.http_status
+            None if fault.drops_connection else fault.http_status
         latency_ms = (time.perf_counter() - started) * 1000
         try:
             self.record(exchange, latency_ms)

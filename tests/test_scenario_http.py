@@ -62,6 +62,26 @@ def test_fault_connection_reset_closes_without_answer(scripted):
     assert post(server, "livegetfour").json()["code"] == 0  # the server is fine afterwards
 
 
+@pytest.mark.parametrize("fault,client_gets", [
+    ("malformed_json", 200), ("empty_body", 200), ({"http_status": 503, "body": "x"}, 503),
+    ("connection_reset", None), ({"timeout_ms": 50}, None)],
+    ids=["malformed_json", "empty_body", "raw", "connection_reset", "timeout"])
+def test_the_journal_reports_the_status_the_client_got(scenario_server, scripted, fault,
+                                                        client_gets):
+    """Whether a fault drops the connection is decided in one place: the journal never
+    reports a status the client did not get, nor a drop the client did not see."""
+    server, engine = scripted
+    _, emulator = scenario_server
+    emulator.journal.clear()
+    activate(engine, {"fault": fault})
+    try:
+        got = post(server, "livegetfour").status_code
+    except requests.ConnectionError:
+        got = None
+    [entry] = emulator.journal.query()
+    assert (got, entry.http_status) == (client_gets, client_gets)
+
+
 def test_fault_timeout_holds_then_drops(scripted):
     server, engine = scripted
     activate(engine, {"fault": {"timeout_ms": 300}}, times=1)

@@ -112,20 +112,23 @@ MALFORMED = {"legacy": b'{"code":0,"message":"OK","data":{',
 
 
 def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> RawAnswer:
-    """The broken answer a scenario fault asks for."""
+    """The broken answer a scenario fault asks for: no answer at all when the fault drops
+    the connection (``Fault.drops_connection`` decides, as it does for the journal), else a
+    cut-off or empty JSON body, or the raw answer the rule gives."""
+    if fault.drops_connection:
+        drop = environ.get(DROP_CONNECTION)
+        if drop is not None:
+            drop()
+            return RawAnswer(200, None, b"")  # never sent: the connection is already closed
+        error_log.warning("fault %s needs mockface's own server; answering 502 instead",
+                          fault.kind)
+        return RawAnswer(502, None, b"", (("Connection", "close"),))
     content_type = JSON_CONTENT_TYPE if api == "legacy" else envelope.CONTENT_TYPE
     if fault.kind == "malformed_json":
         return RawAnswer(200, content_type, MALFORMED[api])
     if fault.kind == "empty_body":
         return RawAnswer(200, content_type, b"")
-    if fault.kind == "raw":
-        return RawAnswer(fault.http_status, fault.content_type, fault.body.encode("utf-8"))
-    drop = environ.get(DROP_CONNECTION)
-    if drop is not None:
-        drop()
-        return RawAnswer(200, None, b"")  # never sent: the connection is already closed
-    error_log.warning("fault %s needs mockface's own server; answering 502 instead", fault.kind)
-    return RawAnswer(502, None, b"", (("Connection", "close"),))
+    return RawAnswer(fault.http_status, fault.content_type, fault.body.encode("utf-8"))
 
 
 def _legacy_path(path: str) -> bool:

@@ -99,6 +99,17 @@ class Fault:
     content_type: str = "text/plain; charset=utf-8"
     timeout_ms: int = 0
 
+    @property
+    def drops_connection(self) -> bool:
+        """Whether the connection is closed without any answer.  The one place that decides
+        it: the web layer drops the connection when this says so, and the journal and the
+        access line report no HTTP status for it."""
+        return self.kind in DROPPING_FAULTS
+
+
+#: The fault kinds that close the connection without an answer (see Fault.drops_connection).
+DROPPING_FAULTS = frozenset({"connection_reset", "timeout"})
+
 
 @dataclass(frozen=True)
 class Response:

@@ -247,7 +247,7 @@ def test_an_alias_bomb_is_refused_quickly_with_a_short_message(client, tmp_path)
         "<text>:1: not valid YAML/JSON: the document expands to more than 100000 nodes "
         "(aliases repeating anchors)"]
     assert len(response.get_data()) < 500
-    assert 0 < elapsed < 1.0
+    assert 0 < elapsed < 5.0  # unguarded, the expansion would not end in minutes
     path = tmp_path / "bomb.yaml"
     path.write_text(BOMB)
     result = run_check(path)
@@ -601,9 +601,10 @@ def test_a_catastrophic_pattern_answers_at_once_and_stalls_nothing(scripted):
                           headers={"Authorization": signed_now()}, timeout=30)
     other_took = time.monotonic() - started
     thread.join(timeout=30)
-    assert other.json()["code"] == 0 and 0 < other_took < 1.0
+    # (a+)+$ on 4,000 a's backtracks for longer than the universe's age: 5 s is generous
+    assert other.json()["code"] == 0 and 0 < other_took < 5.0
     code, took = results["hostile"]
-    assert code == 0 and 0 < took < 1.0  # default answer: the pattern did not match
+    assert code == 0 and 0 < took < 5.0  # default answer: the pattern did not match
 
 
 def test_patterns_re2_cannot_run_are_refused_by_check(client):

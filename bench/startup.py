@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockface.pytest_plugin import MockfaceServer  # noqa: E402
+from mockface.testing import MockfaceServer  # noqa: E402
 
 
 def in_process() -> float:

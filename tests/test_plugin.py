@@ -1,4 +1,5 @@
-"""The pytest plugin, exercised with pytester: in-process, under xdist, attached by URL."""
+"""The pytest plugin, exercised with pytester: in-process, under xdist, attached by URL; and
+its handle, ``mockface.testing``, used without pytest."""
 from __future__ import annotations
 
 import subprocess
@@ -8,8 +9,11 @@ import textwrap
 import pytest
 import requests
 
+from mockface import pytest_plugin
 from mockface.client import AdminClient
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, App
+from mockface.testing import Clock, Credentials, Mockface, MockfaceServer
+from mockface.web import server as web_server
 
 from .support import FIXTURES, ServeProcess, signed_now
 
@@ -380,3 +384,139 @@ def test_the_in_process_server_with_tls(pytester: pytest.Pytester):
     pytester.runpytest_subprocess("--mockface-tls").assert_outcomes(passed=1)
     pytester.makeini("[pytest]\nmockface_tls = true\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+WITHOUT_PYTEST = '''
+import sys
+import time
+import unittest
+
+import requests
+
+from mockface.testing import Mockface, MockfaceServer
+
+
+class WithoutPytest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = MockfaceServer.start()
+        cls.addClassCleanup(cls.server.close)
+
+    def setUp(self):
+        self.mockface = Mockface(self.server)
+        self.mockface.reset()
+        self.addCleanup(self.mockface.clock.restore)
+
+    def lip(self, authorization=None):
+        return requests.post(f"{self.mockface.url}/face/livegetfour",
+                             json={"appid": self.mockface.appid}, timeout=10,
+                             headers={"Authorization": authorization or self.mockface.sign()}
+                             ).json()
+
+    def test_1_one_liner_journal_and_lip_codes(self):
+        self.mockface.respond("livegetfour", validate_data="2468", times=1)
+        self.assertEqual(self.lip()["data"]["validate_data"], "2468")
+        second = self.lip()["data"]["validate_data"]
+        self.assertEqual(self.mockface.lip_codes, ["2468", second])
+        entries = self.mockface.assert_called("livegetfour", times=2)
+        self.assertEqual([entry["rule"] for entry in entries], ["respond-1#1", "default"])
+        with self.assertRaisesRegex(AssertionError, "expected idcardcompare at least once"):
+            self.mockface.assert_called("idcardcompare")
+
+    def test_2_each_test_starts_reset(self):
+        self.assertEqual((self.mockface.requests(), self.mockface.lip_codes), ([], []))
+
+    def test_3_frozen_clock_expires_a_signature(self):
+        self.assertEqual(self.mockface.clock.freeze(1_800_000_000), 1_800_000_000)
+        header = self.mockface.sign(expires_in=60)
+        self.assertEqual(self.lip(header)["code"], 0)
+        self.mockface.clock.advance(61)
+        self.assertEqual(self.lip(header)["code"], 9)
+
+    def test_4_the_clock_is_back(self):
+        self.assertLess(abs(self.mockface.clock.now() - time.time()), 60)
+
+    def test_5_pytest_was_never_imported(self):
+        self.assertNotIn("pytest", sys.modules)
+        self.assertNotIn("_pytest", sys.modules)
+'''
+
+
+def test_the_handle_runs_under_unittest_without_pytest(tmp_path):
+    (tmp_path / "test_unit.py").write_text(WITHOUT_PYTEST, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "unittest", "-v", "test_unit"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(" ... ok\n") == 5 and "Ran 5 tests" in result.stderr
+
+
+def test_an_attached_handle_gives_its_namespace_and_the_clock_back(shared_server):
+    admin = AdminClient(shared_server.url)
+    apps_before = [app["appid"] for app in admin.config()["apps"]]
+    clock_before = admin.clock()
+    with MockfaceServer.attach(shared_server.url, worker="unit") as server:
+        assert server.attached and server.namespace is not None
+        assert server.namespace.startswith("ns-unit-")
+        assert [app["appid"] for app in admin.config()["apps"]] == apps_before + [
+            server.namespace]
+        with Mockface(server) as mockface:
+            assert mockface.appid == server.namespace
+            assert mockface.clock.freeze(1_800_000_000) == 1_800_000_000
+            answer = requests.post(f"{server.url}/face/livegetfour", timeout=10,
+                                   json={"appid": mockface.appid},
+                                   headers={"Authorization": mockface.sign()}).json()
+            assert answer["code"] == 0
+            assert admin.clock()["frozen"] is True
+        after = admin.clock()
+        assert {key: after[key] for key in ("frozen", "frozen_at", "offset")} == {
+            key: clock_before[key] for key in ("frozen", "frozen_at", "offset")}
+        assert len(Mockface(server).requests("livegetfour")) == 1
+        with Mockface(server) as again:
+            assert again.requests() == []
+    assert [app["appid"] for app in admin.config()["apps"]] == apps_before
+
+
+def test_a_closed_in_process_server_stops_listening():
+    with MockfaceServer.start() as server:
+        assert not server.attached and server.namespace is None and server.ca_cert is None
+        assert (server.appid, server.secret_id, server.secret_key) == (
+            DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
+        assert server.admin.health()["status"] == "ok"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/__mockface/health", timeout=5)
+
+
+def test_a_server_that_never_gets_healthy_is_stopped(monkeypatch):
+    started = []
+    real_start = web_server.start_background
+
+    def recording(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def never_healthy(self, timeout=30.0, interval=0.05):
+        raise TimeoutError(f"mockface at {self.url} not healthy after {timeout:g} s")
+
+    monkeypatch.setattr(web_server, "start_background", recording)
+    monkeypatch.setattr(AdminClient, "wait_until_healthy", never_healthy)
+    with pytest.raises(TimeoutError, match=r"not healthy after 0\.5 s"):
+        MockfaceServer.start(timeout=0.5)
+    [background] = started
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{background.url}/__mockface/health", timeout=5)
+
+
+def test_the_plugin_gives_the_handle_of_mockface_testing():
+    assert (pytest_plugin.Mockface, pytest_plugin.MockfaceServer, pytest_plugin.Clock,
+            pytest_plugin.Credentials) == (Mockface, MockfaceServer, Clock, Credentials)
+
+
+def test_importing_the_handle_imports_neither_pytest_nor_the_emulator():
+    code = ("import sys, mockface.testing; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pytest', '_pytest', 'flask', 'werkzeug', 'waitress', 'yaml', 'faker') or m in "
+            "('mockface.emulator', 'mockface.web.app', 'mockface.web.admin', "
+            "'mockface.pytest_plugin', 'urllib.request')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -8,7 +8,7 @@ from importlib import metadata
 import pytest
 import requests
 
-from mockface.cli import admin_token_for
+from mockface.cli.serve import admin_token_for
 from mockface.client import AdminCallError, AdminClient
 from mockface.emulator import Emulator
 from mockface.legacy.signature import sign

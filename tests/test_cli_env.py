@@ -16,7 +16,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from mockface.cli import _server_ca, main
+from mockface.cli import main
+from mockface.cli.env import _server_ca
 from mockface.client import ServerCAError, ServerUnreachable
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, load_settings
 from mockface.legacy.signature import sign
@@ -260,7 +261,7 @@ def test_a_starting_server_is_asked_again_until_the_deadline():
 
 
 def test_a_refusal_is_not_asked_again():
-    from mockface.cli import CliError
+    from mockface.cli.common import CliError
 
     class Refusing:
         tries = 0

@@ -18,7 +18,8 @@ import yaml
 from click.testing import CliRunner
 
 from mockface import samples
-from mockface.cli import main, write_atomically
+from mockface.cli import main
+from mockface.cli.common import write_atomically
 from mockface.core.config import DEFAULT_SECRET_KEY, load_settings
 from mockface.core.media import inspect_image, inspect_video
 from mockface.identities import generate, is_valid

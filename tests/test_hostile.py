@@ -348,7 +348,7 @@ def test_an_empty_admin_token_is_refused_on_a_public_bind():
 
 
 def test_an_empty_admin_token_on_loopback_means_none():
-    from mockface.cli import admin_token_for
+    from mockface.cli.serve import admin_token_for
 
     assert admin_token_for("127.0.0.1", "") is None
     assert admin_token_for("127.0.0.1", None) is None

@@ -7,21 +7,24 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from urllib.request import OpenerDirector
 
 TOKEN_HEADER = "X-Mockface-Admin-Token"
 TOKEN_ENV = "MOCKFACE_ADMIN_TOKEN"
 
 
 @functools.lru_cache(maxsize=None)
-def _direct_opener(cafile: str | None = None):
+def _direct_opener(cafile: str | None = None) -> OpenerDirector:
     """An opener that ignores HTTP(S)_PROXY (those are for the application under test) and,
     given ``cafile``, trusts that CA for HTTPS (a ``--tls`` server); built on first use, so
     importing the pytest plugin stays cheap."""
     import ssl
     import urllib.request
 
-    handlers: list = [urllib.request.ProxyHandler({})]
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
     if cafile is not None:
         handlers.append(urllib.request.HTTPSHandler(
             context=ssl.create_default_context(cafile=cafile)))

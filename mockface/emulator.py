@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from .core.body import BodyTooLarge, read_bounded
 from .core.clock import Clock
@@ -28,7 +28,8 @@ from .core.journal import (
 from .core.logs import log_access
 from .core.scenarios.engine import Activation, Miss, Selection, UnknownScenario
 from .core.scenarios.model import Facts, Fault, Response, ScenarioError
-from .core.state import MemoryState, StateUnavailable
+from .core.media import MediaBytes
+from .core.state import MemoryState, StateBackend, StateUnavailable
 from .faceid import envelope
 from .faceid.actions import FRAME_FIELDS, SUCCESS, Answer, FaceIdActions, decode_media
 from .faceid.request import MAX_BODY as API3_MAX_BODY
@@ -55,7 +56,7 @@ class Incoming:
     authorization: str | None
     content_type: str | None
     content_length: str | None
-    stream: BinaryIO
+    stream: IO[bytes]
     scenario_header: str | None = None
     #: answer under this snapshot of the active scenarios (see Emulator.at_once_view)
     active: tuple[Activation, ...] | None = None
@@ -107,7 +108,7 @@ class Exchange:
         return self.reply.detail
 
     @property
-    def media(self) -> dict[str, bytes]:
+    def media(self) -> dict[str, MediaBytes]:
         """The media parts sent (as Api3Exchange.media)."""
         return self.body.media if self.body is not None else {}
 
@@ -155,7 +156,7 @@ class Api3Incoming:
     host: str
     query: str
     headers: Mapping[str, str]
-    stream: BinaryIO
+    stream: IO[bytes]
     scenario_header: str | None = None
     active: tuple[Activation, ...] | None = None  # as Incoming.active
 
@@ -239,7 +240,7 @@ class Emulator:
                  scenarios: ScenarioEngine | None = None,
                  allow_scenario_header: bool = False,
                  journal_size: int = DEFAULT_JOURNAL_SIZE,
-                 state: MemoryState | None = None) -> None:
+                 state: StateBackend | None = None) -> None:
         """``state``: the backend holding what requests change (default: this process's
         memory); a shared one needs the ``scenarios`` engine built on its activations."""
         self.settings = settings
@@ -379,7 +380,7 @@ class Emulator:
                    miss=str(exchange.miss) if exchange.miss else None)
 
     def handle(self, endpoint: str, authorization: str | None, content_type: str | None,
-               content_length: str | None, stream: BinaryIO,
+               content_length: str | None, stream: IO[bytes],
                scenario_header: str | None = None,
                active: tuple[Activation, ...] | None = None) -> Exchange:
         """Parse, authenticate and answer one request to ``/face/<endpoint>``.

@@ -8,12 +8,23 @@ shape: a valid check digit, a real region code, a plausible birth date, a 2-4 ch
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from .core.identity import valid_number, well_formed_name
 
 FAKER_MISSING = "generating identities needs Faker: pip install 'mockface[faker]'"
 FIELDS = ("idcard_number", "idcard_name")
+
+
+class _ChineseFaker(Protocol):
+    """What mockface uses of ``Faker("zh_CN")`` (Faker's own annotations describe its en_US
+    providers, whose ``ssn`` takes no ages)."""
+
+    def seed_instance(self, seed: int) -> Any: ...
+
+    def ssn(self, min_age: int, max_age: int) -> str: ...
+
+    def name(self) -> str: ...
 
 
 def generate(count: int = 1, seed: int | None = None, min_age: int = 18, max_age: int = 80,
@@ -30,7 +41,7 @@ def generate(count: int = 1, seed: int | None = None, min_age: int = 18, max_age
                          f"expected {' or '.join(FIELDS)}")
     if not 0 <= min_age <= max_age <= 120:
         raise ValueError("ages must satisfy 0 <= min_age <= max_age <= 120")
-    fake = Faker("zh_CN")
+    fake = cast(_ChineseFaker, Faker("zh_CN"))
     if seed is not None:
         fake.seed_instance(seed)
     return [{"idcard_number": str(overrides.get("idcard_number")
@@ -39,7 +50,7 @@ def generate(count: int = 1, seed: int | None = None, min_age: int = 18, max_age
             for _ in range(count)]
 
 
-def _name(fake: Any) -> str:
+def _name(fake: _ChineseFaker) -> str:
     """A name mockface accepts (Faker's zh_CN names always are; checked, not assumed)."""
     while True:
         name = fake.name()
@@ -47,7 +58,7 @@ def _name(fake: Any) -> str:
             return name
 
 
-def is_valid(identity: dict[str, str], today=None) -> bool:
+def is_valid(identity: dict[str, str], today: datetime.date | None = None) -> bool:
     """Whether an identity passes mockface's own checks (number checksum, birth date, name)."""
     today = today or datetime.date.today()
     return valid_number(identity["idcard_number"], today) and \

@@ -7,6 +7,7 @@ pieces together.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .core.scenarios.engine import ActivationStore
 from .core.scenarios.engine import ScenarioEngine as _Engine
@@ -33,7 +34,8 @@ def parse_scenario_text(text: str, source: str = "<inline>",
     return PARSER.parse_text(text, source, default_name)
 
 
-def parse_scenario(document, source: str = "<inline>", default_name: str = "inline") -> Scenario:
+def parse_scenario(document: Any, source: str = "<inline>",
+                   default_name: str = "inline") -> Scenario:
     """Validate a parsed document (dicts and lists, located or plain) into a Scenario."""
     return PARSER.parse(document, source, default_name)
 

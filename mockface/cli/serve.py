@@ -126,7 +126,7 @@ def serve(host: str, port: int, config: str | None, seed: int | None, loose: boo
         emulator = Emulator(settings, scenarios=engine,
                             allow_scenario_header=allow_scenario_header,
                             journal_size=journal_size,
-                            state=state)  # type: ignore[arg-type]  # RedisState: same stores
+                            state=state)
         return _bind(create_app(emulator=emulator, admin_token=admin_token), host, port,
                      threads, tls, ca_dir, listener)
 

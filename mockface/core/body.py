@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
+
+from .media import MediaBytes
 
 
 class BodyTooLarge(Exception):
     """More than the allowed number of bytes arrived."""
 
 
-def bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+def bounded_chunks(stream: IO[bytes], limit: int) -> Iterator[MediaBytes]:
     """The body in the chunks the stream holds it in (``read1`` when the stream has it:
-    mockface's server then hands out the received chunks themselves, so a large upload is
-    never copied here); BodyTooLarge as soon as more than ``limit`` bytes arrive."""
+    mockface's server then hands out the received chunks themselves, ``bytearray``s, so a
+    large upload is never copied here); BodyTooLarge as soon as more than ``limit`` bytes
+    arrive."""
     read = getattr(stream, "read1", stream.read)
     total = 0
     while True:
@@ -25,7 +28,7 @@ def bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
         yield chunk
 
 
-def read_bounded(stream: BinaryIO, limit: int) -> bytes:
+def read_bounded(stream: IO[bytes], limit: int) -> bytes:
     """The whole body as one byte string (the chunk itself when there is one);
     BodyTooLarge past ``limit`` bytes."""
     return b"".join(bounded_chunks(stream, limit))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import threading
 import time
+from collections.abc import Callable
 
 
 class Clock:
@@ -13,7 +14,7 @@ class Clock:
     ``unfreeze()`` returns to real time while keeping any advance.  Thread-safe.
     """
 
-    def __init__(self, source=time.time) -> None:
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
         self._source = source
         self._lock = threading.Lock()
         self._frozen_at: float | None = None

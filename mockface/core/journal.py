@@ -18,7 +18,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .media import ImageInfo, LaterDigest, VideoInfo, inspect_image, inspect_video
+from .media import ImageInfo, LaterDigest, MediaBytes, VideoInfo, inspect_image, inspect_video
 
 DEFAULT_JOURNAL_SIZE = 1000
 VIDEO_PARTS = ("video", "VideoBase64")  # media parameters that carry a video
@@ -50,7 +50,7 @@ def summarise_fields(fields: dict[str, str]) -> dict[str, str]:
     return {name: clip(value) for name, value in fields.items()}
 
 
-def summarise_media(name: str, data: bytes | bytearray, sha256: str | None = None,
+def summarise_media(name: str, data: MediaBytes, sha256: str | None = None,
                     info: ImageInfo | VideoInfo | None = None) -> dict[str, Any]:
     """Size, sha256, sniffed type and, when readable, width and height of a media part
     (each computed unless given).  The sha256 of a part over EAGER_DIGEST_SIZE is a
@@ -58,10 +58,14 @@ def summarise_media(name: str, data: bytes | bytearray, sha256: str | None = Non
     (``Journal``), or at once if another process may read it (``settle_now``)."""
     if info is None:
         info = inspect_video(data) if name in VIDEO_PARTS else inspect_image(data)
-    if sha256 is None:
-        sha256 = LaterDigest(data) if len(data) > EAGER_DIGEST_SIZE \
-            else hashlib.sha256(data).hexdigest()
-    summary = {"size": len(data), "sha256": sha256, "type": info.kind}
+    digest: str | LaterDigest
+    if sha256 is not None:
+        digest = sha256
+    elif len(data) > EAGER_DIGEST_SIZE:
+        digest = LaterDigest(data)
+    else:
+        digest = hashlib.sha256(data).hexdigest()
+    summary = {"size": len(data), "sha256": digest, "type": info.kind}
     if info.width is not None and info.height is not None:
         summary.update(width=info.width, height=info.height)
     return summary
@@ -81,8 +85,8 @@ class RecentImages:
         self._size = 0
         self._lock = threading.Lock()
 
-    def keep(self, summary: dict[str, Any], data: bytes) -> None:
-        """Remember ``data`` if its summary says it is a small image."""
+    def keep(self, summary: dict[str, Any], data: MediaBytes) -> None:
+        """Remember ``data`` (as ``bytes``) if its summary says it is a small image."""
         media_type = self.KINDS.get(summary.get("type") or "")
         if media_type is None or len(data) > self.largest or not isinstance(summary["sha256"], str):
             return
@@ -90,7 +94,7 @@ class RecentImages:
             if summary["sha256"] in self._images:
                 self._images.move_to_end(summary["sha256"])
                 return
-            self._images[summary["sha256"]] = (media_type, data)
+            self._images[summary["sha256"]] = (media_type, bytes(data))
             self._size += len(data)
             while self._size > self.budget:
                 _, (_, dropped) = self._images.popitem(last=False)

@@ -209,7 +209,7 @@ def configure(level: str = "info", fmt: str = "text", stream: TextIO | None = No
     # What no line of mockface's shows costs nothing to collect (the logging HOWTO's
     # "Optimization"): the caller's frame, thread, process.  A fifth of a small request
     # went to making its access record.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     global _direct
     _direct = records

@@ -10,7 +10,13 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
+
+#: The exact bytes of a media part: ``bytes``, or the ``bytearray`` a large upload was
+#: received into (read-only either way).
+MediaBytes: TypeAlias = bytes | bytearray
 
 IMAGE_KINDS = ("jpeg", "png", "bmp")
 #: Bounds on the structural walk, far above real files (a camera JPEG has some 10-30 markers
@@ -27,7 +33,7 @@ class LaterDigest:
 
     __slots__ = ("data",)
 
-    def __init__(self, data: bytes | bytearray) -> None:
+    def __init__(self, data: MediaBytes) -> None:
         self.data = data
 
     def hexdigest(self) -> str:
@@ -66,7 +72,7 @@ class VideoInfo:
         return short < MIN_VIDEO_SHORT_SIDE or long < MIN_VIDEO_LONG_SIDE
 
 
-def inspect_image(data: bytes) -> ImageInfo:
+def inspect_image(data: MediaBytes) -> ImageInfo:
     """Sniff and structurally check an image."""
     if data.startswith((b"GIF87a", b"GIF89a")):
         return ImageInfo("gif", False)
@@ -79,7 +85,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     return ImageInfo(None, False)
 
 
-def _jpeg(data: bytes) -> ImageInfo:
+def _jpeg(data: MediaBytes) -> ImageInfo:
     pos, size = 2, None
     for _ in range(MAX_JPEG_STEPS):
         if pos + 4 > len(data):
@@ -108,7 +114,7 @@ def _jpeg(data: bytes) -> ImageInfo:
     return ImageInfo("jpeg", False)
 
 
-def _png(data: bytes) -> ImageInfo:
+def _png(data: MediaBytes) -> ImageInfo:
     pos, size, seen_data = 8, None, False
     for _ in range(MAX_PNG_CHUNKS):
         if pos + 12 > len(data):
@@ -133,7 +139,7 @@ def _png(data: bytes) -> ImageInfo:
     return ImageInfo("png", False, *(size or (None, None)))
 
 
-def _bmp(data: bytes) -> ImageInfo:
+def _bmp(data: MediaBytes) -> ImageInfo:
     if len(data) < 26:
         return ImageInfo("bmp", False)
     (offset,) = struct.unpack("<I", data[10:14])
@@ -149,7 +155,7 @@ def _bmp(data: bytes) -> ImageInfo:
     return ImageInfo("bmp", whole, width, height)
 
 
-def inspect_video(data: bytes) -> VideoInfo:
+def inspect_video(data: MediaBytes) -> VideoInfo:
     """Sniff a video container and read its frame size where the container makes that cheap."""
     if len(data) >= 12 and data[4:8] == b"ftyp":
         return VideoInfo("mp4", *_mp4_size(data))
@@ -162,7 +168,7 @@ def inspect_video(data: bytes) -> VideoInfo:
     return VideoInfo(None)
 
 
-def _boxes(data: bytes, start: int, end: int):
+def _boxes(data: MediaBytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, content_start, content_end) for the ISO-BMFF boxes in data[start:end]."""
     pos = start
     while pos + 8 <= end:
@@ -179,7 +185,7 @@ def _boxes(data: bytes, start: int, end: int):
         pos += size
 
 
-def _mp4_size(data: bytes) -> tuple[int | None, int | None]:
+def _mp4_size(data: MediaBytes) -> tuple[int | None, int | None]:
     for kind, start, end in _boxes(data, 0, len(data)):
         if kind != b"moov":
             continue
@@ -198,7 +204,7 @@ def _mp4_size(data: bytes) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _flv_size(data: bytes) -> tuple[int | None, int | None]:
+def _flv_size(data: MediaBytes) -> tuple[int | None, int | None]:
     head = data[:65536]
     values = []
     for name in (b"width", b"height"):
@@ -213,7 +219,7 @@ def _flv_size(data: bytes) -> tuple[int | None, int | None]:
     return values[0], values[1]
 
 
-def _avi_size(data: bytes) -> tuple[int | None, int | None]:
+def _avi_size(data: MediaBytes) -> tuple[int | None, int | None]:
     at = data.find(b"avih", 12, 4096)
     if at < 0 or at + 8 + 40 > len(data):
         return None, None

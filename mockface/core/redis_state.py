@@ -30,7 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -40,6 +40,7 @@ from redis.retry import Retry
 from .clock import Clock
 from .config import App, Keyring, Settings
 from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, RecentImages, matching, settle_now
+from .media import MediaBytes
 from .scenarios.engine import ScenarioEngine
 from .state import StateUnavailable
 
@@ -538,7 +539,7 @@ class RedisRecentImages(_Part):
         self._sent: OrderedDict[str, float] = OrderedDict()  # sha256 -> time.monotonic()
         self._lock = threading.Lock()
 
-    def keep(self, summary: dict[str, Any], data: bytes) -> None:
+    def keep(self, summary: dict[str, Any], data: MediaBytes) -> None:
         """Remember ``data`` if its summary says it is a small image (RecentImages.keep)."""
         kind = summary.get("type") or ""
         sha256 = summary["sha256"]
@@ -680,7 +681,8 @@ class RedisCodeBook(_Part):
             found = {}
             for key in lists:
                 appid = bytes.fromhex(key.decode().rsplit(":", 1)[1]).decode()
-                found[appid] = [c.decode() for c in self.redis.lrange(key, 0, -1)]
+                codes = cast(list[bytes], self.redis.lrange(key, 0, -1))
+                found[appid] = [c.decode() for c in codes]
         return dict(sorted(found.items()))
 
     def clear(self, appid: str | None = None) -> None:
@@ -725,7 +727,7 @@ class RedisIdentities(_Part):
 
     def __len__(self) -> int:
         with self.guard():
-            added = {n.decode() for n in self.redis.hkeys(self._key)}
+            added = {n.decode() for n in cast(list[bytes], self.redis.hkeys(self._key))}
         return len(self._configured.keys() | added)
 
 
@@ -752,7 +754,7 @@ class RedisJournal(_Part):
 
     def _entries(self) -> list[tuple[bytes, JournalEntry]]:
         with self.guard():
-            raw = self.redis.xrange(self._stream)
+            raw = cast(list[tuple[bytes, dict[bytes, bytes]]], self.redis.xrange(self._stream))
         return [(stream_id, JournalEntry(id=int(fields[b"id"]), **json.loads(fields[b"entry"])))
                 for stream_id, fields in raw]
 
@@ -872,8 +874,7 @@ class SharedClock(Clock):
 
     def adopt(self, frozen_at: bytes | str | None, offset: bytes | str | None) -> None:
         """Take the shared state as read from Redis."""
-        super().restore(float(frozen_at) if frozen_at not in (None, b"", "") else None,
-                        float(offset or 0))
+        super().restore(float(frozen_at) if frozen_at else None, float(offset or 0))
 
     def freeze(self, at: float | None = None) -> float:
         current = self.now() if at is None else float(at)
@@ -911,7 +912,8 @@ def app_from_json(text: str | bytes) -> App:
 def connect(url: str) -> redis.Redis:
     """A client for ``url`` that fails fast: short timeouts, and one immediate retry on a
     broken connection only (a pooled connection to a Redis that restarted since), never
-    after a timeout."""
+    after a timeout.  Its replies are bytes (``decode_responses`` stays off), which
+    redis-py annotates as ``bytes | str``: readers cast them."""
     return redis.Redis.from_url(
         url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
@@ -1032,7 +1034,10 @@ class RedisState:
                     if message is not None:
                         self._reload()
                         ack = f"{self.prefix}acks:{message['data'].decode()}"
-                        self.redis.pipeline().rpush(ack, 1).expire(ack, 60).execute()
+                        pipe = self.redis.pipeline()
+                        pipe.rpush(ack, 1)
+                        pipe.expire(ack, 60)
+                        pipe.execute()
             except Exception as error:
                 if self._closed.is_set():
                     return  # close() took the connection away

@@ -9,11 +9,13 @@ import random
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from .clock import Clock
 from .config import App, Keyring, Settings
-from .journal import DEFAULT_JOURNAL_SIZE, Journal, RecentImages
-from .scenarios.engine import LocalActivations, ScenarioEngine
+from .journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry, RecentImages
+from .media import MediaBytes
+from .scenarios.engine import ActivationStore, LocalActivations, ScenarioEngine
 
 
 class OnceSignatureStore:
@@ -193,6 +195,167 @@ class IdentityRegistry:
 
 class StateUnavailable(RuntimeError):
     """The shared state backend cannot be reached: the request cannot be answered now."""
+
+
+# -- what every backend offers ------------------------------------------------------------
+#
+# Each protocol names exactly what the emulator, the services and the web layer use of a
+# store; MemoryState's stores (above, and in journal.py) and RedisState's satisfy them.
+
+
+class OnceSignatures(Protocol):
+    """The used once-signatures (``OnceSignatureStore``)."""
+
+    def consume(self, appid: str, key: bytes) -> bool:
+        """Mark ``key`` used for ``appid`` (atomically); True when it had not been used."""
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget used signatures: all, or one appid's."""
+
+
+class RateLimits(Protocol):
+    """Per-app requests-per-second windows (``RateLimiter``)."""
+
+    def allow(self, appid: str, limit: int, now: float) -> bool:
+        """Count one request for ``appid`` at ``now``; False when over ``limit`` per second."""
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget the windows: all, or one appid's."""
+
+
+class CodeBook(Protocol):
+    """Codes issued per appid from the server seed (``LipCodeBook``)."""
+
+    @property
+    def seed(self) -> int:
+        """The server seed the codes are drawn from."""
+
+    def issue(self, appid: str) -> str:
+        """A new code for ``appid``, remembered as issued."""
+
+    def remember(self, appid: str, code: str) -> None:
+        """Record a code handed out by other means as issued to ``appid``."""
+
+    def issued(self, appid: str) -> list[str]:
+        """The codes issued to ``appid``, oldest first."""
+
+    def all_issued(self) -> dict[str, list[str]]:
+        """The codes issued to each appid, oldest first."""
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget issued codes and restart the sequence (for one appid, or all)."""
+
+
+class Identities(Protocol):
+    """Who each ID number belongs to (``IdentityRegistry``)."""
+
+    def name_for(self, number: str) -> str | None:
+        """The registered name of ``number``, or None."""
+
+    def add(self, number: str, name: str, appid: str | None = None) -> None:
+        """Register ``number`` as ``name``'s (on behalf of ``appid``)."""
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget run-time entries: all, or those one appid registered."""
+
+    def __len__(self) -> int:
+        """How many numbers are known."""
+
+
+class JournalStore(Protocol):
+    """The request journal (``Journal``)."""
+
+    @property
+    def capacity(self) -> int:
+        """Entries kept at most."""
+
+    def record(self, **values: Any) -> None:
+        """Add an entry (fields as JournalEntry's, without ``id``)."""
+
+    def query(self, endpoint: str | None = None, appid: str | None = None,
+              code: int | str | None = None, since: float | None = None,
+              after: int | None = None) -> list[JournalEntry]:
+        """Entries matching every given filter, oldest first."""
+
+    def clear(self, appid: str | None = None) -> int:
+        """Drop all entries, or one appid's; how many were dropped."""
+
+
+class ImageStore(Protocol):
+    """The dashboard's thumbnails (``RecentImages``)."""
+
+    def keep(self, summary: dict[str, Any], data: MediaBytes) -> None:
+        """Remember ``data`` if its summary says it is a small image."""
+
+    def get(self, sha256: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a kept image, or None."""
+
+
+class StateBackend(Protocol):
+    """Where the state requests change lives: this process (``MemoryState``) or Redis
+    (``RedisState``).  What the emulator and the web layer use of it, nothing more."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes share this state."""
+
+    @property
+    def description(self) -> str:
+        """The backend, for people (status, start-up banner)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def once_signatures(self) -> OnceSignatures: ...
+
+    @property
+    def rate_limiter(self) -> RateLimits: ...
+
+    @property
+    def lip_codes(self) -> CodeBook: ...
+
+    @property
+    def action_sequences(self) -> CodeBook: ...
+
+    @property
+    def journal(self) -> JournalStore: ...
+
+    @property
+    def recent_images(self) -> ImageStore: ...
+
+    @property
+    def identities(self) -> Identities: ...
+
+    @property
+    def loose_appids(self) -> set[str]:
+        """The apps in loose mode (as this process last read them)."""
+
+    @property
+    def activations(self) -> ActivationStore: ...
+
+    def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
+        """Bind the keyring and scenario engine whose changes this backend shares."""
+
+    def sync(self) -> None:
+        """Bring settings changed by other processes into this one (StateUnavailable when
+        the backend cannot be reached)."""
+
+    def quick(self) -> bool:
+        """Whether every store answers now without waiting on anything slow."""
+
+    def set_loose(self, appid: str, enabled: bool) -> None:
+        """Loose mode on or off for one app."""
+
+    def clear_loose(self) -> None:
+        """Loose mode off for every app."""
+
+    def add_app(self, keyring: Keyring, app: App) -> None:
+        """Add ``app`` to ``keyring`` (and to every process sharing the state);
+        ValueError when its appid or secret id is taken."""
+
+    def remove_app(self, keyring: Keyring, appid: str) -> App:
+        """Remove an app added at run time (KeyError for any other) and return it."""
 
 
 class MemoryState:

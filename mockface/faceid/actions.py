@@ -20,7 +20,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.identity import valid_number, well_formed_name, well_formed_number
 from ..core.media import inspect_image, inspect_video
-from ..core.state import IdentityRegistry, LipCodeBook, action_order
+from ..core.state import CodeBook, Identities, LipCodeBook, action_order
 from .catalogue import CATALOGUE
 from .params import Param, check_params
 from .request import FaceIdError
@@ -180,12 +180,12 @@ class _Refusal(Exception):
 class FaceIdActions:
     """Answers API 3.0 actions with the state the legacy endpoints use too."""
 
-    def __init__(self, lip_codes: LipCodeBook, identities: IdentityRegistry, clock: Clock,
-                 check_idcard: bool = True, action_sequences: LipCodeBook | None = None,
+    def __init__(self, lip_codes: CodeBook, identities: Identities, clock: Clock,
+                 check_idcard: bool = True, action_sequences: CodeBook | None = None,
                  seed: int = 0, photo: bytes = b"") -> None:
         self.lip_codes = lip_codes
-        self.action_sequences = action_sequences if action_sequences is not None else \
-            LipCodeBook(lip_codes.seed, make=action_order, namespace="actions:")
+        self.action_sequences: CodeBook = action_sequences if action_sequences is not None \
+            else LipCodeBook(lip_codes.seed, make=action_order, namespace="actions:")
         self.identities = identities
         self.clock = clock
         self.check_idcard = check_idcard
@@ -226,7 +226,7 @@ class FaceIdActions:
         validation runs.  A failing Result drops the fields that exist only on success."""
         context = _Context(product, action, version, appid, params, {})
         result = chosen.get("Result")
-        if result not in (None, SUCCESS, "0"):
+        if result is not None and result not in (SUCCESS, "0"):
             fields = self._refused(context, result)
         elif chosen.keys() & {"LiveCode", "ActionSequence"}:
             fields = {}  # the chosen code is remembered below; none is issued
@@ -303,10 +303,10 @@ class FaceIdActions:
         """iai photo liveness: ``Score`` in [87, 100), ``IsLiveness`` (DetectLiveFace).
         iai answers problems as errors, not as a Result."""
         image, url = context.params.get("Image"), context.params.get("Url")
-        if not image and not url:
-            raise FaceIdError("MissingParameter", "neither Image nor Url",
-                              message="The parameter `Image` or `Url` is missing.")
         if not url:
+            if not image:
+                raise FaceIdError("MissingParameter", "neither Image nor Url",
+                                  message="The parameter `Image` or `Url` is missing.")
             if len(image) > MAX_IAI_IMAGE_BASE64:
                 raise FaceIdError("FailedOperation.ImageSizeTooLarge",
                                   f"Image is over {MAX_IAI_IMAGE_BASE64} base64 characters")

@@ -34,14 +34,14 @@ def check_params(params: Mapping[str, Any], spec: tuple[Param, ...]) -> dict[str
             raise FaceIdError("MissingParameter", f"{param.name} is missing",
                               message=f"The parameter `{param.name}` is missing.")
     for name, value in params.items():
-        param = defined.get(name)
-        if param is None or value is None:
+        declared = defined.get(name)
+        if declared is None or value is None:
             continue
-        if not _is(value, param.kind):
-            raise FaceIdError("InvalidParameter", f"{name} must be {param.kind.__name__}",
+        if not _is(value, declared.kind):
+            raise FaceIdError("InvalidParameter", f"{name} must be {declared.kind.__name__}",
                               message=f"The type of the parameter `{name}` is wrong.")
-        if param.choices and value not in param.choices:
-            raise FaceIdError("InvalidParameterValue", f"{name} not in {param.choices}",
+        if declared.choices and value not in declared.choices:
+            raise FaceIdError("InvalidParameterValue", f"{name} not in {declared.choices}",
                               message=f"The value of the parameter `{name}` is invalid.")
     unknown = [name for name in params if name not in defined]
     if unknown:

@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.media import ImageInfo, VideoInfo, inspect_image, inspect_video
+from ..core.media import ImageInfo, MediaBytes, VideoInfo, inspect_image, inspect_video
 from .errors import ApiError
 
 IN_BAND_STATUSES = ("live_status", "compare_status")
@@ -22,9 +22,10 @@ class RequestBody:
 
     kind: str  # "json" or "multipart"
     text: dict[str, str] = field(default_factory=dict)
-    media: dict[str, bytes | bytearray] = field(default_factory=dict)
+    media: dict[str, MediaBytes] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
-    _facts: dict[str, ImageInfo | VideoInfo] = field(default_factory=dict, repr=False)
+    _images: dict[str, ImageInfo] = field(default_factory=dict, repr=False)
+    _video: VideoInfo | None = field(default=None, repr=False)
 
     def get(self, name: str) -> str | None:
         return self.text.get(name)
@@ -32,12 +33,20 @@ class RequestBody:
     def inspect(self, name: str) -> ImageInfo | VideoInfo:
         """What media part ``name`` is (a VideoInfo for ``video``, else an ImageInfo),
         sniffed once per request however many readers ask."""
-        facts = self._facts.get(name)
+        return self.video() if name == "video" else self.image(name)
+
+    def image(self, name: str) -> ImageInfo:
+        """What image part ``name`` (any media part but ``video``) is, sniffed once."""
+        facts = self._images.get(name)
         if facts is None:
-            data = self.media[name]
-            facts = self._facts[name] = inspect_video(data) if name == "video" \
-                else inspect_image(data)
+            facts = self._images[name] = inspect_image(self.media[name])
         return facts
+
+    def video(self) -> VideoInfo:
+        """What the ``video`` part is, sniffed once."""
+        if self._video is None:
+            self._video = inspect_video(self.media["video"])
+        return self._video
 
     def known_sha256(self, name: str) -> str | None:
         """Hex SHA-256 of media part ``name`` if something computed it already, else None."""

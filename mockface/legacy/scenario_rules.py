@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from ..core.config import LEGACY_ENDPOINTS
@@ -96,7 +97,8 @@ class LegacyDialect:
                 return None
         return code
 
-    def data(self, c: Checker, entry: dict, endpoints: frozenset[str], at) -> dict[str, Any]:
+    def data(self, c: Checker, entry: dict, endpoints: frozenset[str],
+             at: Callable[[str], int]) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for key, allowed in DATA_FIELDS.items():
             if key not in entry:

@@ -12,9 +12,9 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.config import Settings
 from ..core.identity import valid_number, well_formed_name, well_formed_number
-from ..core.media import ImageInfo
+from ..core.media import ImageInfo, MediaBytes
 from ..core.scenarios.model import Response
-from ..core.state import IdentityRegistry, LipCodeBook
+from ..core.state import CodeBook, Identities, IdentityRegistry
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .model import IN_BAND_STATUSES, Reply, RequestBody
 
@@ -30,16 +30,17 @@ def default_photo() -> bytes:
 
 def _image_problem(name: str, info: ImageInfo) -> str:
     """Why an image part is refused, for logs and the journal."""
+    kind = info.kind.upper() if info.kind else None
     if not info.supported:
-        found = f"a {info.kind.upper()}" if info.kind else "not a recognised image"
+        found = f"a {kind}" if kind else "not a recognised image"
         return f"{name} is {found}, not JPEG, PNG or BMP"
-    return f"{name} is a {info.kind.upper()} that does not decode (truncated or corrupt)"
+    return f"{name} is a {kind} that does not decode (truncated or corrupt)"
 
 
 def _in_band(data: dict[str, Any], live_reason: str, compare_reason: str) -> Reply:
     """A success reply whose detail says why its in-band statuses are not 0."""
     reasons = [f"{key} {data[key]}: {reason}"
-               for key, reason in zip(IN_BAND_STATUSES, (live_reason, compare_reason))
+               for key, reason in zip(IN_BAND_STATUSES, (live_reason, compare_reason), strict=True)
                if data.get(key) not in (None, 0) and reason]
     return Reply(0, "OK", 200, data, detail="; ".join(reasons))
 
@@ -52,10 +53,10 @@ def status_msg(status: int) -> str:
 class FaceService:
     """Answers the five endpoints for a request that has passed the signature checks."""
 
-    def __init__(self, settings: Settings, lip_codes: LipCodeBook, clock: Clock,
-                 identities: IdentityRegistry | None = None) -> None:
+    def __init__(self, settings: Settings, lip_codes: CodeBook, clock: Clock,
+                 identities: Identities | None = None) -> None:
         self.settings = settings
-        self.identities = identities if identities is not None else \
+        self.identities: Identities = identities if identities is not None else \
             IdentityRegistry(settings.identities)
         self.lip_codes = lip_codes
         self.clock = clock
@@ -110,7 +111,7 @@ class FaceService:
         if flag == "false":
             return _in_band(self._video_data(live, None, "photo", body, "livedetectfour"),
                             live_reason, "")
-        info = body.inspect("card")
+        info = body.image("card")
         compare, compare_reason = 0, ""
         if not (info.supported and info.decodes):
             compare, compare_reason = -4018, _image_problem("card", info)
@@ -152,14 +153,14 @@ class FaceService:
         if body.get("url") is not None:
             return  # url wins over image; mockface never downloads it
         self._required_media(body, "image")
-        info = body.inspect("image")
+        info = body.image("image")
         if not info.supported:
             raise ApiError(-1400, detail=_image_problem("image", info))
         if not info.decodes:
             raise ApiError(IMAGE_DECODE_CODE[endpoint], detail=_image_problem("image", info))
 
     @staticmethod
-    def _required_media(body: RequestBody, name: str) -> bytes:
+    def _required_media(body: RequestBody, name: str) -> MediaBytes:
         data = body.media.get(name)
         if not data:
             raise ApiError(-5805, detail=f"no {name} in the request")
@@ -174,7 +175,7 @@ class FaceService:
     def _liveness(self, appid: str, body: RequestBody) -> tuple[int, bool, str]:
         """The in-band live status, whether the video is usable for comparison, and why the
         status is not 0."""
-        info = body.inspect("video")
+        info = body.video()
         if info.kind is None:
             return -5001, False, "video is not MP4, FLV, AVI or WebM"
         if info.too_small:
@@ -214,7 +215,7 @@ class FaceService:
         No input validation runs: the rule has already decided the answer."""
         code = response.code
         placement = Placement.TOP
-        if code not in (None, 0):
+        if code is not None and code != 0:
             placement = placement_on(endpoint, code) if code in CATALOGUE else Placement.TOP
             if placement is Placement.TOP:
                 entry = CATALOGUE.get(code)

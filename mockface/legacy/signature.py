@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 
 from ..core.config import App, Keyring
-from ..core.state import OnceSignatureStore, RateLimiter
+from ..core.state import OnceSignatures, RateLimits
 from .errors import SUSPENDED_MESSAGE, ApiError
 
 DIGEST_SIZE = 20
@@ -137,9 +137,9 @@ def _decode(header: str) -> Signature:
         if key not in fields:
             raise ApiError(5, detail=f"signature lacks {key!r}")
     for key in ("e", "t", "r"):
-        value = fields.get(key)
-        if value is not None and not (value.isascii() and value.isdigit()
-                                      and len(value) <= MAX_DIGITS):
+        number = fields.get(key)
+        if number is not None and not (number.isascii() and number.isdigit()
+                                       and len(number) <= MAX_DIGITS):
             raise ApiError(5, detail=f"signature field {key!r} is not a number of at most "
                                      f"{MAX_DIGITS} digits")
     return Signature(header, digest, plaintext, fields)
@@ -158,8 +158,8 @@ class Verdict:
 
 
 def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bucket: str | None,
-           keyring: Keyring, now: float, once_store: OnceSignatureStore,
-           rate_limiter: RateLimiter, clock_skew: int = 900, loose: bool = False) -> Verdict:
+           keyring: Keyring, now: float, once_store: OnceSignatures,
+           rate_limiter: RateLimits, clock_skew: int = 900, loose: bool = False) -> Verdict:
     """Run the 14 checks of contract §2 in order; raise ApiError with the first failure's code.
 
     In loose mode only checks 1 and 2 run.  A body without ``appid`` fails check 7 with code 21.

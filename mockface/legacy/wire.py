@@ -12,23 +12,27 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING, TypeGuard
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ..core.body import BodyTooLarge, bounded_chunks, take_slice
 from ..core.config import MAX_BODY_BYTES
+from ..core.media import MediaBytes
 from ..core.strictjson import loads_strict
 from .errors import ApiError
 from .fields import MEDIA_FIELDS, TEXT_FIELDS
 from .model import Reply, RequestBody
 
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-def read_body(content_type: str | None, content_length: str | None, stream: BinaryIO,
+def read_body(content_type: str | None, content_length: str | None, stream: IO[bytes],
               limit: int = MAX_BODY_BYTES) -> RequestBody:
     """Parse a JSON or multipart body; ApiError 3 for anything malformed, 23 when too large."""
     if content_length:
@@ -49,7 +53,7 @@ def read_body(content_type: str | None, content_length: str | None, stream: Bina
     raise ApiError(3, detail=f"unsupported Content-Type {(content_type or '')[:60]!r}")
 
 
-def _bounded_chunks(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+def _bounded_chunks(stream: IO[bytes], limit: int) -> Iterator[MediaBytes]:
     """``core.body.bounded_chunks`` with a body too large as ApiError 23."""
     try:
         yield from bounded_chunks(stream, limit)
@@ -122,7 +126,14 @@ def _known_field(disposition: bytes) -> str | None:
 
 
 #: A piece of a part: ``chunk[start:end]`` of a chunk the parser was given.
-_Piece = tuple[bytes | bytearray, int, int]
+_Piece = tuple[MediaBytes, int, int]
+#: A piece that lies in a received buffer, which ``take_slice`` can trim in place.
+_Buffered = tuple[bytearray, int, int]
+
+
+def _buffered(piece: _Piece) -> TypeGuard[_Buffered]:
+    """Whether ``piece`` lies in a ``bytearray`` (exactly: not a subclass)."""
+    return type(piece[0]) is bytearray
 
 
 def _joined(pieces: list[_Piece]) -> bytes:
@@ -151,7 +162,7 @@ class _PartCollector:
         self._name: str | None = None
         self._media: dict[str, list[_Piece]] = {}
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
@@ -174,7 +185,7 @@ class _PartCollector:
     def _headers_finished(self) -> None:
         self._name = _known_field(self._headers.get(b"content-disposition", b""))
 
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
+    def _part_data(self, data: MediaBytes, start: int, end: int) -> None:
         if self._name is not None:
             self._pieces.append((data, start, end))
 
@@ -197,7 +208,7 @@ class _PartCollector:
         """Fill ``body.media`` (in the order the parts came), once the parser is done with
         the chunks."""
         whole = {name: pieces[0] for name, pieces in self._media.items()
-                 if len(pieces) == 1 and type(pieces[0][0]) is bytearray}
+                 if len(pieces) == 1 and _buffered(pieces[0])}
         owner = max(whole, key=lambda name: whole[name][2] - whole[name][1], default=None)
         for name, pieces in self._media.items():
             self.body.media[name] = b"" if name == owner else _joined(pieces)
@@ -206,12 +217,14 @@ class _PartCollector:
         self._media.clear()
 
 
-def _multipart_body(boundary: bytes, chunks: Iterator[bytes]) -> RequestBody:
+def _multipart_body(boundary: bytes, chunks: Iterator[MediaBytes]) -> RequestBody:
     collector = _PartCollector()
     try:
         parser = MultipartParser(boundary, collector.callbacks())
         for chunk in chunks:
-            parser.write(chunk)
+            # Annotated bytes, python-multipart only indexes and slices what it is given (as
+            # a bytearray allows), and hands it to the callbacks as it is.
+            parser.write(chunk)  # type: ignore[arg-type]
         parser.finalize()
     except FormParserError as exc:
         raise ApiError(3, detail=f"malformed multipart body: {exc}") from None

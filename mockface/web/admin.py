@@ -16,9 +16,9 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -88,7 +88,8 @@ def _body() -> dict[str, Any]:
 
 def _declared() -> tuple[Arg, ...]:
     """The arguments the current route declares (``accepts``)."""
-    return current_app.view_functions[request.endpoint].mockface_doc.args
+    doc = route_doc(current_app.view_functions.get(request.endpoint or ""))
+    return doc.args if doc is not None else ()
 
 
 def _only_declared(keys: Iterable[str], where: str) -> None:
@@ -99,7 +100,7 @@ def _only_declared(keys: Iterable[str], where: str) -> None:
     for key in keys:
         if key in names:
             continue
-        route = request.path.removeprefix(admin.url_prefix + "/")
+        route = request.path.removeprefix(ADMIN_PREFIX + "/")
         if not names:
             raise AdminError(400, f"unknown key {show(key)} in the {where}: "
                                   f"{request.method} {route} takes none")
@@ -170,7 +171,8 @@ def _label(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", key) else show(key)
 
 
-def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...], default=None):
+def _param(payload: dict[str, Any], name: str, kind: type | tuple[type, ...],
+           default: Any = None) -> Any:
     """Argument ``name``: from the JSON body, else from the query string, else ``default``
     (a JSON ``null`` counts as not given).  AdminError 400 unless it is of ``kind`` -- in a
     body a number must be a JSON number, a query value is parsed -- and, for numbers,
@@ -254,19 +256,30 @@ class RouteDoc:
     media_type: str = "application/json"  # of a success
 
 
+#: The attribute of a view function that holds its RouteDoc (``accepts``, ``route_doc``).
+_DOC_ATTRIBUTE = "mockface_doc"
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
 def accepts(summary: str, *args: Arg, status: int = 200, errors: tuple[int, ...] = (),
-            media_type: str = "application/json"):
+            media_type: str = "application/json") -> Callable[[_View], _View]:
     """Declare what a route accepts (put below the route decorator)."""
-    def declare(view):
-        view.mockface_doc = RouteDoc(summary, args, status, errors, media_type)
+    def declare(view: _View) -> _View:
+        setattr(view, _DOC_ATTRIBUTE, RouteDoc(summary, args, status, errors, media_type))
         return view
     return declare
+
+
+def route_doc(view: object) -> RouteDoc | None:
+    """What ``accepts`` declared of a view function; None when it declared nothing."""
+    doc = getattr(view, _DOC_ATTRIBUTE, None)
+    return doc if isinstance(doc, RouteDoc) else None
 
 
 _SCOPE = Arg("appid", str, "Only this appid's (default: everything).")
 
 
-def argument(payload: dict[str, Any], name: str):
+def argument(payload: dict[str, Any], name: str) -> Any:
     """The current route's declared argument ``name`` (see ``_param``); a name the route
     does not declare is a bug, not a client error."""
     arg = next(a for a in _declared() if a.name == name)
@@ -339,16 +352,18 @@ def _code_query() -> int | str | None:
     return code
 
 
+#: Where the admin API lives on every server.
+ADMIN_PREFIX = "/__mockface"
 #: The admin API: routes that let tests and CI inspect and steer a running server.  Each
 #: app created by ``create_app`` registers it; the routes act on that app's emulator.
-admin = Blueprint("mockface_admin", __name__, url_prefix="/__mockface",
+admin = Blueprint("mockface_admin", __name__, url_prefix=ADMIN_PREFIX,
                   template_folder="templates")
 #: The app config keys the admin API reads: its token (None: loopback only) and start time.
 TOKEN_CONFIG = "MOCKFACE_ADMIN_TOKEN"
 STARTED_CONFIG = "MOCKFACE_STARTED"
 CA_DIR_CONFIG = "MOCKFACE_CA_DIR"  # set by the server: where its local CA lives
 #: The emulator of the app handling the current request.
-emulator: Emulator = LocalProxy(lambda: current_app.extensions["mockface"])  # type: ignore
+emulator = cast(Emulator, LocalProxy(lambda: current_app.extensions["mockface"]))
 
 
 
@@ -390,7 +405,7 @@ def guard() -> tuple[Response, int] | None:
 @admin.get("/health")
 @accepts("Whether the server answers (503 while starting, while a scenario reload fails or "
          "while the state backend is unreachable).", errors=(503,))
-def health():
+def health() -> Response | tuple[Response, int]:
     try:
         emulator.state.sync()
     except StateUnavailable as error:
@@ -410,7 +425,7 @@ def health():
 @admin.post("/reset")
 @accepts("Forget journal, lip codes, used signatures, rate windows, scenarios, loose mode "
          "and registered identities: everything, or one appid's.", _SCOPE, errors=(404,))
-def reset():
+def reset() -> Response:
     appid = known_appid(_body())
     emulator.reset(appid)
     log_admin("reset", appid=appid or "all")
@@ -420,7 +435,7 @@ def reset():
 
 @admin.get("/scenarios")
 @accepts("The scenario library and the active scenarios with their counters.")
-def scenarios():
+def scenarios() -> Response:
     engine = emulator.scenarios
     return jsonify(library=[{"name": name, "path": str(path)}
                             for name, path in engine.library().items()],
@@ -438,7 +453,7 @@ def scenarios():
          Arg("appid", str, "Activate for this appid only (default: every appid)."),
          Arg("first", bool, "Consult it before the active ones.", default=False),
          status=201, errors=(403, 404))
-def activate():
+def activate() -> tuple[Response, int]:
     payload = _body()
     sources = [key for key in ("name", "path", "document", "text") if key in payload]
     if len(sources) != 1:
@@ -478,7 +493,7 @@ def activate():
          Arg("appid", str, "Only those activated for this appid."),
          Arg("everywhere", bool, "Every scope, not only the global one.", default=False),
          errors=(404,))
-def deactivate():
+def deactivate() -> Response:
     payload = _body()
     name = argument(payload, "name")
     appid = known_appid(payload)
@@ -498,7 +513,7 @@ def deactivate():
          Arg("code", str, "A legacy code (an integer) or an API 3.0 Error.Code or Result."),
          Arg("since", float, "Only requests at or after this emulated time."),
          Arg("after", int, "Only entries with a greater id."), errors=(404,))
-def requests_():
+def requests_() -> Response:
     query = _query()  # filters come from the query string only
     entries = emulator.journal.query(
         endpoint=_endpoint_query(), appid=known_appid(query),
@@ -509,7 +524,7 @@ def requests_():
 
 @admin.delete("/requests")
 @accepts("Empty the journal, or drop one appid's entries.", _SCOPE, errors=(404,))
-def clear_requests():
+def clear_requests() -> Response:
     appid = known_appid(_body())
     removed = emulator.journal.clear(appid)
     log_admin("journal cleared", appid=appid or "all", removed=removed)
@@ -517,18 +532,18 @@ def clear_requests():
 
 # -- clock ----------------------------------------------------------------------------
 
-def clock_state():
+def clock_state() -> Response:
     return jsonify(now=emulator.clock.now(), frozen=emulator.clock.frozen,
                    **emulator.clock.state())
 
 @admin.get("/clock")
 @accepts("The emulated clock.")
-def clock():
+def clock() -> Response:
     return clock_state()
 
 @admin.post("/clock/freeze")
 @accepts("Stop the clock.", Arg("at", (int, float), "Seconds since 1970 (default: now)."))
-def freeze():
+def freeze() -> Response:
     at = argument(_body(), "at")
     now = emulator.clock.freeze(None if at is None else _time("at", at))
     log_admin("clock frozen", at=now)
@@ -537,7 +552,7 @@ def freeze():
 @admin.post("/clock/advance")
 @accepts("Move the clock.", Arg("seconds", (int, float), "How far (negative: back).",
                                 required=True))
-def advance():
+def advance() -> Response:
     seconds = argument(_body(), "seconds")
     if seconds is None:
         raise AdminError(400, "seconds is required")
@@ -550,7 +565,7 @@ def advance():
 @accepts("Put the clock back to a state read from GET clock.",
          Arg("frozen_at", (int, float), "The frozen time, or null for a running clock."),
          Arg("offset", (int, float), "Seconds added to real time.", default=0))
-def restore():
+def restore() -> Response:
     """Put the clock back to a state read from GET clock (frozen_at and offset)."""
     payload = _body()
     frozen_at = argument(payload, "frozen_at")
@@ -563,7 +578,7 @@ def restore():
 
 @admin.post("/clock/unfreeze")
 @accepts("Let the clock run again (keeping any advance).")
-def unfreeze():
+def unfreeze() -> Response:
     _body()  # takes no arguments: refuses any
     emulator.clock.unfreeze()
     log_admin("clock unfrozen")
@@ -574,7 +589,7 @@ def unfreeze():
 @admin.get("/lip-codes")
 @accepts("The lip codes issued, per appid.", Arg("appid", str, "Only this appid's."),
          errors=(404,))
-def lip_codes():
+def lip_codes() -> Response:
     appid = known_appid(_query())
     if appid is not None:
         return jsonify(lip_codes={appid: emulator.lip_codes.issued(appid)})
@@ -584,7 +599,7 @@ def lip_codes():
 @accepts("The error catalogue.",
          Arg("endpoint", str, "Only what this endpoint or action answers."),
          Arg("api", str, "faceid: the API 3.0 names."))
-def codes():
+def codes() -> Response:
     _query()
     endpoint = _endpoint_query()
     if request.args.get("api") == "faceid" or (endpoint and ":" in endpoint):
@@ -596,7 +611,7 @@ def codes():
 
 @admin.get("/config")
 @accepts("The settings in effect (secret keys masked).")
-def config():
+def config() -> Response:
     settings = emulator.settings
     return jsonify(
         source=settings.source,
@@ -617,7 +632,7 @@ def config():
 @admin.post("/apps")
 @accepts("Create an app with fresh credentials: a private namespace.",
          Arg("appid", str, "The appid (default: a new ns… one)."), status=201, errors=(409,))
-def create_app():
+def create_app() -> tuple[Response, int]:
     """A fresh app with generated credentials: a private namespace on a shared server."""
     payload = _body()
     appid = argument(payload, "appid") or f"ns{secrets.randbelow(10**9):09d}"
@@ -633,7 +648,7 @@ def create_app():
 @admin.delete("/apps")
 @accepts("Remove an app created over the admin API, and forget its state.",
          Arg("appid", str, "The app to remove.", required=True), errors=(404,))
-def delete_app():
+def delete_app() -> Response:
     """Remove an app created over the admin API, and forget its state."""
     appid = argument(_body(), "appid")
     if appid is None:
@@ -653,7 +668,7 @@ def delete_app():
          Arg("idcard_name", str, "2 to 30 Chinese characters.", required=True),
          Arg("appid", str, "Register for this appid (its reset forgets it)."), status=201,
          errors=(404,))
-def add_identity():
+def add_identity() -> tuple[Response, int]:
     """Register who an ID number belongs to (a different name then answers -5803)."""
     payload = _body()
     number = argument(payload, "idcard_number")
@@ -673,11 +688,11 @@ def add_identity():
 @accepts("Loose mode for one app: only the signature's format is checked.",
          Arg("appid", str, "The app.", required=True),
          Arg("enabled", bool, "On or off.", default=True), errors=(404,))
-def loose():
+def loose() -> Response:
     payload = _body()
-    if argument(payload, "appid") is None:
-        raise AdminError(400, "appid is required (use --loose for the whole server)")
     appid = known_appid(payload)
+    if appid is None:
+        raise AdminError(400, "appid is required (use --loose for the whole server)")
     enabled = argument(payload, "enabled")
     emulator.state.set_loose(appid, enabled)
     log_admin("loose mode", appid=appid, enabled=enabled)
@@ -687,7 +702,7 @@ def loose():
 @admin.get("/openapi/<name>.json")
 @accepts("An OpenAPI 3.1 document of this server: legacy (the /face/* endpoints), faceid "
          "(API 3.0) or admin (this API).", errors=(404,))
-def openapi(name: str):
+def openapi(name: str) -> Response:
     from . import openapi as documents
 
     if name == "legacy":
@@ -702,7 +717,7 @@ def openapi(name: str):
 @admin.get("/ca")
 @accepts("The local CA's certificate (PEM), for clients that must trust it.",
          errors=(500,))
-def ca():
+def ca() -> Response:
     """The certificate of the CA this server signs its TLS certificates with (public; the
     key never leaves the CA directory), for clients that must trust it."""
     from .tls import CAError, CertificateAuthority

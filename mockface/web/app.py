@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
@@ -257,7 +258,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     """A WSGI app serving both APIs and the admin API (which requires ``admin_token`` when
     one is given) over ``emulator`` (a new one from ``settings`` when not given)."""
     app = Flask("mockface")
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     emulator = emulator or Emulator(settings or load_settings())
     app.extensions["mockface"] = emulator
     app.config[TOKEN_CONFIG] = admin_token

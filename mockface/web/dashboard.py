@@ -204,7 +204,7 @@ def _token() -> str:
          Arg("sign_action", str, "api3: the product:Action.", default=DEFAULT_TARGET),
          Arg("sign_body", str, "api3: the JSON body to sign.", default="{}"),
          media_type="text/html")
-def dashboard():
+def dashboard() -> str:
     settings = emulator.settings
     engine = emulator.scenarios
     chosen = _chosen()
@@ -231,7 +231,7 @@ def dashboard():
          *FILTER_ARGS,
          Arg("after", int, "Only rows with a greater id.", required=True),
          media_type="text/html")
-def dashboard_rows():
+def dashboard_rows() -> Response:
     after = request.args.get("after", "")
     if not after.isdigit() or len(after) > 15:
         raise AdminError(400, "after must be a journal id")
@@ -247,7 +247,7 @@ def dashboard_rows():
 @admin.get("/ui/media/<sha256>")
 @accepts("A recent small image a request carried (for thumbnails).", errors=(404,),
          media_type="image/*")
-def dashboard_media(sha256: str):
+def dashboard_media(sha256: str) -> Response:
     kept = emulator.recent_images.get(sha256)
     if kept is None:
         raise AdminError(404, "no such recent image (only small JPEG, PNG and BMP images are "

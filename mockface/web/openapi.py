@@ -5,7 +5,7 @@ routes' declarations (``web.admin``).  Nothing here is a hand-kept copy of a fie
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..faceid.actions import ACTIONS, MEDIA_PARAMS
@@ -17,6 +17,10 @@ from ..legacy.errors import ENDPOINTS, codes_for, placement_on
 from ..legacy.errors import Placement as _Placement
 from ..legacy.fields import FIELDS, Field
 from ..legacy.scenario_rules import DATA_FIELDS
+from .admin import RouteDoc, route_doc
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -217,18 +221,18 @@ def _json_type(kind: type | tuple[type, ...]) -> dict[str, Any]:
                      float: "number"}[kind]}
 
 
-def admin_document(app) -> dict[str, Any]:
+def admin_document(app: Flask) -> dict[str, Any]:
     """The admin API of ``app``: every route of the admin blueprint, from the declarations
     its handlers read their arguments through."""
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("mockface_admin."):
             continue
-        doc = getattr(app.view_functions[rule.endpoint], "mockface_doc", None)
+        doc = route_doc(app.view_functions[rule.endpoint])
         if doc is None:
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = _admin_operation(rule.endpoint.split(".", 1)[1], method, doc)
             operation.setdefault("parameters", []).extend(
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -249,7 +253,7 @@ def admin_document(app) -> dict[str, Any]:
     }
 
 
-def _admin_operation(name: str, method: str, doc) -> dict[str, Any]:
+def _admin_operation(name: str, method: str, doc: RouteDoc) -> dict[str, Any]:
     operation: dict[str, Any] = {"operationId": f"{name}_{method.lower()}",
                                  "summary": doc.summary}
     if method == "GET":

@@ -219,8 +219,8 @@ class Checker:
             self.problem(line, "a rule targets the names of one API: "
                                + " or ".join(d.subject for d in chosen) + ", not both")
         if chosen:
-            dialect, targets = next(iter(chosen.items()))
-            return dialect, frozenset(targets)
+            dialect, named = next(iter(chosen.items()))
+            return dialect, frozenset(named)
         dialect = self.resembling(names)
         return dialect, frozenset(dialect.targets)
 

@@ -1,0 +1,100 @@
+"""What the annotations promise: both state backends are a ``StateBackend`` to mypy (with
+the project's settings), a backend that breaks the protocol is refused, and the media types
+the annotations name are what the code hands out at run time."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mockface.core.journal import RecentImages, summarise_media
+from mockface.core.media import ImageInfo, VideoInfo
+from mockface.legacy.model import RequestBody
+
+from .support import media
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for this module's mypy runs: the first analyses mockface, the rest reuse it."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def mypy_errors(snippet: str, cache: Path) -> list[str]:
+    """The errors mypy, configured as pyproject.toml says, reports in ``snippet`` (a module
+    using mockface) as ``LINE: MESSAGE``.  mockface's own modules are analysed silently: only
+    what the snippet relies on is checked here (CI checks mockface itself)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
+         "--follow-imports", "silent", "--cache-dir", str(cache), "--no-error-summary",
+         "-c", textwrap.dedent(snippet)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode in (0, 1), result.stdout + result.stderr  # 2: mypy failed
+    return [line.removeprefix("<string>:") for line in result.stdout.splitlines()
+            if ": error:" in line]
+
+
+def test_memory_and_redis_states_are_state_backends(mypy_cache):
+    assert mypy_errors("""
+        from mockface.core.config import Settings
+        from mockface.core.redis_state import RedisState
+        from mockface.core.state import MemoryState, StateBackend
+
+        def backends(settings: Settings) -> list[StateBackend]:
+            return [MemoryState(settings), RedisState("redis://127.0.0.1:6379/0", settings)]
+        """, mypy_cache) == []
+
+
+def test_the_emulator_takes_either_state_backend(mypy_cache):
+    assert mypy_errors("""
+        from mockface.core.config import Settings
+        from mockface.core.redis_state import RedisState
+        from mockface.core.state import MemoryState
+        from mockface.emulator import Emulator
+
+        def emulators(settings: Settings) -> list[Emulator]:
+            shared = RedisState("redis://127.0.0.1:6379/0", settings)
+            return [Emulator(settings, state=MemoryState(settings)),
+                    Emulator(settings, state=shared)]
+        """, mypy_cache) == []
+
+
+def test_a_backend_that_breaks_the_protocol_is_refused(mypy_cache):
+    assert mypy_errors("""
+        from mockface.core.config import Settings
+        from mockface.core.state import MemoryState, StateBackend
+
+        class Sluggish(MemoryState):
+            def quick(self) -> str:  # type: ignore[override]
+                return "later"
+
+        def backend(settings: Settings) -> StateBackend:
+            return Sluggish(settings)
+        """, mypy_cache) == [
+        '10: error: Incompatible return value type (got "Sluggish", expected "StateBackend")'
+        '  [return-value]']
+
+
+def test_a_request_body_sniffs_each_media_part_once_as_what_it_is():
+    body = RequestBody("multipart", media={"image": media("face.jpg"),
+                                           "video": bytearray(media("video.mp4"))})
+    image, video = body.image("image"), body.video()
+    assert image == ImageInfo("jpeg", True, 300, 400)
+    assert video == VideoInfo("mp4", 480, 640)
+    assert body.image("image") is image and body.inspect("image") is image
+    assert body.video() is video and body.inspect("video") is video
+
+
+def test_recent_images_keep_bytes_not_the_buffer_a_request_arrived_in():
+    buffer = bytearray(media("face.jpg"))
+    images = RecentImages()
+    summary = summarise_media("image", buffer)
+    images.keep(summary, buffer)
+    buffer[:] = bytes(len(buffer))  # the server's buffer, reused
+    assert images.get(summary["sha256"]) == ("image/jpeg", media("face.jpg"))
+    assert type(images.get(summary["sha256"])[1]) is bytes

@@ -26,7 +26,8 @@ from .core.journal import (
     summarise_media,
 )
 from .core.logs import log_access
-from .core.scenarios.engine import Activation, Miss, Selection, UnknownScenario
+from .core.scenarios.activations import Activation, Miss, Selection
+from .core.scenarios.library import UnknownScenario
 from .core.scenarios.model import Facts, Fault, Response, ScenarioError
 from .core.media import MediaBytes
 from .core.state import MemoryState, StateBackend, StateUnavailable

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .core.scenarios.engine import ActivationStore
+from .core.scenarios.activations import ActivationStore
 from .core.scenarios.engine import ScenarioEngine as _Engine
 from .core.scenarios.model import Scenario
 from .core.scenarios.schema import ScenarioParser

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from mockface.core.scenarios.engine import UnknownScenario
+from mockface.core.scenarios.library import UnknownScenario
 from mockface.core.scenarios.model import ScenarioError
 from mockface.core.scenarios.watcher import ScenarioWatcher
 from mockface.legacy.model import RequestBody
@@ -302,7 +302,7 @@ def test_names_are_found_on_the_search_path_in_order(tmp_path):
     (second / "x.yml").write_text("name: from-b\nrules: []\n")
     (second / "y.json").write_text('{"rules": []}')
     engine = ScenarioEngine([first, second])
-    assert sorted(engine.library()) == ["x", "y"]
+    assert sorted(engine.library.names()) == ["x", "y"]
     assert engine.activate("x").scenario.name == "from-a"
     assert engine.activate(str(second / "x.yml")).scenario.name == "from-b"
     with pytest.raises(UnknownScenario, match="unknown scenario 'z'"):

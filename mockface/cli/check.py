@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..core.scenarios.engine import SCENARIO_SUFFIXES, UnknownScenario, scenario_files
+from ..core.scenarios.library import SCENARIO_SUFFIXES, UnknownScenario, scenario_files
 from ..core.scenarios.model import ScenarioError
 from ..scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario
 from .common import SCENARIO_DIRS_OPTION, scenario_engine
@@ -53,7 +53,7 @@ def _scenario_files(engine: ScenarioEngine, target: str) -> list[Path]:
         return files
     if Path(target).suffix in SCENARIO_SUFFIXES or os.sep in target:
         return [Path(target)]  # a path: load_scenario says why it cannot be read
-    return [engine.find(target)]
+    return [engine.library.find(target)]
 
 
 @click.command("scenarios", short_help="List the scenario names and descriptions.")
@@ -64,7 +64,7 @@ def scenarios_command(scenario_dirs: tuple[str, ...], as_json: bool) -> None:
     directories (the first directory holding a name wins)."""
     engine = scenario_engine(scenario_dirs)
     entries = []
-    for name, path in engine.library().items():
+    for name, path in engine.library.names().items():
         try:
             description = " ".join(load_scenario(path).description.split())
         except ScenarioError as error:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..core.config import ConfigError, Settings, load_settings
-from ..core.scenarios.engine import ActivationStore
+from ..core.scenarios.activations import ActivationStore
 from ..scenarios import ScenarioEngine, search_path
 
 CA_DIR_OPTION = click.option(

@@ -23,7 +23,7 @@ from ..core.hosts import is_loopback
 from ..core.journal import DEFAULT_JOURNAL_SIZE
 from ..core.logs import LOG_FORMATS, LOG_LEVELS, LogWriter
 from ..core.logs import configure as configure_logs
-from ..core.scenarios.engine import UnknownScenario
+from ..core.scenarios.library import UnknownScenario
 from ..core.scenarios.model import ScenarioError
 from ..core.scenarios.watcher import ScenarioWatcher
 from ..legacy.signature import sign

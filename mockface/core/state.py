@@ -15,7 +15,8 @@ from .clock import Clock
 from .config import App, Keyring, Settings
 from .journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry, RecentImages
 from .media import MediaBytes
-from .scenarios.engine import ActivationStore, LocalActivations, ScenarioEngine
+from .scenarios.activations import ActivationStore, LocalActivations
+from .scenarios.engine import ScenarioEngine
 
 
 class OnceSignatureStore:

@@ -30,7 +30,7 @@ from ..core.config import SERVICES, App, mask
 from ..core.hosts import is_loopback
 from ..core.identity import well_formed_name, well_formed_number
 from ..core.logs import log_admin
-from ..core.scenarios.engine import ForbiddenScenario, UnknownScenario
+from ..core.scenarios.library import ForbiddenScenario, UnknownScenario
 from ..core.scenarios.model import ScenarioError
 from ..core.state import StateUnavailable
 from ..core.strictjson import loads_strict
@@ -438,7 +438,7 @@ def reset() -> Response:
 def scenarios() -> Response:
     engine = emulator.scenarios
     return jsonify(library=[{"name": name, "path": str(path)}
-                            for name, path in engine.library().items()],
+                            for name, path in engine.library.names().items()],
                    active=[a.describe() for a in engine.active()],
                    reload_errors=engine.reload_errors)
 
@@ -472,9 +472,9 @@ def activate() -> tuple[Response, int]:
             activation = engine.activate_text(source, label, appid=appid, first=first)
         else:
             if kind == "name":
-                source = engine.find_name(source)
+                source = engine.library.find_name(source)
             elif kind == "path":
-                source = engine.find_path(source)
+                source = engine.library.find_path(source)
             activation = engine.activate(source, appid=appid, first=first)
     except ForbiddenScenario as error:
         raise AdminError(403, str(error)) from None
@@ -627,7 +627,7 @@ def config() -> Response:
         once_store_size=settings.once_store_size,
         journal_size=emulator.journal.capacity,
         allow_scenario_header=emulator.allow_scenario_header,
-        scenario_search_path=[str(p) for p in emulator.scenarios.search_paths])
+        scenario_search_path=[str(p) for p in emulator.scenarios.library.search_paths])
 
 @admin.post("/apps")
 @accepts("Create an app with fresh credentials: a private namespace.",

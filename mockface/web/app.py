@@ -16,7 +16,7 @@ from werkzeug.wsgi import get_input_stream
 from ..core.config import Settings, load_settings
 from ..core.hosts import API3_HOSTS, EMULATED_HOSTS, LEGACY_HOSTS, host_name, is_emulated
 from ..core.logs import log_access
-from ..core.scenarios.engine import Activation
+from ..core.scenarios.activations import Activation
 from ..core.scenarios.model import Fault
 from ..emulator import Api3Incoming, Emulator, Incoming
 from ..faceid import envelope

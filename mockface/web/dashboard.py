@@ -214,7 +214,7 @@ def dashboard() -> str:
         chosen=chosen, journal_link=_journal_link(chosen),
         capacity=emulator.journal.capacity, endpoints=list(ENDPOINTS) + TARGETS,
         rule_sources=_rule_sources(), active=[a.describe() for a in engine.active()],
-        library=list(engine.library()), clock=emulator.clock,
+        library=list(engine.library.names()), clock=emulator.clock,
         clock_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(emulator.clock.now())),
         apps=[(app.appid, [(sid, mask(key)) for sid, key in app.secrets.items()])
               for app in emulator.keyring.apps],

@@ -16,216 +16,33 @@ import json
 import logging
 import os
 import random
-import re
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..yamlsource import show
-from .model import Response, Rule, Scenario, ScenarioError
+from .activations import (
+    Activation,
+    ActivationStore,
+    LocalActivations,
+    Miss,
+    Selection,
+    recipe_key,
+)
+from .library import ScenarioLibrary, UnknownScenario
+from .model import Rule, Scenario, ScenarioError
 from .schema import ScenarioParser
 
 log = logging.getLogger("mockface.scenarios")
-SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def scenario_files(directory: Path) -> list[Path]:
-    """The .yaml, .yml and .json files directly in ``directory``, sorted (none when it is
-    not a directory)."""
-    if not directory.is_dir():
-        return []
-    return sorted(path for path in directory.iterdir()
-                  if path.suffix in SCENARIO_SUFFIXES and path.is_file())
-
-
-class UnknownScenario(LookupError):
-    """A scenario name that is neither a file nor found on the search path."""
-
-
-class ForbiddenScenario(UnknownScenario):
-    """A path the admin API may not read: outside the search directories and the files
-    given on the command line, or not a .yaml/.yml/.json file."""
-
-
-#: What a scenario name looks like: a file name without its extension, no path in it.
-SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
-
-class RuleCounter(Protocol):
-    """How many answers each rule of one activation has given."""
-
-    def take(self, index: int, times: int | None) -> int | None:
-        """Count one answer of rule ``index`` unless its ``times`` are used up (atomically);
-        the number of answers it had given before, or None when none is left."""
-
-    def answered(self) -> list[int]:
-        """Answers given so far, per rule."""
-
-
-class LocalCounter:
-    """A RuleCounter in this process's memory."""
-
-    def __init__(self, rules: int) -> None:
-        self._used = [0] * rules
-        self._lock = threading.Lock()
-
-    def take(self, index: int, times: int | None) -> int | None:
-        with self._lock:
-            used = self._used[index]
-            if times is not None and used >= times:
-                return None
-            self._used[index] = used + 1
-            return used
-
-    def answered(self) -> list[int]:
-        with self._lock:
-            return list(self._used)
-
-
-class ActivationStore(Protocol):
-    """Where activations and their counters live: this process (``LocalActivations``) or a
-    store several processes share.  A shared store keeps each activation as a recipe (how to
-    load the scenario again) so that every process can rebuild the same list."""
-
-    shared: bool
-
-    def counter(self, key: str, rules: int) -> RuleCounter:
-        """The counter of one activation (``key`` names it across processes)."""
-
-    def locked(self) -> contextlib.AbstractContextManager:
-        """Held while the list of activations is read, changed and published."""
-
-    def recipes(self) -> list[dict[str, Any]]:
-        """The published list (empty for a store that is not shared)."""
-
-    def publish(self, recipes: list[dict[str, Any]]) -> None:
-        """Make ``recipes`` the list every process answers with."""
-
-    def forget(self, keys: list[str] | None) -> None:
-        """Drop the counters of these keys (None: every counter)."""
-
-    def announce(self) -> None:
-        """Return once every process has adopted the list published last."""
-
-
-class LocalActivations:
-    """The ActivationStore of one process: counters in memory, nothing published."""
-
-    shared = False
-
-    def counter(self, key: str, rules: int) -> RuleCounter:
-        return LocalCounter(rules)
-
-    def locked(self) -> contextlib.AbstractContextManager:
-        return contextlib.nullcontext()
-
-    def recipes(self) -> list[dict[str, Any]]:
-        return []
-
-    def publish(self, recipes: list[dict[str, Any]]) -> None:
-        pass
-
-    def forget(self, keys: list[str] | None) -> None:
-        pass
-
-    def announce(self) -> None:
-        pass
-
-
-@dataclass
-class Activation:
-    """One scenario made active, with its own ``times`` and sequence counters.
-
-    ``recipe`` says how to load the scenario again (a path, a document or a text), for
-    stores shared by several processes; None for a scenario given already parsed."""
-
-    scenario: Scenario
-    appid: str | None = None  # None: every appid
-    path: Path | None = None  # the file it came from, for reloads
-    counter: RuleCounter | None = None
-    recipe: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        if self.counter is None:
-            self.counter = LocalCounter(len(self.scenario.rules))
-
-    @property
-    def key(self) -> str:
-        """Names this activation's counters across processes."""
-        return _recipe_key(self.recipe)
-
-    def take(self, endpoint: str, facts: Mapping[str, str], before_auth: bool
-             ) -> tuple[Rule, Response] | None:
-        """The first rule that matches and still has answers left; consumes one answer."""
-        assert self.counter is not None
-        for rule in self.scenario.rules:
-            if rule.before_auth != before_auth:
-                continue
-            if rule.first_failure(endpoint, facts) is not None:
-                continue
-            used = self.counter.take(rule.index, rule.times)
-            if used is None:
-                continue
-            count = len(rule.responses)
-            step = used % count if rule.cycle else min(used, count - 1)
-            return rule, rule.responses[step]
-        return None
-
-    def describe(self) -> dict[str, Any]:
-        """What is active and how far each rule has got (for the admin API and logs)."""
-        assert self.counter is not None
-        answered = self.counter.answered()
-        rules = []
-        for rule in self.scenario.rules:
-            used = answered[rule.index]
-            rules.append({
-                "rule": rule.label, "line": rule.line, "answered": used,
-                "remaining": None if rule.times is None else max(rule.times - used, 0),
-                "next_step": (used % len(rule.responses) if rule.cycle
-                              else min(used, len(rule.responses) - 1)),
-                "steps": len(rule.responses),
-            })
-        return {"name": self.scenario.name, "source": self.scenario.source,
-                "appid": self.appid, "rules": rules}
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The rule chosen to answer a request, and the response it takes."""
-
-    scenario: str
-    rule: Rule
-    response: Response
-
-    @property
-    def label(self) -> str:
-        return f"{self.scenario}#{self.rule.index + 1}"
-
-
-@dataclass(frozen=True)
-class Miss:
-    """No rule matched while scenarios were active: the closest rule and why it failed."""
-
-    scenario: str
-    rule: Rule
-    reason: str
-    source: str
-
-    def __str__(self) -> str:
-        return (f"no rule matched; closest {self.scenario} {self.rule.label} "
-                f"({self.source}:{self.rule.line}): {self.reason}")
-
-
 class ScenarioEngine:
     """Holds the active scenarios and the generator used for random delays."""
 
     def __init__(self, parser: ScenarioParser, search_paths: list[str | Path] | None = None,
                  seed: int = 0, store: ActivationStore | None = None) -> None:
         self.parser = parser
-        self.search_paths = [Path(p) for p in (search_paths or [])]
+        self.library = ScenarioLibrary(search_paths)
         self.store: ActivationStore = store or LocalActivations()
         self._activations: list[Activation] = []
         self._header_activations: dict[str, Activation] = {}
@@ -233,61 +50,6 @@ class ScenarioEngine:
         self._random = random.Random(f"delays:{seed}")
         self._random_lock = threading.Lock()
         self.reload_errors: dict[str, str] = {}  # path -> problems, while a reload fails
-        self.given_files: set[Path] = set()  # files named on the command line (resolved)
-
-    # -- the library -----------------------------------------------------------------------
-
-    def library(self) -> dict[str, Path]:
-        """Scenario names found on the search path (first directory wins), sorted."""
-        found: dict[str, Path] = {}
-        for directory in self.search_paths:
-            for path in scenario_files(directory):
-                found.setdefault(path.stem, path)
-        return dict(sorted(found.items()))
-
-    def find(self, name_or_path: str | os.PathLike[str]) -> Path:
-        """The file for a scenario name (searched on the path) or any existing file path:
-        for the command line, whose user may read any file.  Such files may later be
-        activated by path over the admin API too."""
-        candidate = Path(name_or_path)
-        if candidate.is_file():
-            self.given_files.add(candidate.resolve())
-            return candidate
-        path = self.library().get(str(name_or_path))
-        if path is None:
-            raise UnknownScenario(f"unknown scenario {show(str(name_or_path))}: not a file and "
-                                  f"not found in {self._searched()}")
-        return path
-
-    def find_name(self, name: str) -> Path:
-        """The library file of a scenario name: for names that arrive over the network
-        (admin API, X-Mockface-Scenario header), which must never reach another file."""
-        if not SCENARIO_NAME.fullmatch(name):
-            raise UnknownScenario(f"unknown scenario {show(name)}: a name is a file name "
-                                  "without extension (letters, digits, '.', '_', '-')")
-        path = self.library().get(name)
-        if path is None:
-            raise UnknownScenario(f"unknown scenario {show(name)}: not found in "
-                                  f"{self._searched()}")
-        return path
-
-    def find_path(self, path: str) -> Path:
-        """A scenario file named by path over the admin API: only .yaml/.yml/.json files
-        inside the search directories, or files given on the command line."""
-        candidate = Path(path).resolve()
-        if candidate.suffix not in SCENARIO_SUFFIXES:
-            raise ForbiddenScenario("only .yaml, .yml and .json files can be scenarios")
-        inside = any(candidate.is_relative_to(directory.resolve())
-                     for directory in self.search_paths)
-        if not inside and candidate not in self.given_files:
-            raise ForbiddenScenario(f"{show(path)} is outside the scenario directories "
-                                    f"({self._searched()}); send the file's text instead")
-        if not candidate.is_file():
-            raise UnknownScenario(f"unknown scenario {show(path)}: no such file")
-        return candidate
-
-    def _searched(self) -> str:
-        return ", ".join(str(p) for p in self.search_paths) or "no directories"
 
     def load(self, source: str | os.PathLike[str] | dict | Scenario
              ) -> tuple[Scenario, Path | None]:
@@ -297,7 +59,7 @@ class ScenarioEngine:
         if isinstance(source, dict):
             return self.parser.parse(source, "<inline>",
                                      default_name=str(source.get("name", "inline"))), None
-        path = self.find(source)
+        path = self.library.find(source)
         return self.parser.load(path), path
 
     def _recipe(self, source: str | os.PathLike[str] | dict | Scenario | Path,
@@ -321,7 +83,7 @@ class ScenarioEngine:
 
     def _activation(self, scenario: Scenario, appid: str | None, path: Path | None,
                     recipe: dict[str, Any] | None) -> Activation:
-        counter = self.store.counter(_recipe_key(recipe), len(scenario.rules))
+        counter = self.store.counter(recipe_key(recipe), len(scenario.rules))
         return Activation(scenario, appid, path, counter, recipe)
 
     # -- activation -----------------------------------------------------------------------
@@ -417,7 +179,7 @@ class ScenarioEngine:
         current = {a.key: a for a in self._activations}
         adopted = []
         for recipe in recipes:
-            activation = current.get(_recipe_key(recipe))
+            activation = current.get(recipe_key(recipe))
             if activation is None:
                 try:
                     scenario, path = self._from_recipe(recipe)
@@ -450,7 +212,7 @@ class ScenarioEngine:
         with self._lock:
             activation = self._header_activations.get(name)
             if activation is None:  # only library names: the cache stays that small
-                scenario, path = self.load(self.find_name(name))
+                scenario, path = self.load(self.library.find_name(name))
                 assert path is not None
                 recipe = {"kind": "path", "value": str(path), "digest": _file_digest(path),
                           "uid": f"header={name}"}
@@ -545,12 +307,6 @@ class ScenarioEngine:
     def watched_files(self) -> set[Path]:
         with self._lock:
             return {a.path for a in self._activations if a.path is not None}
-
-
-def _recipe_key(recipe: dict[str, Any] | None) -> str:
-    """The name of an activation's counters across processes: its uid and source digest."""
-    recipe = recipe or {}
-    return f"{recipe.get('uid', '')}:{recipe.get('digest', '')}"
 
 
 def _digest(value: Any) -> str:

@@ -45,8 +45,6 @@ LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")
 MAX_IMAGE_BASE64 = 3 * 1024 * 1024
 MAX_VIDEO_BASE64 = 8 * 1024 * 1024
 MAX_IAI_IMAGE_BASE64 = 5 * 1024 * 1024
-#: Similarities below this fail the comparison (contract-faceid §4).
-PASSING_SIM = 70
 FACE_MODEL_VERSIONS = ("2.0", "3.0")
 DEPRECATED = {
     ("faceid", "ImageRecognition"): "ImageRecognition is deprecated: use ImageRecognitionV2.",
@@ -67,36 +65,31 @@ _IAI = (Param("Image"), Param("Url"), Param("FaceModelVersion", choices=FACE_MOD
 
 @dataclass(frozen=True)
 class Action:
-    """An action's parameters, the method of FaceIdActions that answers it, and the fields
-    a scenario may choose for it."""
+    """An action's parameters and the method of FaceIdActions that answers it."""
 
     params: tuple[Param, ...]
     handler: str
-    scriptable: tuple[str, ...] = ()
 
 
 #: (product, action) -> definition.
 ACTIONS: dict[tuple[str, str], Action] = {
-    ("faceid", "GetLiveCode"): Action((), "get_live_code", ("LiveCode",)),
-    ("faceid", "GetActionSequence"): Action((Param("ActionType"),), "get_action_sequence",
-                                            ("ActionSequence",)),
+    ("faceid", "GetLiveCode"): Action((), "get_live_code"),
+    ("faceid", "GetActionSequence"): Action((Param("ActionType"),), "get_action_sequence"),
     ("faceid", "IdCardVerification"): Action(_IDENTITY + (_ENCRYPTION,),
-                                             "id_card_verification", ("Result",)),
+                                             "id_card_verification"),
     ("faceid", "ImageRecognition"): Action(
         _IDENTITY + (Param("ImageBase64", required=True), Param("Optional"), _ENCRYPTION),
-        "image_recognition", ("Result", "Sim")),
+        "image_recognition"),
     ("faceid", "ImageRecognitionV2"): Action(
         _IDENTITY + (Param("ImageBase64", required=True), Param("Optional"), _ENCRYPTION,
-                     Param("Extra")), "image_recognition", ("Result", "Sim")),
+                     Param("Extra")), "image_recognition"),
     ("faceid", "LivenessRecognition"): Action(_IDENTITY + _LIVENESS + _VIDEO + (_ENCRYPTION,),
-                                              "liveness_recognition", ("Result", "Sim")),
-    ("faceid", "LivenessCompare"): Action(_LIVENESS + _VIDEO + _IMAGE, "liveness_compare",
-                                          ("Result", "Sim")),
+                                              "liveness_recognition"),
+    ("faceid", "LivenessCompare"): Action(_LIVENESS + _VIDEO + _IMAGE, "liveness_compare"),
     ("faceid", "Liveness"): Action((Param("VideoBase64", required=True),) + _LIVENESS,
-                                   "liveness", ("Result",)),
-    ("iai", "DetectLiveFace"): Action(_IAI, "detect_live_face",
-                                      ("Score", "IsLiveness")),
-    ("iai", "DetectLiveFaceAccurate"): Action(_IAI, "detect_live_face", ("Score",)),
+                                   "liveness"),
+    ("iai", "DetectLiveFace"): Action(_IAI, "detect_live_face"),
+    ("iai", "DetectLiveFaceAccurate"): Action(_IAI, "detect_live_face"),
 }
 
 

@@ -228,8 +228,6 @@ def test_a_refused_proxy_request_denies_framing(served):
     assert b"does not emulate" in answer or b"evil.example" in answer
 
 
-@pytest.mark.xfail(strict=True, reason="the server's own protocol-error answers "
-                   "(web/server.py _JsonErrorTask) do not add app.FRAMING_HEADERS yet")
 def test_a_protocol_error_answer_denies_framing(served):
     server, _ = served
     status, headers, answer = raw_answer(

@@ -5,6 +5,7 @@ Tencent's legacy Python SDK, the API 3.0 SDK) that only have proxy settings."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select
 import shutil
@@ -19,7 +20,8 @@ import requests
 from click.testing import CliRunner
 
 from mockface.cli import main
-from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, load_settings
+from mockface.core.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+                                  load_settings)
 from mockface.faceid.signature import sign_tc3
 from mockface.legacy.signature import sign
 from mockface.web.app import create_app
@@ -277,6 +279,20 @@ def test_half_a_ca_is_never_replaced_silently(tmp_path):
     assert authority.cert_path.exists()
 
 
+def test_a_ca_key_that_cannot_sign_is_refused_naming_its_kind(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    authority = CertificateAuthority(tmp_path)
+    authority.key_path.write_bytes(x25519.X25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    with pytest.raises(CAError) as refused:
+        CertificateAuthority(tmp_path)
+    assert str(refused.value) == (f"the CA in {tmp_path} has a key of a kind that cannot sign "
+                                  f"certificates (X25519PrivateKey)")
+
+
 def test_the_bundle_holds_the_system_store_and_the_ca(tmp_path, ca_dir, ca_cert):
     bundle = CertificateAuthority(ca_dir).write_bundle(tmp_path / "bundle.pem").read_bytes()
     mine = open(ca_cert, "rb").read()
@@ -313,34 +329,48 @@ def test_admin_api_serves_the_ca_certificate(proxy, ca_cert):
     assert answer == {"path": ca_cert, "pem": open(ca_cert).read()}
 
 
-def test_tunnels_beyond_the_limit_are_refused_with_503():
+def test_tunnels_beyond_the_limit_are_refused_with_503(caplog):
     from mockface.web.proxy import Relay
 
     relay = Relay(lambda: ssl.create_default_context(ssl.Purpose.CLIENT_AUTH),
-                  lambda: ("127.0.0.1", 9), slots=1)
+                  lambda: ("127.0.0.1", 9), limit=1)
     first_ours, first_theirs = socket.socketpair()
     second_ours, second_theirs = socket.socketpair()
-    relay.tunnel(first_ours, LEGACY_HOST)          # holds the only slot (waits for TLS)
-    assert first_theirs.recv(100).startswith(b"HTTP/1.1 200")
-    relay.tunnel(second_ours, LEGACY_HOST)
-    assert second_theirs.recv(1000).startswith(b"HTTP/1.1 503")
-    for sock in (first_theirs, second_theirs):
-        sock.close()
+    try:
+        with caplog.at_level(logging.WARNING, logger="mockface.proxy"):
+            relay.tunnel(first_ours, LEGACY_HOST)      # holds the only slot (waits for TLS)
+            assert first_theirs.recv(100).startswith(b"HTTP/1.1 200")
+            relay.tunnel(second_ours, LEGACY_HOST)
+            assert second_theirs.recv(1000).startswith(b"HTTP/1.1 503")
+        assert [r.getMessage() for r in caplog.records] == [
+            f'CONNECT refused target={LEGACY_HOST}:443 status=503 '
+            f'reason="1 tunnels and --tls connections are open"']
+    finally:
+        relay.stop()
+        for sock in (first_theirs, second_theirs):
+            sock.close()
 
 
-def test_a_ca_that_cannot_be_used_is_a_502_naming_the_problem(tmp_path):
+def test_a_ca_that_cannot_be_used_is_a_502_naming_the_problem(caplog):
     from mockface.web.proxy import Relay
 
     def broken():
         raise CAError("the CA key is missing")
 
-    relay = Relay(broken, lambda: ("127.0.0.1", 9))
+    relay = Relay(broken, lambda: ("127.0.0.1", 9), limit=10)
     ours, theirs = socket.socketpair()
-    relay.tunnel(ours, LEGACY_HOST)
-    answer = theirs.recv(1000)
-    assert answer.startswith(b"HTTP/1.1 502")
-    assert b"mockface cannot make a TLS certificate: the CA key is missing" in answer
-    theirs.close()
+    try:
+        with caplog.at_level(logging.WARNING, logger="mockface.proxy"):
+            relay.tunnel(ours, LEGACY_HOST)
+            answer = theirs.recv(1000)
+        assert answer.startswith(b"HTTP/1.1 502")
+        assert b"mockface cannot make a TLS certificate: the CA key is missing" in answer
+        assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+            (logging.ERROR, f'CONNECT refused target={LEGACY_HOST}:443 status=502 '
+                            f'reason="no TLS certificate: the CA key is missing"')]
+    finally:
+        relay.stop()
+        theirs.close()
 
 
 def test_serve_tls_end_to_end_with_the_ready_file(tmp_path):

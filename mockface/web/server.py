@@ -3,7 +3,8 @@
 One process (so once-signatures, lip codes and counters stay consistent), many threads (so a
 slow or held request never starves fast ones).  The choice of server lives only here; the one
 thing mockface adds to it is a way for the app to close a connection without answering
-(scenario faults), offered in the WSGI environ under ``app.DROP_CONNECTION``.
+(scenario faults), offered in the WSGI environ under ``app.DROP_CONNECTION``.  SIGTERM (and
+a first Ctrl-C) stop ``mockface serve`` gently: see ``Server.run``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import functools
 import io
 import logging
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -21,6 +23,7 @@ import types
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -38,8 +41,9 @@ from ..legacy.errors import ApiError
 from ..legacy.model import Reply
 from ..legacy.wire import JSON_CONTENT_TYPE, render
 from .admin import CA_DIR_CONFIG
-from .app import AT_ONCE, DROP_CONNECTION
-from .proxy import MAX_CONNECT_HEAD, Relay, TlsFront, handle_connect, refusal
+from .app import AT_ONCE, DROP_CONNECTION, FRAMING_HEADERS
+from .proxy import (MAX_CONNECT_HEAD, Relay, connect_target, handle_connect, log_refused_tunnel,
+                    refusal)
 
 try:
     import fcntl
@@ -48,6 +52,7 @@ try:
 except ImportError:  # Windows: no direct receive into one buffer (see _BodyChunks)
     _FIONREAD = None
 
+_NEW_BYTEARRAY: Callable[[None, int], bytearray] | None
 try:  # a prototype of our own: ctypes.pythonapi's function objects are shared
     _NEW_BYTEARRAY = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.c_ssize_t)(
         ("PyByteArray_FromStringAndSize", ctypes.pythonapi))
@@ -59,6 +64,7 @@ except AttributeError:  # not CPython
 #: 256 answers 200 clients behind a 500 ms delay at 94 % of the 400 req/s they can ask for
 #: (64 threads gave 31 %; bench-peers W4).  Idle threads cost next to nothing.
 DEFAULT_THREADS = 256
+#: Open connections; tunnels and --tls connections count too (the relay takes as many).
 CONNECTION_LIMIT = 1000
 #: Bodies over this are refused by the server before any of it is buffered (a little above
 #: the most either API allows -- 6 MB legacy, 10 MB API 3.0 -- so that each answers its own
@@ -71,6 +77,16 @@ HEADER_TIMEOUT = 10.0
 #: the one event-loop thread, which shares the GIL with the workers.
 RECV_BYTES = 262_144
 BODY_RECV_BYTES = 4 * 1024 * 1024
+#: Stopping (SIGTERM, Ctrl-C): the requests already received have this long to be answered;
+#: requests held by a scripted delay or timeout are let go RELEASE_SECONDS before its end,
+#: and a connection with nothing in progress is closed once quiet for QUIET_SECONDS (one
+#: just accepted gets that long to send its request).
+DRAIN_SECONDS = 5.0
+RELEASE_SECONDS = 1.0
+QUIET_SECONDS = 0.5
+#: How often a drain looks for connections that fell quiet.
+DRAIN_POLL_SECONDS = 0.02
+log = logging.getLogger("mockface.server")
 
 
 class _DroppableTask(WSGITask):
@@ -101,6 +117,11 @@ class _DroppableTask(WSGITask):
         if not self.dropped:
             super().finish()
 
+    def build_response_header(self):
+        if getattr(self.channel.server, "mockface_draining", False):
+            self.set_close_on_finish()  # the server is stopping: no further request here
+        return super().build_response_header()
+
 
 class _JsonErrorTask(ErrorTask):
     """Protocol errors waitress answers itself (a body over the cap, a bad Content-Length,
@@ -124,6 +145,7 @@ class _JsonErrorTask(ErrorTask):
             (status, body), content_type = render(reply), JSON_CONTENT_TYPE
         self.status = f"{status} {HTTPStatus(status).phrase}"
         self.response_headers.append(("Content-Type", content_type))
+        self.response_headers.extend(FRAMING_HEADERS)
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -145,7 +167,7 @@ class ChunkStream(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
-    def read1(self, size: int | None = -1) -> bytes | bytearray:
+    def read1(self, size: int | None = -1) -> bytes | bytearray:  # type: ignore[override]
         while self._index < len(self._chunks) and not self._chunks[self._index]:
             self._index += 1
         if self._index >= len(self._chunks) or size == 0:
@@ -316,6 +338,7 @@ class _Parser(HTTPRequestParser):
     command = ""
     query = ""
     url_scheme = "http"
+    body_rcv: Any  # waitress's receiver, or ours
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
@@ -330,6 +353,9 @@ class _ChunkedBody(ChunkedReceiver):
     past ``limit`` is refused when that line arrives (as too large, like a declared
     Content-Length over it), instead of the connection waiting for a chunk that may never
     come (``ffffffffffffffff`` and the like)."""
+
+    buf: Any  # waitress's
+    error: Exception | None
 
     def __init__(self, buf, limit: int) -> None:
         super().__init__(buf)
@@ -352,6 +378,7 @@ class _Channel(HTTPChannel):
     receiving: int | None = None  # the event loop's thread, while it takes in data
     serve_here = False  # the request just completed is answered on the event loop
     at_once_view: object = None  # what the app gave for it (see _dispatch)
+    requests: list[HTTPRequestParser]  # waitress's: complete requests, in order
 
     def received(self, data: bytes) -> bool:
         if data and self.request is None and not self.connect_head:
@@ -420,6 +447,8 @@ class _Channel(HTTPChannel):
         self.connect_head += data
         end = self.connect_head.find(b"\r\n\r\n")
         if end > MAX_CONNECT_HEAD or end < 0 and len(self.connect_head) > MAX_CONNECT_HEAD:
+            log_refused_tunnel(connect_target(self.connect_head), 431,
+                               "CONNECT request head too large")
             self._answer_and_close(refusal(431, "Request Header Fields Too Large",
                                            "CONNECT request head too large"))
             return True
@@ -444,6 +473,64 @@ class _Channel(HTTPChannel):
         self.del_channel()
         self.connected = False
         return sock
+
+    def quiet(self, now: float) -> bool:
+        """Whether nothing is in progress here (no request being read, served or sent,
+        nothing waiting in the kernel) and nothing arrived for QUIET_SECONDS."""
+        return self.request is None and not self.requests and not self.connect_head and \
+            not self.total_outbufs_len and now - self.last_activity >= QUIET_SECONDS and \
+            not waiting_bytes(self.socket)
+
+
+class _RelayListener(wasyncore.dispatcher):
+    """A plain server's second listener, on loopback, where its CONNECT tunnels are
+    relayed.  It stays open while the server drains, after the public port has closed, so a
+    tunnel still in its TLS handshake then can reach the server all the same."""
+
+    def __init__(self, server) -> None:
+        sock = listen("127.0.0.1", 0)
+        wasyncore.dispatcher.__init__(self, sock, map=server._map)
+        self.accepting = True
+        self.server = server
+        self.address: tuple[str, int] = sock.getsockname()[:2]
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_accept(self) -> None:
+        try:
+            pair = self.accept()
+        except OSError as error:  # out of descriptors, and the like: try again later
+            log.debug("relay listener accept failed: %s", error)
+            return
+        if pair is not None:
+            _add_channel(self.server, *pair)
+
+
+def _add_channel(server, conn: socket.socket, addr) -> None:
+    """Serve an accepted connection, as waitress's own accept does."""
+    server.set_socket_options(conn)
+    server.channel_class(server, conn, server.fix_addr(addr), server.adj, map=server._map)
+
+
+def _stop_accepting(server) -> None:
+    """Take the connections waiting in the public listener's queue (their clients may have
+    sent a request already), then close it: later ones are refused by the system."""
+    if server.socket is None:
+        return
+    while True:
+        try:
+            pair = server.accept()
+        except OSError as error:
+            log.debug("accept failed while stopping: %s", error)
+            break
+        if pair is None:
+            break
+        _add_channel(server, *pair)
+    wasyncore.dispatcher.close(server)  # waitress's close() would close its trigger too
 
 
 def _dispatch(server, at_once, channel: _Channel) -> None:
@@ -489,10 +576,11 @@ def create_server(app, host: str = "127.0.0.1", port: int = 8080,
         {"host": _one_address(host, port), "port": port}
     server = _waitress_server(
         app, **where, threads=threads,
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=CONNECTION_LIMIT + 2,  # waitress counts its trigger and listener
         recv_bytes=RECV_BYTES, inbuf_overflow=2 * MAX_REQUEST_BODY, ident="mockface",
         channel_timeout=120, cleanup_interval=1, max_request_body_size=MAX_REQUEST_BODY,
-        clear_untrusted_proxy_headers=True)
+        clear_untrusted_proxy_headers=True,
+        asyncore_use_poll=True)  # select() stops at descriptor 1023: tunnels take three
     server.channel_class = _Channel
     server.maintenance = types.MethodType(_maintenance, server)
     if at_once is not None:
@@ -510,10 +598,11 @@ def _one_address(host: str, port: int) -> str:
     return str(infos[0][4][0])
 
 
-def shutdown(server, in_loop_thread: bool = False) -> None:
-    """Stop a server cleanly: let the worker threads finish their requests (5 s at most),
-    then close every socket from the event loop's own thread so that ``run()`` returns."""
-    server.task_dispatcher.shutdown(timeout=5)
+def shutdown(server, in_loop_thread: bool = False, timeout: float = 5.0) -> None:
+    """Stop a server cleanly: let the worker threads finish their requests (``timeout``
+    seconds at most), then close every socket from the event loop's own thread so that
+    ``run()`` returns."""
+    server.task_dispatcher.shutdown(timeout=timeout)
     if in_loop_thread:
         wasyncore.close_all(server._map)
         return
@@ -532,13 +621,15 @@ def shutdown(server, in_loop_thread: bool = False) -> None:
 class Server:
     """One bound mockface server: ``run()`` serves in the calling thread until stopped (the
     ``mockface serve`` command), ``start()`` in a daemon thread (the pytest fixtures and
-    tests); ``stop()`` ends either.  The app's emulator, when it has one, is marked ready
-    once requests are answered and has its held requests released on stop.
+    tests); ``stop()`` ends either at once, ``drain()`` gently (see ``run``).  The app's
+    emulator, when it has one, is marked ready once requests are answered and has its held
+    requests released on stop.
 
     The port accepts proxy requests too (``CONNECT`` to an emulated host is decrypted with a
     certificate from the local CA in ``ca_dir``, made on first use).  With ``tls`` the port
     speaks HTTPS only, relayed to an internal plain listener on loopback; the CA is loaded
-    at once then (CAError when it cannot be)."""
+    at once then (CAError when it cannot be).  One relay thread serves every tunnel and
+    ``--tls`` connection, up to CONNECTION_LIMIT of them."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0,
                  threads: int = DEFAULT_THREADS, tls: bool = False,
@@ -551,30 +642,37 @@ class Server:
         self._context: ssl.SSLContext | None = None
         self.ca_cert: Path | None = None  # the CA certificate, once the CA is loaded
         self._context_lock = threading.Lock()
-        self.front: TlsFront | None = None
-        relay = Relay(self.tls_context, self.backend)
+        self.relay = Relay(self.tls_context, self.backend, CONNECTION_LIMIT)
         at_once = getattr(app, "extensions", {}).get(AT_ONCE)
+        self._tls_listener: socket.socket | None = None
         if tls:
             self.tls_context()
             self.server = create_server(app, "127.0.0.1", 0, threads, at_once=at_once)
-            self.front = TlsFront(listener or listen(host, port), relay)
+            self._tls_listener = listener or listen(host, port)
+            self._public: tuple[str, int] = self._tls_listener.getsockname()[:2]
+            self._backend = (self.server.host, self.server.port)
         else:
             self.server = create_server(app, host, port, threads, listener, at_once)
-        self.server.mockface_relay = relay
+            self._public = (self.server.host, self.server.port)
+            self._backend = _RelayListener(self.server).address
+            self.server.adj.connection_limit += 1  # which waitress counts too
+        self.server.mockface_relay = self.relay
         self.emulator = getattr(app, "extensions", {}).get("mockface")
         self.thread: threading.Thread | None = None
+        self._drain_asked = False
+        self._closed = False
 
     @property
     def host(self) -> str:
-        return self.front.listener.getsockname()[0] if self.front else self.server.host
+        return self._public[0]
 
     @property
     def port(self) -> int:
-        return self.front.listener.getsockname()[1] if self.front else self.server.port
+        return self._public[1]
 
     @property
     def url(self) -> str:
-        return self.url_for(self.host, self.port, self.front is not None)
+        return self.url_for(self.host, self.port, self._tls_listener is not None)
 
     @staticmethod
     def url_for(host: str, port: int, tls: bool) -> str:
@@ -583,9 +681,9 @@ class Server:
         return f"{'https' if tls else 'http'}://{host}:{port}"
 
     def backend(self) -> tuple[str, int]:
-        """Where decrypted traffic goes: the plain listener, by a loopback address."""
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.server.host, self.server.host)
-        return host, self.server.port
+        """Where relayed traffic goes: the plain listener (with --tls) or the loopback one
+        kept for tunnels."""
+        return self._backend
 
     def tls_context(self) -> ssl.SSLContext:
         """The TLS server context (certificate from the local CA), made on first use."""
@@ -599,52 +697,146 @@ class Server:
             return self._context
 
     def run(self) -> None:
-        """Serve in this thread until ``stop()``, SIGTERM (as SystemExit) or Ctrl-C; then
-        close every socket."""
-        if self.front is not None:
-            self.front.start()
-        if self.emulator is not None:
-            self.emulator.ready.set()
+        """Serve in this thread until ``stop()``, ``drain()``, SIGTERM or Ctrl-C.
+
+        SIGTERM and a first Ctrl-C (in the main thread) drain: the port stops accepting
+        (connections already waiting in its queue are taken first), the requests already
+        received are answered, with ``Connection: close``, and each connection is closed as
+        it falls quiet; after DRAIN_SECONDS at most (held requests are let go
+        RELEASE_SECONDS before), or a second Ctrl-C, every socket is closed and this
+        returns."""
+        restore = self._take_signals()
+        self._begin()
         try:
-            self.server.run()
-        except (KeyboardInterrupt, SystemExit):
+            try:
+                self._serve()
+            except (KeyboardInterrupt, SystemExit):
+                pass
+            self._drain()
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now
             pass
         finally:
-            if self.front is not None:
-                self.front.stop()
-            if self.emulator is not None:
-                self.emulator.close()
-            shutdown(self.server, in_loop_thread=True)
+            self._close(in_loop_thread=True)
+            restore()
 
     def start(self) -> Server:
         """Serve in a daemon thread; returns at once (requests are accepted already)."""
         self.thread = threading.Thread(target=self._loop, name=f"mockface-{self.port}",
                                        daemon=True)
         self.thread.start()
-        if self.front is not None:
-            self.front.start()
-        if self.emulator is not None:
-            self.emulator.ready.set()
+        self._begin()
         return self
 
+    def drain(self) -> None:
+        """Ask the serving thread to drain and stop, as SIGTERM does (see ``run``); returns
+        at once.  Safe in a signal handler."""
+        self._drain_asked = True
+        try:
+            self.server.pull_trigger()  # wakes the loop (writes one byte to its pipe)
+        except OSError:  # the loop is gone already
+            pass
+
     def stop(self) -> None:
-        """Stop a server started with ``start()`` and wait for its thread; the sockets are
+        """Stop the server at once and wait for a started one's thread; the sockets are
         closed even when the event loop died first."""
-        if self.front is not None:
-            self.front.stop()
-        if self.emulator is not None:
-            self.emulator.close()
-        shutdown(self.server)
+        if not self._closed:
+            self._close(in_loop_thread=False)
         if self.thread is not None:
             self.thread.join(timeout=10)
             if not self.thread.is_alive():
                 wasyncore.close_all(self.server._map)  # empty unless the loop died
 
+    def _begin(self) -> None:
+        if self._tls_listener is not None:
+            self.relay.listen(self._tls_listener)
+        if self.emulator is not None:
+            self.emulator.ready.set()
+
+    def _take_signals(self) -> Callable[[], None]:
+        """In the main thread: SIGTERM and a first Ctrl-C drain the server until ``run()``
+        returns (a second Ctrl-C interrupts, as usual); what puts the handlers back."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def asked(signum: int, _frame: object) -> None:
+            if signum == signal.SIGINT:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            self.drain()
+
+        previous = {sig: signal.signal(sig, asked) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
+        return restore
+
+    def _serve(self) -> None:
+        """waitress's event loop, until every socket is closed or a drain is asked for."""
+        adj, channels = self.server.adj, self.server._map
+        poll = wasyncore.poll2 if adj.asyncore_use_poll else wasyncore.poll
+        while channels and not self._drain_asked:
+            poll(adj.asyncore_loop_timeout, channels)
+
+    def _drain(self) -> None:
+        """See ``run``: in the event loop's thread, until nothing is left or the time is up."""
+        channels = self.server._map
+        if not channels:  # stop() closed everything already
+            return
+        deadline = time.monotonic() + DRAIN_SECONDS
+        self._stop_taking_connections()
+        poll = wasyncore.poll2 if self.server.adj.asyncore_use_poll else wasyncore.poll
+        while channels and self._busy():
+            now = time.monotonic()
+            if now >= deadline:
+                log.warning("stopping: %d connections still busy after %g s are closed",
+                            len(self.server.active_channels) + self.relay.active,
+                            DRAIN_SECONDS)
+                return
+            if self.emulator is not None and now >= deadline - RELEASE_SECONDS:
+                self.emulator.close()  # held requests are answered now
+            poll(min(DRAIN_POLL_SECONDS, deadline - now), channels)
+
+    def _stop_taking_connections(self) -> None:
+        """Answer with ``Connection: close`` from now on, and close the public port (the
+        relay's for --tls) once what waits in its queue is taken."""
+        self.server.mockface_draining = True
+        self.relay.stop_listening(QUIET_SECONDS)
+        if self._tls_listener is None:
+            _stop_accepting(self.server)
+        clients = self.relay.active if self._tls_listener else len(self.server.active_channels)
+        if clients:
+            log.info("stopping: answering what the %d open connections sent (%g s at most)",
+                     clients, DRAIN_SECONDS)
+
+    def _busy(self) -> bool:
+        """Mark the connections that fell quiet to be closed (on the loop's next turn);
+        whether any connection is left, here or in the relay."""
+        now = time.time()
+        for channel in list(self.server.active_channels.values()):
+            if isinstance(channel, _Channel) and channel.quiet(now):
+                channel.will_close = True
+        return bool(self.server.active_channels) or self.relay.active > 0
+
+    def _close(self, in_loop_thread: bool) -> None:
+        """Close the relay, let held requests go and close every socket (again: no harm)."""
+        self._closed = True
+        self.relay.stop()
+        if self._tls_listener is not None:
+            self._tls_listener.close()
+        if self.emulator is not None:
+            self.emulator.close()
+        shutdown(self.server, in_loop_thread,
+                 timeout=RELEASE_SECONDS if self._drain_asked else 5.0)
+
     def _loop(self) -> None:
         """The event loop of a started server.  A loop that fails (waitress's select on a
         descriptor closed under it) is logged, and ``stop()`` closes what it left open."""
         try:
-            self.server.run()
+            self._serve()
+            if self._drain_asked and not self._closed:
+                self._drain()
+                self._close(in_loop_thread=True)
         except OSError as error:
             logging.getLogger("mockface.error").warning("server loop stopped: %s", error)
 

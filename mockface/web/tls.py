@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..core.hosts import EMULATED_HOSTS
@@ -34,6 +34,11 @@ CA_KEY = "mockface-ca-key.pem"
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1") + EMULATED_HOSTS
 _CA_YEARS = 10
 _LEAF_DAYS = 30
+#: Keys that can sign certificates (mockface makes EC ones; a CA put there by hand may differ).
+_SIGNING_KEYS = (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey, dsa.DSAPrivateKey,
+                 ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)
+_SIGNING_PUBLIC_KEYS = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, dsa.DSAPublicKey,
+                        ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 
 class CAError(RuntimeError):
@@ -70,9 +75,15 @@ class CertificateAuthority:
                     self._create()
         try:
             self.cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
-            self.key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
+            key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         except (OSError, ValueError) as error:
             raise CAError(f"cannot read the CA in {self.directory}: {error}") from None
+        public = self.cert.public_key()
+        if not isinstance(key, _SIGNING_KEYS) or not isinstance(public, _SIGNING_PUBLIC_KEYS):
+            raise CAError(f"the CA in {self.directory} has a key of a kind that cannot sign "
+                          f"certificates ({type(key).__name__})")
+        self.key = key
+        self.public_key = public
 
     def _create(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -122,7 +133,7 @@ class CertificateAuthority:
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                                critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    self.cert.public_key()), critical=False)
+                    self.public_key), critical=False)
                 .sign(self.key, hashes.SHA256()))
         return (cert.public_bytes(serialization.Encoding.PEM),
                 key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

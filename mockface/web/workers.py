@@ -2,7 +2,9 @@
 
 Each worker process gets its own listening socket, bound to the same port with
 SO_REUSEPORT, so the kernel spreads incoming connections over the workers.  The master only
-starts, watches and stops them: it serves nothing itself.
+starts, watches and stops them: it serves nothing itself.  Stopping, it sends each worker
+SIGTERM, on which the worker drains (``Server.run``: the requests it received are answered,
+DRAIN_SECONDS at most) and exits.
 """
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ import time
 import traceback
 from collections.abc import Callable
 
-from .server import listen
+from .server import DRAIN_SECONDS, listen
 
 log = logging.getLogger("mockface.error")
+#: How long stopping workers have to exit before they are killed: their drain and a margin.
+STOP_GRACE = DRAIN_SECONDS + 5.0
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class WorkerError(RuntimeError):
@@ -60,7 +65,10 @@ class WorkerPool:
             pid = os.fork()
             if pid == 0:  # the worker
                 os.close(read_end)
-                self._run_worker(listener, lambda: os.write(write_end, b"r"))
+                for other in self.listeners:  # else a stopping worker's port stays open
+                    if other is not listener:
+                        other.close()
+                self._run_worker(listener, lambda: _say_ready(write_end))
             self.pids.append(pid)
         os.close(write_end)
         for listener in self.listeners:
@@ -104,26 +112,33 @@ class WorkerPool:
 
     def wait(self) -> int:
         """Block until SIGTERM or SIGINT (stop the workers; 0) or until a worker exits
-        (stop the others; 1)."""
+        (stop the others; 1).  Signals that come while the workers stop are ignored here
+        (a second Ctrl-C reaches the workers themselves, which then stop at once)."""
         def stopping(*_: object) -> None:
             raise _Stopping
 
-        previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, stopping) for sig in _SIGNALS}
         try:
-            pid, status = os.waitpid(-1, 0)
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except _Stopping:
+                self._stop_ignoring_signals()
+                return 0
             self.pids.remove(pid)
             log.error("worker %d exited (status %d); stopping the others", pid,
                       os.waitstatus_to_exitcode(status))
-            self.stop()
+            self._stop_ignoring_signals()
             return 1
-        except _Stopping:
-            self.stop()
-            return 0
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def stop(self, grace: float = 10.0) -> None:
+    def _stop_ignoring_signals(self) -> None:
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        self.stop()
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
         """SIGTERM every worker; SIGKILL those still running after ``grace`` seconds."""
         for pid in self.pids:
             _signal(pid, signal.SIGTERM)
@@ -137,6 +152,10 @@ class WorkerPool:
             _signal(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         self.pids = []
+
+
+def _say_ready(write_end: int) -> None:
+    os.write(write_end, b"r")
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -71,10 +71,14 @@ def healthy(port: int) -> bool:
 
 
 def refused(port: int) -> bool:
+    """Whether ``port`` refuses connections (a connection reset while the listener is being
+    closed, with that connection still in its queue, means not yet: ask again)."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False
     return False
 
 

@@ -13,6 +13,7 @@ from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 
+from .redis_server import RedisServer, close_opened
 from .support import NOW, Caller, make_settings
 
 settings.register_profile("ci", max_examples=60, deadline=None)
@@ -87,3 +88,19 @@ def scripted(scenario_server):
     server, emulator = scenario_server
     yield server, emulator.scenarios
     emulator.scenarios.reset()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of its own for one test module."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def states_closed():
+    """Every Redis state a test opens (``redis_server.open_state`` and friends) is closed,
+    its listener joined, when the test ends: none may log into the next test."""
+    yield
+    close_opened()

@@ -9,7 +9,7 @@ import pytest
 
 from mockface.legacy.signature import encode, sign
 
-from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth
+from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth, read_to_close, status_and_json
 
 # -- once-signatures cannot be replayed by re-encoding ----------------------------------------
 
@@ -469,22 +469,7 @@ def raw_exchange(url: str, request: bytes, timeout: float = 10) -> bytes:
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
         sock.sendall(request)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def status_and_json(answer: bytes) -> tuple[int, dict]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert b"content-type: application/json" in head.lower(), head
-    return int(head.split()[1]), json.loads(body)
+        return read_to_close(sock)
 
 
 def test_a_huge_declared_body_is_refused_before_it_is_sent(live_server):

@@ -5,7 +5,6 @@ answering.  (Such requests used to stay queued with their sockets open: a thousa
 filled the connection limit and the server stopped answering for good.)"""
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import ssl
@@ -16,6 +15,8 @@ from mockface.core.config import load_settings
 from mockface.web.app import create_app
 from mockface.web.server import MAX_REQUEST_BODY, start_background
 from mockface.web.tls import CertificateAuthority
+
+from .support import read_to_close, status_and_json
 
 LEGACY = b"POST /face/livegetfour HTTP/1.1\r\nHost: x\r\n"
 CODE_3 = (400, {"code": 3, "message": "invalid request"})
@@ -33,27 +34,6 @@ MALFORMED_HEADS = {
     "unsupported-transfer-encoding": LEGACY + b"Transfer-Encoding: gzip\r\n\r\n",
     "bad-chunk-size": LEGACY + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
 }
-
-
-def read_to_close(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (socket.timeout when it
-    does not close it within the socket's timeout)."""
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def status_and_json(answer: bytes) -> tuple[int, dict]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert b"content-type: application/json" in head.lower(), head
-    return int(head.split()[1]), json.loads(body)
 
 
 @pytest.fixture(scope="module")

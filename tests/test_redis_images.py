@@ -19,24 +19,10 @@ from mockface.core.state import MemoryState, StateUnavailable
 from mockface.legacy.signature import sign
 from mockface.web.app import create_app
 
-from .redis_server import RedisServer, close_opened, open_state, shared_emulator
+from .redis_server import open_state, shared_emulator
 from .support import MAIN, NOW, ServeProcess, auth, make_settings, media, wait_until
 
 JPEG, PNG, BMP = media("face.jpg"), media("face.png"), media("face.bmp")
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def states_closed():
-    """Every state a test opens is closed, its listener joined, when the test ends."""
-    yield
-    close_opened()
 
 
 def summary(data: bytes, name: str = "image") -> dict:

@@ -15,22 +15,8 @@ from mockface.emulator import Emulator
 from mockface.faceid.signature import sign_tc3
 from mockface.web.app import create_app
 
-from .redis_server import RedisServer, close_opened, open_state, shared_emulator
+from .redis_server import RedisServer, open_state, shared_emulator
 from .support import MAIN, NOW, auth, make_settings, run_concurrently, wait_until
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def states_closed():
-    """Every state a test opens is closed, its listener joined, when the test ends."""
-    yield
-    close_opened()
 
 
 def digest(name: str) -> bytes:

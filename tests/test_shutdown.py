@@ -25,7 +25,7 @@ from mockface.web.app import create_app
 from mockface.web.server import DRAIN_SECONDS, Server
 
 from .redis_server import RedisServer, require_redis_server
-from .support import MAIN, make_settings, read_answers, signed_now, wait_until
+from .support import MAIN, make_settings, read_answers, read_to_close, signed_now, wait_until
 
 LEGACY_HOST = "recognition.image.myqcloud.com"
 HELD = 2.0  # seconds each request is held by the scenario: in flight when SIGTERM comes
@@ -41,13 +41,6 @@ def legacy_request(host: str, appid: str = DEFAULT_APPID, authorization: str | N
             f"{authorization}\r\nContent-Type: application/json\r\nContent-Length: "
             f"{len(body)}\r\n\r\n").encode()
     return head, body
-
-
-def read_to_close(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def assert_full_answer(answer: bytes) -> None:

@@ -137,7 +137,7 @@ def main() -> None:
             step("proxy mode: an unmodified client on the real host name, via mockface env")
             exports = run(mockface, "env", "--url", url, cwd=home, env=env).stdout
             client = ("import os, time, requests\n"
-                      "from mockface.legacy.signature import sign\n"
+                      "from mockface.signing import sign\n"
                       "auth = sign('123456', 'AKIDmockfaceDEVELOPMENTsecretid00001', "
                       "'mockfaceDEVELOPMENTsecretkey0001', now=int(time.time()))\n"
                       "print(requests.post('https://recognition.image.myqcloud.com/face/"
@@ -212,7 +212,7 @@ def check_workers_on_redis(wheel: Path, bin_dir: Path, home: Path, env: dict,
         if len(pids) != 2:
             sys.exit(f"FAILED: --workers 2 answered from processes {sorted(pids)}")
         client = ("import time, requests\n"
-                  "from mockface.legacy.signature import sign\n"
+                  "from mockface.signing import sign\n"
                   "auth = sign('123456', 'AKIDmockfaceDEVELOPMENTsecretid00001', "
                   "'mockfaceDEVELOPMENTsecretkey0001', now=int(time.time()))\n"
                   "for _ in range(10):\n"

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
-from mockface.legacy.signature import sign  # noqa: E402
+from mockface.signing import sign  # noqa: E402
 
 BARE_APP = '''
 from flask import Flask, Response, request

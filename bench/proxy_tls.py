@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import keep_alive_load, measure, median_round  # noqa: E402
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
-from mockface.legacy.signature import sign  # noqa: E402
+from mockface.signing import sign  # noqa: E402
 
 HOST = "recognition.image.myqcloud.com"
 BODY = json.dumps({"appid": DEFAULT_APPID}).encode()

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from bench.load import keep_alive_load, measure, median_round  # noqa: E402
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
 from mockface.core.identity import with_check_digit  # noqa: E402
-from mockface.faceid.signature import sign_tc3  # noqa: E402
-from mockface.legacy.signature import sign  # noqa: E402
+from mockface.signing import sign_tc3  # noqa: E402
+from mockface.signing import sign  # noqa: E402
 
 WORKLOADS = ("livegetfour", "idcardcompare", "faceid:GetLiveCode", "faceid:ImageRecognitionV2")
 

@@ -31,17 +31,17 @@ from .core.scenarios.library import UnknownScenario
 from .core.scenarios.model import Facts, Fault, Response, ScenarioError
 from .core.media import MediaBytes
 from .core.state import MemoryState, StateBackend, StateUnavailable
-from .faceid import envelope
-from .faceid.actions import FRAME_FIELDS, SUCCESS, Answer, FaceIdActions, decode_media
-from .faceid.request import MAX_BODY as API3_MAX_BODY
-from .faceid.request import FaceIdError, authenticate, claim_of
-from .faceid.scenario_rules import call_facts
-from .faceid.signature import Verdict as Api3Verdict
-from .legacy import signature, wire
-from .legacy.errors import ENDPOINTS, ApiError
-from .legacy.model import Reply, RequestBody
-from .legacy.scenario_rules import request_facts
-from .legacy.service import FaceService, default_photo
+from .products.tc3 import envelope
+from .products.tc3.actions import FRAME_FIELDS, SUCCESS, Answer, FaceIdActions, decode_media
+from .products.tc3.request import MAX_BODY as API3_MAX_BODY
+from .products.tc3.request import FaceIdError, authenticate, claim_of
+from .products.tc3.scenario_rules import call_facts
+from .products.tc3.signature import Verdict as Api3Verdict
+from .products.legacy import signature, wire
+from .products.legacy.errors import ENDPOINTS, ApiError
+from .products.legacy.model import Reply, RequestBody
+from .products.legacy.scenario_rules import request_facts
+from .products.legacy.service import FaceService, default_photo
 from .scenarios import ScenarioEngine
 
 error_log = logging.getLogger("mockface.error")

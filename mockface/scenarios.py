@@ -13,8 +13,8 @@ from .core.scenarios.activations import ActivationStore
 from .core.scenarios.engine import ScenarioEngine as _Engine
 from .core.scenarios.model import Scenario
 from .core.scenarios.schema import ScenarioParser
-from .faceid.scenario_rules import FACEID
-from .legacy.scenario_rules import LEGACY
+from .products.tc3.scenario_rules import FACEID
+from .products.legacy.scenario_rules import LEGACY
 from .packaged import packaged_folder
 
 #: Reads scenario documents whose rules target legacy endpoints or API 3.0 actions.

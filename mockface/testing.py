@@ -224,7 +224,7 @@ class Mockface:
         Overrides: ``appid``, ``secret_id``, ``secret_key``, ``expires_in`` (default 3600),
         ``once``/``fileid``, ``bucket``, ``layout``, ``now``.
         """
-        from .legacy.signature import sign
+        from .products.legacy.signature import sign
 
         creds = self.credentials
         options: dict[str, Any] = {"appid": creds.appid, "secret_id": creds.secret_id,
@@ -307,7 +307,7 @@ class Mockface:
         like ``faceid_client``.  Needs ``tencentcloud-sdk-python-common``."""
         common_client = _sdk("tencentcloud.common.common_client",
                              "tencentcloud-sdk-python-common")
-        from .faceid.request import current_version
+        from .products.tc3.request import current_version
 
         version = version or current_version(product)
         return _direct(common_client.CommonClient(product, version, self._credential(),

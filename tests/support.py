@@ -19,7 +19,7 @@ from mockface.core.clock import Clock
 from mockface.core.config import App, Settings
 from mockface.core.identity import with_check_digit
 from mockface.emulator import Emulator
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.web.app import create_app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

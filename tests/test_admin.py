@@ -11,7 +11,7 @@ import requests
 from mockface.cli.serve import admin_token_for
 from mockface.client import AdminCallError, AdminClient
 from mockface.emulator import Emulator
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import create_app
 from mockface.web.server import start_background

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mockface.core.body import take_slice
-from mockface.legacy import wire
+from mockface.products.legacy import wire
 from mockface.web.server import ChunkStream
 
 BOUNDARY = "b0undary"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockface.legacy.errors import (
+from mockface.products.legacy.errors import (
     CATALOGUE,
     ENDPOINTS,
     ApiError,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from mockface.cli import main
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, load_settings
 from mockface.core.state import OnceSignatureStore, RateLimiter
-from mockface.legacy.signature import parse, verify
+from mockface.products.legacy.signature import parse, verify
 
 from .support import DOCUMENTED_CODES, ServeProcess, run_mockface
 
@@ -42,7 +42,7 @@ def test_serve_with_config_seed_and_loose(tmp_path):
     try:
         assert "appid:      42" in server.banner and "loose" in server.banner
         assert "seed 9" in server.banner
-        from mockface.legacy.signature import sign
+        from mockface.products.legacy.signature import sign
         header = sign("nobody", "AKIDnone", "wrong", now=int(time.time()))
         response = requests.post(f"{server.url}/face/livegetfour", json={"appid": "nobody"},
                                  headers={"Authorization": header}, timeout=10)

@@ -20,7 +20,7 @@ from mockface.cli import main
 from mockface.cli.env import _server_ca
 from mockface.client import ServerCAError, ServerUnreachable
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, load_settings
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 

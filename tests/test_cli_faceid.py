@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mockface.cli import main
 from mockface.core.config import load_settings
-from mockface.faceid.catalogue import CATALOGUE, results_for
+from mockface.products.tc3.catalogue import CATALOGUE, results_for
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 

@@ -17,7 +17,7 @@ from mockface.core.config import (
 )
 from mockface.core import yamlsource
 from mockface.core.yamlsource import ForeignDocument
-from mockface.legacy.errors import ENDPOINTS
+from mockface.products.legacy.errors import ENDPOINTS
 
 
 def write(tmp_path, text: str):

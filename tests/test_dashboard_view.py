@@ -16,7 +16,7 @@ import requests
 from mockface.core import journal as journal_module
 from mockface.core.journal import JournalEntry
 from mockface.emulator import Emulator
-from mockface.faceid.signature import sign_tc3
+from mockface.products.tc3.signature import sign_tc3
 from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import create_app
 from mockface.web.server import start_background

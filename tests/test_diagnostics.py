@@ -62,7 +62,7 @@ def test_bad_id_checksum_reason(call, emulator, logged):
 
 
 def test_wrong_secret_key_reason(call, emulator, logged):
-    from mockface.legacy.signature import sign
+    from mockface.products.legacy.signature import sign
 
     status, body = call.json("livegetfour", {"appid": MAIN.appid},
                              authorization=sign(MAIN.appid, "AKIDmain", "not-it", now=NOW))

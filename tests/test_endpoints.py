@@ -7,7 +7,7 @@ import pytest
 
 from mockface.core.identity import with_check_digit
 from mockface.core.media import inspect_image
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 
 from .support import (
     ID_NAME,

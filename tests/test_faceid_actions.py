@@ -6,8 +6,8 @@ import pytest
 from mockface.core.clock import Clock
 from mockface.core.identity import with_check_digit
 from mockface.core.state import IdentityRegistry, LipCodeBook
-from mockface.faceid.actions import ID_RESULTS, FaceIdActions
-from mockface.faceid.request import FaceIdError
+from mockface.products.tc3.actions import ID_RESULTS, FaceIdActions
+from mockface.products.tc3.request import FaceIdError
 
 NUMBER = with_check_digit("11010519900307123")
 REGISTERED = with_check_digit("44030419851120456")

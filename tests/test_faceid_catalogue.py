@@ -8,7 +8,7 @@ import re
 from click.testing import CliRunner
 
 from mockface.cli import main
-from mockface.faceid.catalogue import CATALOGUE
+from mockface.products.tc3.catalogue import CATALOGUE
 
 CHECK_ORDER_CODES = ["UnsupportedProtocol", "AuthFailure.InvalidAuthorization",
                      "AuthFailure.SignatureExpire", "AuthFailure.SecretIdNotFound",

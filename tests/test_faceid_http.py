@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.faceid.catalogue import CATALOGUE
-from mockface.faceid.signature import sign_tc3, sign_v1
+from mockface.products.tc3.catalogue import CATALOGUE
+from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.scenarios import parse_scenario_text
 
 from .support import (

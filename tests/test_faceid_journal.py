@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.faceid.signature import sign_tc3, sign_v1
+from mockface.products.tc3.signature import sign_tc3, sign_v1
 
 from .support import MAIN, NOW, THROTTLED, media
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockface.faceid.params import Param, check_params
-from mockface.faceid.request import FaceIdError
+from mockface.products.tc3.params import Param, check_params
+from mockface.products.tc3.request import FaceIdError
 
 SPEC = (Param("IdCard", required=True), Param("Name", required=True),
         Param("LivenessType", required=True, choices=("LIP", "ACTION", "SILENT")),

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from mockface.core.clock import Clock
 from mockface.emulator import Emulator
-from mockface.faceid.actions import ACTIONS
-from mockface.faceid.catalogue import CATALOGUE
-from mockface.faceid.signature import sign_tc3, sign_v1
+from mockface.products.tc3.actions import ACTIONS
+from mockface.products.tc3.catalogue import CATALOGUE
+from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.web.app import create_app
 
 from .support import MAIN, NOW, make_settings
@@ -170,7 +170,7 @@ surrogate_text = st.lists(st.characters(min_codepoint=0xD800, max_codepoint=0xDF
 @pytest.fixture(scope="module")
 def scripted_client():
     """A client whose active scenario tests a regex on every text fact of every action."""
-    from mockface.faceid.scenario_rules import TEXT_MATCH_FIELDS
+    from mockface.products.tc3.scenario_rules import TEXT_MATCH_FIELDS
     from mockface.scenarios import parse_scenario_text
 
     clock = Clock()

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.faceid.request import Claim, FaceIdError, authenticate, claim_of, unflatten
-from mockface.faceid.signature import sign_tc3, sign_v1
+from mockface.products.tc3.request import Claim, FaceIdError, authenticate, claim_of, unflatten
+from mockface.products.tc3.signature import sign_tc3, sign_v1
 
 KEYS = {"AKIDtest": "test-key"}
 NOW = 1_800_000_000

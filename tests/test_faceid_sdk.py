@@ -19,7 +19,7 @@ from tencentcloud.faceid.v20180301 import faceid_client, models
 
 from mockface.core.config import App, Settings
 from mockface.emulator import Emulator
-from mockface.faceid import envelope
+from mockface.products.tc3 import envelope
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockface.faceid.signature import (
+from mockface.products.tc3.signature import (
     SignatureRefused,
     sign_tc3,
     sign_v1,

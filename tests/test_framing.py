@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from mockface.emulator import Emulator
-from mockface.faceid.signature import sign_tc3
+from mockface.products.tc3.signature import sign_tc3
 from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import create_app, deny_framing
 from mockface.web.server import start_background

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mockface.legacy.signature import encode, sign
+from mockface.products.legacy.signature import encode, sign
 
 from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth, read_to_close, status_and_json
 
@@ -403,7 +403,7 @@ def test_a_png_of_countless_chunks_costs_little():
 
 
 def test_each_media_part_is_sniffed_once_per_request(call, monkeypatch):
-    import mockface.legacy.model as model
+    import mockface.products.legacy.model as model
 
     from .support import media
 

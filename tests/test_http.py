@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mockface.core.identity import with_check_digit
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 
 from .support import ID_NAME, ID_NUMBER, MAIN, media, run_concurrently
 

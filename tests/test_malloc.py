@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from mockface.core.config import builtin_app
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 
 from .support import ServeProcess
 

@@ -13,10 +13,10 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from mockface.core.config import builtin_app
-from mockface.faceid.actions import ACTIONS
-from mockface.legacy import fields
-from mockface.legacy.errors import ENDPOINTS
-from mockface.legacy.signature import sign
+from mockface.products.tc3.actions import ACTIONS
+from mockface.products.legacy import fields
+from mockface.products.legacy.errors import ENDPOINTS
+from mockface.products.legacy.signature import sign
 from mockface.web.admin import admin as admin_blueprint
 from mockface.web.app import create_app
 from mockface.web.openapi import admin_document, legacy_document

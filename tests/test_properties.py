@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from mockface.core.scenarios.model import ScenarioError
 from mockface.core.state import OnceSignatureStore, RateLimiter
-from mockface.legacy import signature, wire
-from mockface.legacy.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
-from mockface.legacy.model import Reply
+from mockface.products.legacy import signature, wire
+from mockface.products.legacy.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
+from mockface.products.legacy.model import Reply
 from mockface.scenarios import parse_scenario, parse_scenario_text
 from mockface.web.server import ChunkStream
 

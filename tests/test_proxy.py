@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from mockface.cli import main
 from mockface.core.config import (DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
                                   load_settings)
-from mockface.faceid.signature import sign_tc3
-from mockface.legacy.signature import sign
+from mockface.products.tc3.signature import sign_tc3
+from mockface.products.legacy.signature import sign
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 from mockface.web.tls import CAError, CertificateAuthority

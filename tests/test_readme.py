@@ -74,7 +74,7 @@ def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
     from mockface.core.clock import Clock
     from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from mockface.emulator import Emulator
-    from mockface.legacy.signature import sign
+    from mockface.products.legacy.signature import sign
 
     section = README[README.index("## Why did it answer that?"):]
     shown = re.search(r"```\n(.*?)```", section, re.S).group(1).splitlines()[:3]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mockface.core.identity import with_check_digit
-from mockface.legacy import wire
+from mockface.products.legacy import wire
 
 from .support import BUCKETED, ID_NAME, ID_NUMBER, MAIN, NOW, auth, caller_with, media
 

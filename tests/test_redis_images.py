@@ -16,7 +16,7 @@ from mockface.core.journal import RecentImages, summarise_media
 from mockface.core.media import LaterDigest
 from mockface.core.redis_state import RedisRecentImages
 from mockface.core.state import MemoryState, StateUnavailable
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.web.app import create_app
 
 from .redis_server import open_state, shared_emulator

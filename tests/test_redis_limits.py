@@ -12,7 +12,7 @@ import pytest
 from mockface.core import redis_state
 from mockface.core.state import MemoryState
 from mockface.emulator import Emulator
-from mockface.faceid.signature import sign_tc3
+from mockface.products.tc3.signature import sign_tc3
 from mockface.web.app import create_app
 
 from .redis_server import RedisServer, open_state, shared_emulator

@@ -29,7 +29,7 @@ from mockface.core.redis_state import (
 )
 from mockface.core.state import StateUnavailable
 from mockface.emulator import Emulator
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine
 from mockface.web.app import create_app
 

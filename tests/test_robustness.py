@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from mockface.legacy import wire
-from mockface.legacy.errors import CATALOGUE, ApiError
+from mockface.products.legacy import wire
+from mockface.products.legacy.errors import CATALOGUE, ApiError
 
 from .support import ID_NAME, ID_NUMBER, auth, media
 

@@ -9,8 +9,8 @@ import pytest
 from mockface.core.scenarios.library import UnknownScenario
 from mockface.core.scenarios.model import ScenarioError
 from mockface.core.scenarios.watcher import ScenarioWatcher
-from mockface.legacy.model import RequestBody
-from mockface.legacy.scenario_rules import request_facts
+from mockface.products.legacy.model import RequestBody
+from mockface.products.legacy.scenario_rules import request_facts
 from mockface.scenarios import ScenarioEngine
 
 from .support import ID_NAME, ID_NUMBER, MAIN, auth, caller_with, media, run_concurrently

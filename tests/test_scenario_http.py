@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine
 
 from .support import ServeProcess, run_mockface, signed_now, valid_request

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mockface.faceid.catalogue import CATALOGUE, results_for
-from mockface.faceid.signature import sign_tc3
+from mockface.products.tc3.catalogue import CATALOGUE, results_for
+from mockface.products.tc3.signature import sign_tc3
 from mockface.scenarios import load_scenario
 
 from .support import ID_NAME, ID_NUMBER, MAIN, media

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from waitress.receiver import FixedStreamReceiver
 
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.web.server import (
     BODY_RECV_BYTES,
     RECV_BYTES,

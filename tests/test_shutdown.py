@@ -18,7 +18,7 @@ import pytest
 
 from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from mockface.emulator import Emulator
-from mockface.legacy.signature import sign
+from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine
 from mockface.web import server as server_module
 from mockface.web.app import create_app

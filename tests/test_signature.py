@@ -9,8 +9,8 @@ import pytest
 
 from mockface.core.config import Keyring
 from mockface.core.state import OnceSignatureStore, RateLimiter
-from mockface.legacy.errors import ApiError
-from mockface.legacy.signature import encode, parse, sign, verify
+from mockface.products.legacy.errors import ApiError
+from mockface.products.legacy.signature import encode, parse, sign, verify
 
 from .support import (
     APPS,

@@ -12,7 +12,7 @@ import pytest
 
 from mockface.core.journal import RecentImages, summarise_media
 from mockface.core.media import ImageInfo, VideoInfo
-from mockface.legacy.model import RequestBody
+from mockface.products.legacy.model import RequestBody
 
 from .support import media
 

@@ -26,7 +26,7 @@ from ..core.logs import configure as configure_logs
 from ..core.scenarios.library import UnknownScenario
 from ..core.scenarios.model import ScenarioError
 from ..core.scenarios.watcher import ScenarioWatcher
-from ..legacy.signature import sign
+from ..products.legacy.signature import sign
 from ..scenarios import ScenarioEngine
 from ..web.malloc import keep_freed_memory
 from ..web.server import DEFAULT_THREADS, Server

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from ..core.config import LEGACY_ENDPOINTS, Settings
-from ..legacy.errors import CATALOGUE, ErrorCode, codes_for
-from ..legacy.signature import LAYOUTS, sign, time_problem
+from ..products.legacy.errors import CATALOGUE, ErrorCode, codes_for
+from ..products.legacy.signature import LAYOUTS, sign, time_problem
 from .common import server_url, settings_for
 
 if TYPE_CHECKING:
-    from ..faceid.catalogue import FaceIdCode
+    from ..products.tc3.catalogue import FaceIdCode
 
 
 @click.command("sign", short_help="Print a signature (legacy) or signed headers (API 3.0).")
@@ -85,8 +85,8 @@ def _sign_api3(product: str, action: str | None, body: str, version: str | None,
     from urllib.parse import urlsplit
 
     from ..core.shell import curl
-    from ..faceid.request import current_version
-    from ..faceid.signature import sign_tc3
+    from ..products.tc3.request import current_version
+    from ..products.tc3.signature import sign_tc3
 
     if not action:
         raise click.UsageError("--api faceid/iai needs --action (e.g. GetLiveCode)")
@@ -126,9 +126,9 @@ def codes(api: str, endpoint: str | None, action: str | None, as_json: bool) -> 
     if api == "faceid":
         if endpoint:
             raise click.UsageError("--endpoint is for --api legacy")
-        from ..faceid.actions import ACTIONS
-        from ..faceid.catalogue import CATALOGUE as FACEID
-        from ..faceid.catalogue import codes_for as faceid_codes_for
+        from ..products.tc3.actions import ACTIONS
+        from ..products.tc3.catalogue import CATALOGUE as FACEID
+        from ..products.tc3.catalogue import codes_for as faceid_codes_for
 
         known = sorted({name for _, name in ACTIONS})
         if action is not None and action not in known:

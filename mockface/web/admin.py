@@ -36,10 +36,10 @@ from ..core.state import StateUnavailable
 from ..core.strictjson import loads_strict
 from ..core.yamlsource import show
 from ..emulator import Emulator
-from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
-from ..faceid.catalogue import codes_for as faceid_codes_for
-from ..faceid.scenario_rules import TARGETS as API3_TARGETS
-from ..legacy.errors import CATALOGUE, ENDPOINTS, codes_for
+from ..products.tc3.catalogue import CATALOGUE as FACEID_CATALOGUE
+from ..products.tc3.catalogue import codes_for as faceid_codes_for
+from ..products.tc3.scenario_rules import TARGETS as API3_TARGETS
+from ..products.legacy.errors import CATALOGUE, ENDPOINTS, codes_for
 
 
 class AdminError(Exception):

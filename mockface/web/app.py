@@ -19,10 +19,10 @@ from ..core.logs import log_access
 from ..core.scenarios.activations import Activation
 from ..core.scenarios.model import Fault
 from ..emulator import Api3Incoming, Emulator, Incoming
-from ..faceid import envelope
-from ..legacy.errors import ApiError
-from ..legacy.model import Reply
-from ..legacy.wire import JSON_CONTENT_TYPE, render
+from ..products.tc3 import envelope
+from ..products.legacy.errors import ApiError
+from ..products.legacy.model import Reply
+from ..products.legacy.wire import JSON_CONTENT_TYPE, render
 from . import dashboard  # noqa: F401 - adds the dashboard's routes to the admin blueprint
 from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
 from .proxy import refused_host_message

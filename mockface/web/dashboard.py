@@ -19,11 +19,11 @@ from flask import Response, current_app, render_template, request
 from ..core.config import Settings, mask
 from ..core.journal import JournalEntry
 from ..core.shell import curl
-from ..faceid.actions import ACTIONS
-from ..faceid.request import current_version
-from ..faceid.signature import sign_tc3
-from ..legacy.errors import ENDPOINTS
-from ..legacy.signature import sign
+from ..products.tc3.actions import ACTIONS
+from ..products.tc3.request import current_version
+from ..products.tc3.signature import sign_tc3
+from ..products.legacy.errors import ENDPOINTS
+from ..products.legacy.signature import sign
 from .admin import TOKEN_CONFIG, AdminError, Arg, accepts, admin, argument, emulator
 
 #: The journal filters the page offers, each a query parameter.

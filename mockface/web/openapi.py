@@ -8,15 +8,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..faceid.actions import ACTIONS, MEDIA_PARAMS
-from ..faceid.catalogue import CATALOGUE as FACEID_CATALOGUE
-from ..faceid.catalogue import codes_for as faceid_codes_for
-from ..faceid.params import Param
-from ..faceid.request import ACTIONS as ACTIONS_BY_VERSION
-from ..legacy.errors import ENDPOINTS, codes_for, placement_on
-from ..legacy.errors import Placement as _Placement
-from ..legacy.fields import FIELDS, Field
-from ..legacy.scenario_rules import DATA_FIELDS
+from ..products.tc3.actions import ACTIONS, MEDIA_PARAMS
+from ..products.tc3.catalogue import CATALOGUE as FACEID_CATALOGUE
+from ..products.tc3.catalogue import codes_for as faceid_codes_for
+from ..products.tc3.params import Param
+from ..products.tc3.request import ACTIONS as ACTIONS_BY_VERSION
+from ..products.legacy.errors import ENDPOINTS, codes_for, placement_on
+from ..products.legacy.errors import Placement as _Placement
+from ..products.legacy.fields import FIELDS, Field
+from ..products.legacy.scenario_rules import DATA_FIELDS
 from .admin import RouteDoc, route_doc
 
 if TYPE_CHECKING:

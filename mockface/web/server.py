@@ -35,11 +35,11 @@ from waitress.trigger import trigger
 from waitress.utilities import RequestEntityTooLarge
 
 from ..core.config import MAX_BODY_BYTES
-from ..faceid import envelope
-from ..faceid.request import MAX_BODY as API3_MAX_BODY
-from ..legacy.errors import ApiError
-from ..legacy.model import Reply
-from ..legacy.wire import JSON_CONTENT_TYPE, render
+from ..products.tc3 import envelope
+from ..products.tc3.request import MAX_BODY as API3_MAX_BODY
+from ..products.legacy.errors import ApiError
+from ..products.legacy.model import Reply
+from ..products.legacy.wire import JSON_CONTENT_TYPE, render
 from .admin import CA_DIR_CONFIG
 from .app import AT_ONCE, DROP_CONNECTION, FRAMING_HEADERS
 from .proxy import (MAX_CONNECT_HEAD, Relay, connect_target, handle_connect, log_refused_tunnel,

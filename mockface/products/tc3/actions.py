@@ -17,10 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.clock import Clock
-from ..core.identity import valid_number, well_formed_name, well_formed_number
-from ..core.media import inspect_image, inspect_video
-from ..core.state import CodeBook, Identities, LipCodeBook, action_order
+from ...core.clock import Clock
+from ...core.identity import valid_number, well_formed_name, well_formed_number
+from ...core.media import inspect_image, inspect_video
+from ...core.state import CodeBook, Identities, LipCodeBook, action_order
 from .catalogue import CATALOGUE
 from .params import Param, check_params
 from .request import FaceIdError

@@ -9,10 +9,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ..core.config import LEGACY_ENDPOINTS
-from ..core.scenarios.model import Facts, Fault, Response
-from ..core.scenarios.schema import Checker
-from ..core.yamlsource import show
+from ...core.config import LEGACY_ENDPOINTS
+from ...core.scenarios.model import Facts, Fault, Response
+from ...core.scenarios.schema import Checker
+from ...core.yamlsource import show
 from .errors import CATALOGUE, ENDPOINTS, Placement, codes_for, in_band_codes, placement_on
 from .model import RequestBody
 

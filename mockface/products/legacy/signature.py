@@ -16,8 +16,8 @@ import hmac
 import random
 from dataclasses import dataclass
 
-from ..core.config import App, Keyring
-from ..core.state import OnceSignatures, RateLimits
+from ...core.config import App, Keyring
+from ...core.state import OnceSignatures, RateLimits
 from .errors import SUSPENDED_MESSAGE, ApiError
 
 DIGEST_SIZE = 20

@@ -9,11 +9,11 @@ from typing import Any
 
 import re2
 
-from ..core.journal import escape_surrogates
-from ..core.media import LaterDigest
-from ..core.scenarios.model import Facts, Response
-from ..core.scenarios.schema import Checker, as_text
-from ..core.yamlsource import show
+from ...core.journal import escape_surrogates
+from ...core.media import LaterDigest
+from ...core.scenarios.model import Facts, Response
+from ...core.scenarios.schema import Checker, as_text
+from ...core.yamlsource import show
 from .actions import ACTIONS, ID_RESULTS, MEDIA_PARAMS, SUCCESS
 from .catalogue import CATALOGUE, results_for
 

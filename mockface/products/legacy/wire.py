@@ -17,10 +17,10 @@ from typing import IO, TYPE_CHECKING, TypeGuard
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from ..core.body import BodyTooLarge, bounded_chunks, take_slice
-from ..core.config import MAX_BODY_BYTES
-from ..core.media import MediaBytes
-from ..core.strictjson import loads_strict
+from ...core.body import BodyTooLarge, bounded_chunks, take_slice
+from ...core.config import MAX_BODY_BYTES
+from ...core.media import MediaBytes
+from ...core.strictjson import loads_strict
 from .errors import ApiError
 from .fields import MEDIA_FIELDS, TEXT_FIELDS
 from .model import Reply, RequestBody

@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.media import ImageInfo, MediaBytes, VideoInfo, inspect_image, inspect_video
+from ...core.media import ImageInfo, MediaBytes, VideoInfo, inspect_image, inspect_video
 from .errors import ApiError
 
 IN_BAND_STATUSES = ("live_status", "compare_status")

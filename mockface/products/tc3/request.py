@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..core.strictjson import loads_strict
+from ...core.strictjson import loads_strict
 from .signature import (
     TC3_ALGORITHM,
     V1_METHODS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..core.config import LEGACY_ENDPOINTS as ENDPOINTS
+from ...core.config import LEGACY_ENDPOINTS as ENDPOINTS
 
 VIDEO_ENDPOINTS = frozenset({"idcardlivedetectfour", "livedetectfour"})
 

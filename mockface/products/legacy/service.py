@@ -9,12 +9,12 @@ import hashlib
 from importlib import resources
 from typing import Any
 
-from ..core.clock import Clock
-from ..core.config import Settings
-from ..core.identity import valid_number, well_formed_name, well_formed_number
-from ..core.media import ImageInfo, MediaBytes
-from ..core.scenarios.model import Response
-from ..core.state import CodeBook, Identities, IdentityRegistry
+from ...core.clock import Clock
+from ...core.config import Settings
+from ...core.identity import valid_number, well_formed_name, well_formed_number
+from ...core.media import ImageInfo, MediaBytes
+from ...core.scenarios.model import Response
+from ...core.state import CodeBook, Identities, IdentityRegistry
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .model import IN_BAND_STATUSES, Reply, RequestBody
 

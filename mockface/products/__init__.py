@@ -1,0 +1,2 @@
+"""The emulated products: one folder each, reached by the rest of mockface only through the
+registry (``REGISTRY``)."""

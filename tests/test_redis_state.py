@@ -16,18 +16,21 @@ import pytest
 import redis
 import requests
 
-from mockface.core import redis_state
+from mockface.core import redis_batch
 from mockface.core.config import App, builtin_app
+from mockface.core.journal import summarise_media
+from mockface.core.redis_batch import Batcher, DirectCalls, closed_by_peer
 from mockface.core.redis_state import (
     QUICK_ROUND_TRIP_SECONDS,
-    Batcher,
     RedisCodeBook,
-    closed_by_peer,
+    RedisState,
+    batching_of,
     derived_code,
     shown_url,
     split_url,
 )
 from mockface.core.state import StateUnavailable
+from mockface.core.stores import Codes
 from mockface.emulator import Emulator
 from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine
@@ -116,7 +119,7 @@ def test_the_journal_of_one_emulator_is_read_by_the_other(pair):
     (entry,) = second.journal.query(endpoint="livegetfour")
     assert (entry.appid, entry.code, entry.http_status, entry.data) == \
         (MAIN.appid, 0, 200, {"validate_data": code})
-    assert second.lip_codes.issued(MAIN.appid) == [code]
+    assert second.state.lip_codes.issued(MAIN.appid) == [code]
     assert len(second.journal) == 1
 
 
@@ -201,15 +204,16 @@ def test_reset_clears_everything_shared(pair, redis_server):
     first.scenarios.activate({"name": "s", "rules": [{"endpoint": "livegetfour",
                                                       "respond": {"validate_data": "0042"}}]})
     first.state.set_loose("777", True)
-    first.identities.add("11010519491231002X", "张三", MAIN.appid)
+    first.state.identities.add("11010519491231002X", "张三", MAIN.appid)
     once = auth(once=True, fileid="f")
     assert post_livegetfour(first, once)["code"] == 0
-    first.lip_codes.issue(MAIN.appid)
+    first.state.lip_codes.issue(MAIN.appid)
     second.reset()
     first.state.sync()
     assert (first.journal.query(), first.scenarios.active(), first.loose_appids,
-            first.lip_codes.all_issued(), first.clock.frozen,
-            first.identities.name_for("11010519491231002X")) == ([], [], set(), {}, False, None)
+            first.state.lip_codes.all_issued(), first.clock.frozen,
+            first.state.identities.name_for("11010519491231002X")) == \
+        ([], [], set(), {}, False, None)
     assert post_livegetfour(first, auth(once=True, fileid="f", now=int(time.time())))["code"] == 0
     prefix, tag = first.state.prefix, MAIN.appid.encode().hex()
     left = {key.decode()[len(prefix):] for key in first.state.redis.scan_iter(f"{prefix}*")}
@@ -220,21 +224,21 @@ def test_reset_clears_everything_shared(pair, redis_server):
 
 def test_a_reset_in_one_process_restarts_the_code_sequences_of_the_others(pair):
     first, second = pair
-    codes = [first.lip_codes.issue("7") for _ in range(3)]
+    codes = [first.state.lip_codes.issue("7") for _ in range(3)]
     actions = [first.state.action_sequences.issue("7") for _ in range(8)]
     second.reset()
-    assert [first.lip_codes.issue("7") for _ in range(3)] == codes
+    assert [first.state.lip_codes.issue("7") for _ in range(3)] == codes
     assert [first.state.action_sequences.issue("7") for _ in range(8)] == actions
-    assert first.lip_codes.issued("7") == codes
+    assert first.state.lip_codes.issued("7") == codes
 
 
 def test_reset_of_one_appid_keeps_the_others(pair):
     first, second = pair
-    first.lip_codes.issue("1")
-    first.lip_codes.issue("2")
+    first.state.lip_codes.issue("1")
+    first.state.lip_codes.issue("2")
     first.state.action_sequences.issue("1")
     second.reset("1")
-    assert first.lip_codes.all_issued().keys() == {"2"}
+    assert first.state.lip_codes.all_issued().keys() == {"2"}
     assert first.state.action_sequences.issued("1") == []
 
 
@@ -543,7 +547,7 @@ def test_a_connection_redis_closed_is_replaced_before_anything_is_written_to_it(
     first.state.redis.client_kill_filter(_id=batch.call("CLIENT", "ID"))
     wait_until(lambda: closed_by_peer(batch._connection._sock))
     assert post_livegetfour(first, auth())["code"] == 0
-    issued = first.lip_codes.issued(MAIN.appid)
+    issued = first.state.lip_codes.issued(MAIN.appid)
     assert len(issued) == 2  # both codes stored
     assert [e.data["validate_data"] for e in first.journal.query()] == issued
 
@@ -555,7 +559,7 @@ def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(
     the listener saw Redis go (where poll cannot tell, as on macOS), so the next request
     uses a new connection instead of failing once on the old one."""
     if not poll_tells:
-        monkeypatch.setattr(redis_state, "_PEER_CLOSED", 0)
+        monkeypatch.setattr(redis_batch, "_PEER_CLOSED", 0)
     server = RedisServer(tmp_path)
     emulator = shared_emulator(server.url())
     emulator.clock.freeze(NOW)
@@ -568,7 +572,7 @@ def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(
         wait_until(lambda: state._live.is_set() and not state.outage.down)  # subscribed again
         answer = post_livegetfour(emulator, auth(now=int(time.time())))
         assert answer["code"] == 0
-        assert emulator.lip_codes.issued(MAIN.appid) == [answer["data"]["validate_data"]]
+        assert emulator.state.lip_codes.issued(MAIN.appid) == [answer["data"]["validate_data"]]
     finally:
         emulator.state.close()
         server.stop()
@@ -600,13 +604,14 @@ def test_codes_are_numbered_in_blocks_and_derived_as_redis_derives_them(redis_se
     for number in (1, 2, RedisCodeBook.BLOCK + 1):
         digest = state.redis.eval(lua, 0, f"{book.seed}:31:{number}").decode()
         assert codes[number - 1] == f"{int(digest, 16) % 10000:04d}"
-    assert derived_code("p", 1, "actions") in ("1,2", "2,1")
+    assert derived_code("p", 1, Codes.ACTION_ORDER) in ("1,2", "2,1")
     state.close()
 
 
+@pytest.mark.parametrize("batching", [True, False], ids=["batched", "stock"])
 def test_a_posted_command_runs_before_later_ones_and_its_reply_is_not_taken_for_theirs(
-        redis_server):
-    state = open_state(redis_server.url())
+        redis_server, batching):
+    state = open_state(redis_server.url(), batching=batching)
     batch, key = state.batch, f"{state.prefix}posted"
     for _ in range(3):
         batch.post("INCR", key)
@@ -625,8 +630,9 @@ def test_replies_to_posts_are_read_before_too_many_wait(redis_server):
     state.close()
 
 
-def test_a_refused_post_is_logged_once_until_one_succeeds(redis_server, caplog):
-    state = open_state(redis_server.url())
+@pytest.mark.parametrize("batching", [True, False], ids=["batched", "stock"])
+def test_a_refused_post_is_logged_once_until_one_succeeds(redis_server, caplog, batching):
+    state = open_state(redis_server.url(), batching=batching)
     batch, key = state.batch, f"{state.prefix}hash"
     batch.call("HSET", key, "field", "1")
     batch.post("INCR", key)  # WRONGTYPE: the key holds a hash
@@ -649,3 +655,119 @@ def test_the_journal_is_written_without_waiting_and_readable_at_once(pair):
     for turn in range(20):
         assert post_livegetfour(first, auth())["code"] == 0
         assert [e.id for e in second.journal.query()] == list(range(1, turn + 2))
+
+
+# -- the stock path: public redis-py calls only (batching=False) ---------------------------
+
+def store_operations(state: RedisState) -> dict:
+    """The main operations of every store on ``state``, and what they answered."""
+    once, rate = state.once_signatures, state.rate_limiter
+    codes, actions, identities = state.lip_codes, state.action_sequences, state.identities
+    issued = [codes.issue("31") for _ in range(RedisCodeBook.BLOCK + 2)]
+    codes.remember("31", "0042")
+    identities.add("11010519491231002X", "张三", "31")
+    state.journal.record(time=NOW, endpoint="x", appid="31", fields={}, media={},
+                         signature={}, rule="default", http_status=200, code=0, data=None,
+                         fault=None, detail=None, latency_ms=1.0)
+    image = media("face.jpg")
+    summary = summarise_media("image", image)
+    state.recent_images.keep(summary, image)
+    state.clock.freeze(NOW)
+    state.clock.advance(5)
+    answered = {
+        "once": [once.consume("31", b"k"), once.consume("31", b"k"), once.consume("32", b"k")],
+        "rate": [rate.allow("31", 2, NOW) for _ in range(3)],
+        "codes": (issued, codes.issued("31") == [*issued, "0042"], codes.all_issued().keys()),
+        "actions": [actions.issue("31") for _ in range(4)],
+        "identities": (identities.name_for("11010519491231002X"), len(identities)),
+        "journal": [(e.id, e.appid) for e in state.journal.query()],
+        "image": state.recent_images.get(summary["sha256"]) == ("image/jpeg", image),
+        "clock": state.clock.now(),
+    }
+    state.clear_stores("31")
+    answered["cleared"] = (codes.issued("31"), identities.name_for("11010519491231002X"),
+                           once.consume("31", b"k"), once.consume("32", b"k"),
+                           rate.allow("31", 1, NOW))
+    return answered
+
+
+def test_the_stores_answer_alike_with_and_without_batching(redis_server):
+    batched = open_state(redis_server.url(), batching=True)
+    stock = open_state(redis_server.url(), batching=False)
+    assert isinstance(batched.batch, Batcher) and isinstance(stock.batch, DirectCalls)
+    answers = store_operations(batched)
+    assert answers == store_operations(stock)
+    assert (answers["once"], answers["rate"], answers["journal"], answers["image"],
+            answers["clock"], answers["cleared"]) == (
+        [True, False, True], [True, True, False], [(1, "31")], True, NOW + 5,
+        ([], None, True, False, True))
+    assert answers["codes"][1:] == (True, {"31"})
+    assert answers["identities"] == ("张三", 2)  # and the configured one
+    assert stock.batch.round_trip > 0 and stock.batch.answered_at > 0  # quick() can tell
+
+
+def test_an_emulator_on_the_stock_path_serves_and_shares_its_state(redis_server):
+    url = redis_server.url()
+    settings = make_settings()
+    emulators = []
+    for batching in (True, False):
+        state = open_state(url, settings, batching=batching)
+        emulators.append(Emulator(settings, state=state, scenarios=ScenarioEngine(
+            seed=settings.seed, store=state.activations)))
+    emulators[0].clock.freeze(NOW)
+    app_of(emulators[0]), app_of(emulators[1])
+    header = auth(once=True, fileid="stock")
+    turn = iter(range(10))
+    codes = run_concurrently(lambda: post_livegetfour(emulators[next(turn) % 2], header)
+                             ["code"], 10)
+    assert sorted(codes) == [0] + [13] * 9
+    (entry,) = [e for e in emulators[0].journal.query() if e.code == 0]
+    assert emulators[1].state.lip_codes.issued(MAIN.appid) == [entry.data["validate_data"]]
+
+
+def test_on_the_stock_path_an_outage_answers_108_until_redis_is_back(tmp_path):
+    server = RedisServer(tmp_path)
+    settings = make_settings()
+    state = open_state(server.url(), settings, batching=False)
+    emulator = Emulator(settings, state=state,
+                        scenarios=ScenarioEngine(seed=settings.seed, store=state.activations))
+    emulator.clock.freeze(NOW)
+    try:
+        assert post_livegetfour(emulator, auth())["code"] == 0
+        server.stop()
+        assert post_livegetfour(emulator, auth())["code"] == 108
+        assert state.outage.down and emulator.at_once_view() is None
+        server.start()
+        assert post_livegetfour(emulator, auth(now=int(time.time())))["code"] == 0
+        assert not state.outage.down
+    finally:
+        state.close()
+        server.stop()
+
+
+def test_the_redis_url_can_turn_batching_off(redis_server):
+    url = redis_server.url()
+    assert split_url(f"{url}&batching=off")[0] == split_url(url)[0]
+    assert (batching_of(url), batching_of(f"{url}&batching=on"),
+            batching_of(f"{url}&batching=off")) == (True, True, False)
+    assert isinstance(open_state(f"{url}&batching=off").batch, DirectCalls)
+    assert isinstance(open_state(f"{url}&batching=off", batching=True).batch, Batcher)
+    with pytest.raises(ValueError, match="batching='no' in the Redis URL: give on or off"):
+        open_state(f"{url}&batching=no")
+
+
+def test_a_server_on_the_stock_path_serves_from_the_shared_state(redis_server):
+    url = redis_server.url()
+    servers = [ServeProcess("--quiet", "--state", f"{url}&batching=off"),
+               ServeProcess("--quiet", "--state", url)]
+    try:
+        once = builtin_auth(once=True, fileid="stock-server")
+        turn = iter(range(10))
+        codes = run_concurrently(lambda: livegetfour(servers[next(turn) % 2].url, once)["code"],
+                                 10)
+        assert sorted(codes) == [0] + [13] * 9
+        journal = requests.get(f"{servers[0].url}/__mockface/requests", timeout=10).json()
+        assert len(journal["requests"]) == 10
+    finally:
+        for server in servers:
+            server.stop()

@@ -4,7 +4,8 @@ emulator: ``mockface serve --state redis://HOST:PORT/DB``.
 Everything a request changes lives in Redis and is changed atomically there (Lua scripts
 for once-signatures, rate windows, rule counters, the clock, the journal and the
 dashboard's thumbnails).  Writes whose reply a request does not need (the journal entry, an
-issued code, a thumbnail) are sent without waiting for it (``Batcher.post``).  Settings
+issued code, a thumbnail) are sent without waiting for it (``RedisCalls.post``: the
+commands go through redis_batch.py, the one module on redis-py's internals).  Settings
 changed over the admin API (clock, per-app loose mode, apps, scenario activations) are
 also kept in each process; a change is announced on a channel, and every process adopts it
 before the change returns, so a request needs no round trip to see it.
@@ -14,7 +15,13 @@ timeouts; a broken pooled connection is tried once more, a timeout never); the o
 logged once, and its end once, when Redis answers again.  A Redis that is full
 (``maxmemory`` reached under ``noeviction``) refuses writes: StateUnavailable too, logged
 at most once a minute.  Keys all start with a prefix (``mockface:`` unless the URL adds
-``?prefix=``).
+``?prefix=``); ``?batching=off`` sends commands with public redis-py calls alone
+(redis_batch.py).
+
+The stores products declare (stores.py) are made here by ``RedisStores``, under keys named
+after the spec (``once``, ``rate:APPID-HEX``, ``identities``, ``NAME:record:TOKEN`` and
+its indexes for tokens; code books under ``codes:NAMESPACE``), so that every process
+declaring the same specs shares them.
 """
 from __future__ import annotations
 
@@ -22,15 +29,14 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import random
-import select
-import socket
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -41,8 +47,36 @@ from .clock import Clock
 from .config import App, Keyring, Settings
 from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, RecentImages, matching, settle_now
 from .media import MediaBytes
+from .redis_batch import RedisCalls, Script, sender
 from .scenarios.engine import ScenarioEngine
-from .state import StateUnavailable
+from .state import (
+    ACTION_SEQUENCES,
+    IDENTITIES,
+    LIP_CODES,
+    ONCE_SIGNATURES,
+    RATE_WINDOWS,
+    TRANSITIONAL_STORES,
+    StateUnavailable,
+)
+from .stores import (
+    CodeBook,
+    CodeBookSpec,
+    Codes,
+    DeclaredStores,
+    Identities,
+    IdentityRegistrySpec,
+    OnceSet,
+    OnceSignatures,
+    RateLimits,
+    RateWindow,
+    Store,
+    StoreSpec,
+    Tokens,
+    TokenStoreSpec,
+)
+from .tokens import DEFAULT_TOKEN_STORE_SIZE, TokenRecord, plain, plain_json
+
+T = TypeVar("T", bound=Store)
 
 log = logging.getLogger("mockface.state")
 
@@ -51,7 +85,7 @@ TIMEOUT_SECONDS = 2.0  # per Redis operation: an outage is answered, never waite
 ANNOUNCE_SECONDS = 2.0  # how long a settings change waits for every process to adopt it
 RETRY_SECONDS = 0.2  # how often a lost listener connection is tried again
 #: Requests may be answered on the server's event loop (blocking it for their round trips)
-#: while Redis's round trips take at most this (``Batcher.round_trip``); slower, they go to
+#: while Redis's round trips take at most this (``RedisCalls.round_trip``); slower, they go to
 #: worker threads.
 QUICK_ROUND_TRIP_SECONDS = 0.001
 ONCE_TTL_SECONDS = 7 * 24 * 3600  # how long a used once-signature stays used
@@ -122,6 +156,64 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], 3600)
 return 1
 """
+#: Lua: issue a token unless its record exists: KEYS the record (a hash of JSON values),
+#: the issue order and the appid's index (sorted sets scored by KEYS[4], a counter); ARGV
+#: the record's lifetime in seconds, the most records kept, the token, then the record's
+#: fields and values.  {1, the tokens pushed out of the order} when issued, {0} when not.
+#: HSET is the first write (a full Redis refuses the script before it changes anything).
+_TOKEN_ISSUE = """
+local ttl, most = tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ttl)
+local n = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[2], n, ARGV[3])
+redis.call('ZADD', KEYS[3], n, ARGV[3])
+for i = 2, 3 do
+  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+local reply = {1}
+local extra = redis.call('ZCARD', KEYS[2]) - most
+if extra > 0 then
+  local out = redis.call('ZPOPMIN', KEYS[2], extra)
+  for i = 1, #out, 2 do reply[#reply + 1] = out[i] end
+end
+return reply
+"""
+#: Lua: open a token (KEYS[1], its record) at ARGV[1]: ``issued`` becomes ``opened``
+#: before ``expires_at``.  The record's fields and values after it; none when the record
+#: is missing or past its ``readable_until``.
+_TOKEN_OPEN = """
+local now = tonumber(ARGV[1])
+local t = redis.call('HMGET', KEYS[1], 'state', 'expires_at', 'readable_until')
+if not t[1] or now >= tonumber(t[3]) then return {} end
+if t[1] == '"issued"' and now < tonumber(t[2]) then
+  redis.call('HSET', KEYS[1], 'state', '"opened"', 'opened_at', ARGV[1])
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+#: Lua: finish a token (KEYS[1], its record) at ARGV[1] with the outcome ARGV[2] unless it
+#: is finished already or its ``expires_at`` has come.  1 when it finished now, else 0;
+#: then the record's fields and values (none when it is missing or past its
+#: ``readable_until``).
+_TOKEN_FINISH = """
+local now = tonumber(ARGV[1])
+local t = redis.call('HMGET', KEYS[1], 'state', 'expires_at', 'readable_until')
+if not t[1] or now >= tonumber(t[3]) then return {0} end
+local won = 0
+if t[1] ~= '"finished"' and now < tonumber(t[2]) then
+  redis.call('HSET', KEYS[1], 'state', '"finished"', 'finished_at', ARGV[1],
+             'outcome', ARGV[2])
+  won = 1
+end
+local reply = redis.call('HGETALL', KEYS[1])
+table.insert(reply, 1, won)
+return reply
+"""
+#: Seconds a token's record stays in Redis past its read window (as from its issue; the
+#: emulator's clock may stand still or be set back meanwhile: a read checks ``now``).
+TOKEN_TTL_MARGIN_SECONDS = 7 * 24 * 3600
+
 #: Key (after the prefix) counting the resets of issued codes: each process drops the
 #: numbers it took for codes when it sees the count change.
 CODES_GENERATION = "generation:codes"
@@ -158,15 +250,30 @@ return {redis.call('HGET', KEYS[1], 'frozen_at') or '',
 """
 
 
+#: The query parameters of a Redis URL that are mockface's, not redis-py's.
+OWN_PARAMETERS = ("prefix", "batching")
+
+
 def split_url(url: str) -> tuple[str, str]:
-    """The Redis URL without mockface's own ``prefix`` query parameter, and the prefix."""
+    """The Redis URL without mockface's own query parameters (OWN_PARAMETERS), and the
+    prefix."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
-    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+    rest = urlencode([(name, value) for name, value in query if name not in OWN_PARAMETERS])
     plain = f"{parts.scheme}://{parts.netloc}{parts.path}"  # unix:///path keeps its "//"
     return plain + (f"?{rest}" if rest else "") + (f"#{parts.fragment}" if parts.fragment
                                                   else ""), prefix
+
+
+def batching_of(url: str) -> bool:
+    """Whether the URL leaves batching on (``?batching=off`` turns it off); ValueError for
+    a value other than on or off."""
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    value = next((value for name, value in query if name == "batching"), "on")
+    if value not in ("on", "off"):
+        raise ValueError(f"batching={value!r} in the Redis URL: give on or off")
+    return value == "on"
 
 
 def shown_url(url: str) -> str:
@@ -192,7 +299,7 @@ class Outage:
     @contextlib.contextmanager
     def guard(self, answered: bool = True) -> Iterator[None]:
         """Redis failures in the block as StateUnavailable.  ``answered``: whether the block
-        finishing shows Redis answered, ending an outage (not for ``Batcher.post``: bytes
+        finishing shows Redis answered, ending an outage (not for ``RedisCalls.post``: bytes
         written to a dead connection's socket can still succeed once)."""
         try:
             yield
@@ -240,221 +347,6 @@ FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
             redis.exceptions.LockError)
 
 
-class _Call:
-    """One command waiting in a Batcher; ``wake`` is held until the command is done or
-    its caller is to send the next round trip."""
-
-    __slots__ = ("args", "done", "value", "wake")
-
-    def __init__(self, args: tuple) -> None:
-        self.args = args
-        self.done = False
-        self.value: Any = None
-        self.wake = threading.Lock()
-        self.wake.acquire()
-
-
-#: poll() flag for "the peer closed its side", where the system has one (Linux).
-_PEER_CLOSED = getattr(select, "POLLRDHUP", 0)
-
-
-def closed_by_peer(sock: socket.socket | None) -> bool:
-    """Whether the other end closed this connection, even with data still to read from it
-    (always False where poll() cannot tell: the next round trip finds out)."""
-    if sock is None or not _PEER_CLOSED:
-        return False
-    poller = select.poll()
-    poller.register(sock, _PEER_CLOSED)
-    return bool(poller.poll(0))
-
-
-class Batcher:
-    """Sends the commands of concurrent callers to Redis together (auto-pipelining), on
-    one connection of its own.
-
-    A caller whose command finds no round trip in flight sends it at once; commands that
-    arrive meanwhile wait and go together in the next round trip, sent by the first of
-    their callers.  Each caller gets its own result (or its own exception) back, as if it
-    had sent its command alone; every command is sent after its caller asked, so a read
-    sees every write that completed before it was asked for.
-
-    ``post`` writes a command without waiting for its reply: the bytes are on the socket
-    when it returns, and Redis runs one connection's commands in the order they arrive, so
-    it runs before anything this process sends later; its reply is read (and dropped) by
-    the next round trip."""
-
-    #: Posted replies left unread before a post waits for them (a round trip): bounds what
-    #: Redis holds for this connection when nothing but posts is sent for a while.
-    UNREAD_LIMIT = 64
-    #: How recently Redis must have answered for a command to be posted without waiting.
-    FRESH_SECONDS = 1.0
-
-    def __init__(self, client: redis.Redis) -> None:
-        self._client = client
-        #: Seconds a round trip takes when nothing queues (0 before the first): falls at
-        #: once to a faster round trip's time, rises by an eighth of the way to a slower
-        #: one's (failures count as long as they took).  Queueing behind other callers
-        #: makes single round trips slow, but not all of them.
-        self.round_trip = 0.0
-        self._pending: list[_Call] = []
-        self._sending = False
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock()  # what goes on the socket, in what order
-        self._connection: Any = None
-        self._pid = 0
-        self._unread = 0  # replies to posts, on the socket before the next round trip's
-        self._stale = False  # reconnect before the next round trip
-        self.answered_at = 0.0  # time.monotonic() of Redis's last reply
-        self._post_failed = False  # a posted command failed; logged until one succeeds
-
-    def call(self, *args: Any) -> Any:
-        """The result of one Redis command (its arguments as for ``execute_command``)."""
-        call = _Call(args)
-        with self._lock:
-            self._pending.append(call)
-            waits, self._sending = self._sending, True
-        if waits:
-            call.wake.acquire()  # done, or our turn to send
-        if not call.done:
-            with self._lock:
-                batch, self._pending = self._pending, []
-            self._send(batch)
-            for each in batch:
-                if each is not call:
-                    each.wake.release()
-            with self._lock:
-                if self._pending:
-                    self._pending[0].wake.release()  # its caller sends the next round trip
-                else:
-                    self._sending = False
-        if isinstance(call.value, Exception):
-            raise call.value
-        return call.value
-
-    def post(self, *args: Any) -> None:
-        """Send one command whose reply nobody waits for (see the class); raises what an
-        unreachable Redis raises.  A command Redis refuses is logged, not raised.
-
-        Only while Redis answered within FRESH_SECONDS and fewer than UNREAD_LIMIT replies
-        are unread; otherwise the command makes a round trip, so that a Redis that stopped
-        answering (a network partition sends no sign) is noticed before much is posted.  A
-        connection Redis closed (it was stopped) is noticed before anything is written to
-        it (``_connected``): the first write to it would seem to succeed."""
-        if self._unread >= self.UNREAD_LIMIT or \
-                time.monotonic() - self.answered_at > self.FRESH_SECONDS:
-            self._posted(lambda: self.call(*args))
-            return
-        with self._write_lock:
-            connection = self._connected()
-            try:
-                connection.send_packed_command(connection.pack_command(*args))
-            except Exception:
-                self._drop(connection)
-                raise
-            self._unread += 1
-
-    def close(self) -> None:
-        """Close the batcher's connection (a later command opens a new one)."""
-        with self._write_lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._drop(self._connection)
-
-    def reconnect(self) -> None:
-        """Use a new connection from the next round trip on (the current one may lead to a
-        Redis that is gone: a first command on it would fail after Redis restarted)."""
-        self._stale = True
-
-    def _connected(self) -> Any:
-        """The batcher's connection (under ``_write_lock``): made in each process, since a
-        forked worker must not share its parent's socket; closed, to be opened again on
-        its first use, when Redis closed it or after ``reconnect`` (a round trip still
-        reading from it was failing anyway: Redis went away)."""
-        if self._pid != os.getpid():
-            self._connection = self._client.connection_pool.make_connection()
-            self._pid = os.getpid()
-            self._unread = 0
-        elif self._stale or closed_by_peer(self._connection._sock):
-            self._stale = False
-            self._drop(self._connection)
-        return self._connection
-
-    def _drop(self, connection: Any) -> None:
-        """Close the connection after a failure (under ``_write_lock``); replies still owed
-        on it are gone with it."""
-        connection.disconnect()
-        self._unread = 0
-
-    def _send(self, batch: list[_Call]) -> None:
-        """One round trip for ``batch``: the replies to earlier posts are read and dropped
-        first (redis-py's connection layer, without its per-command pipeline machinery)."""
-        started = time.perf_counter()
-        try:
-            with self._write_lock:
-                connection = self._connected()
-                posted, self._unread = self._unread, 0
-                try:
-                    connection.send_packed_command(connection.pack_commands(
-                        [each.args for each in batch]))
-                except Exception:
-                    self._drop(connection)
-                    raise
-            try:
-                for _ in range(posted):
-                    self._posted(connection.read_response)
-                for each in batch:
-                    try:
-                        each.value = connection.read_response()
-                    except redis.exceptions.ResponseError as error:
-                        each.value = error
-                    each.done = True
-                self.answered_at = time.monotonic()
-            except Exception:
-                with self._write_lock:
-                    self._drop(connection)
-                raise
-        except Exception as error:  # the round trip failed: each caller left gets the error
-            for each in batch:
-                if not each.done:
-                    each.value, each.done = error, True
-        finally:
-            took = time.perf_counter() - started
-            self.round_trip = min(took, self.round_trip + (took - self.round_trip) / 8)
-
-    def _posted(self, reply: Callable[[], Any]) -> None:
-        """Take a posted command's reply; a refusal is logged until a posted command
-        succeeds again."""
-        try:
-            reply()
-        except redis.exceptions.ResponseError as error:
-            if not self._post_failed:
-                log.error("Redis refused a command sent without waiting (a journal entry, "
-                          "an issued code or a thumbnail is not stored): %s", error)
-            self._post_failed = True
-        else:
-            self._post_failed = False
-
-    def script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
-        """Run a Lua script by its digest; loaded again when Redis lost it (a restart)."""
-        try:
-            return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:  # on this connection, which just answered
-            self.call("SCRIPT", "LOAD", script.source)
-            return self.call("EVALSHA", script.sha, len(keys), *keys, *args)
-
-    def post_script(self, script: Script, keys: list[str], args: list[Any]) -> None:
-        """``post`` a Lua script, sent whole (``EVAL``): a reply nobody reads cannot say
-        that Redis lost a script by its digest."""
-        self.post("EVAL", script.source, len(keys), *keys, *args)
-
-
-class Script:
-    """A Lua script and its SHA1 digest."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()
-
-
 class _Part:
     """A store kept in Redis under the shared prefix."""
 
@@ -485,10 +377,10 @@ class RedisOnceSignatures(_Part):
 
     _script = Script(_ONCE)
 
-    def __init__(self, shared: RedisState, capacity: int) -> None:
+    def __init__(self, shared: RedisState, capacity: int, name: str = "once") -> None:
         super().__init__(shared)
         self.capacity = capacity
-        self._key = f"{self.prefix}once"
+        self._key = f"{self.prefix}{name}"
 
     def consume(self, appid: str, key: bytes) -> bool:
         """Mark ``key`` used for ``appid``; True when it had not been used before (of any
@@ -581,55 +473,63 @@ class RedisRecentImages(_Part):
 
 
 class RedisRateLimiter(_Part):
-    """Per-app requests-per-second windows shared by every process."""
+    """Per-app requests-per-second windows shared by every process (keys ``NAME:APPID``)."""
 
     _script = Script(_RATE)
 
-    def __init__(self, shared: RedisState) -> None:
+    def __init__(self, shared: RedisState, name: str = "rate") -> None:
         super().__init__(shared)
+        self.name = name
         self._ids = random.Random()
 
     def allow(self, appid: str, limit: int, now: float) -> bool:
         member = f"{now}:{self._ids.getrandbits(64):x}"
         with self.guard():
-            return bool(self.batch.script(self._script, [f"{self.prefix}rate:{_tag(appid)}"],
-                                          [now, limit, member]))
+            return bool(self.batch.script(
+                self._script, [f"{self.prefix}{self.name}:{_tag(appid)}"], [now, limit, member]))
 
     def clear(self, appid: str | None = None) -> None:
         with self.guard():
-            self._delete(f"rate:{_tag(appid)}" if appid is not None else "rate:*")
+            self._delete(f"{self.name}:{_tag(appid)}" if appid is not None
+                         else f"{self.name}:*")
 
 
-def derived_code(prefix: str, number: int, kind: str) -> str:
+#: How the Redis code books derive each kind of code from a 32-bit number.
+DERIVED: dict[Codes, Callable[[int], str]] = {
+    Codes.FOUR_DIGITS: lambda value: f"{value % 10000:04d}",
+    Codes.ACTION_ORDER: lambda value: "1,2" if value % 2 == 0 else "2,1",
+}
+
+
+def derived_code(prefix: str, number: int, make: Codes) -> str:
     """The ``number``-th code of a book: from the SHA-1 of ``prefix`` (namespace, seed and
-    appid) and the number; 4 digits, or an action order ("1,2" / "2,1")."""
+    appid) and the number, made as ``make`` says (DERIVED)."""
     value = int(hashlib.sha1(f"{prefix}{number}".encode()).hexdigest()[:8], 16)
-    if kind == "digits":
-        return f"{value % 10000:04d}"
-    return "1,2" if value % 2 == 0 else "2,1"
+    return DERIVED[make](value)
 
 
 class RedisCodeBook(_Part):
-    """Issued lip codes (``kind="digits"``) or action sequences (``"actions"``) per appid,
-    shared by every process.
+    """Codes issued per appid (lip codes, action sequences: as ``make`` says), shared by
+    every process.
 
     The n-th code of an appid depends only on the seed, the namespace, the appid and n
     (``derived_code``), so a server issues the same codes in the same order as another with
     the same seed; not the same codes as the in-memory book, which draws from a generator
     per appid.  Each process takes the numbers it issues in blocks of ``BLOCK`` from
     Redis (one round trip per block), and posts each code it issues to the shared list
-    before it is handed out (``Batcher.post``): a code is known to every process by the
+    before it is handed out (``RedisCalls.post``): a code is known to every process by the
     time its client can use it."""
 
     BLOCK = 64
     _remember = Script(_REMEMBER)
 
     def __init__(self, shared: RedisState, seed: int, per_app: int = 1000,
-                 kind: str = "digits", namespace: str = "", apps: int = 10_000) -> None:
+                 make: Codes = Codes.FOUR_DIGITS, namespace: str = "",
+                 apps: int = 10_000) -> None:
         super().__init__(shared)
         self.seed = seed
         self.per_app = per_app
-        self.kind = kind
+        self.make = make
         self.namespace = namespace
         self.apps = apps  # appids whose block is kept at most (loose mode admits any)
         self._base = f"{self.prefix}codes:{namespace}"
@@ -638,7 +538,7 @@ class RedisCodeBook(_Part):
 
     def issue(self, appid: str) -> str:
         number = self._number(appid)
-        code = derived_code(f"{self.namespace}{self.seed}:{appid}:", number, self.kind)
+        code = derived_code(f"{self.namespace}{self.seed}:{appid}:", number, self.make)
         with self.guard(answered=False):
             self.batch.post_script(self._remember, [f"{self._base}list:{_tag(appid)}"],
                                    [code, self.per_app])
@@ -701,10 +601,11 @@ class RedisCodeBook(_Part):
 class RedisIdentities(_Part):
     """The configured identities plus those registered at run time, in Redis."""
 
-    def __init__(self, shared: RedisState, configured: Mapping[str, str]) -> None:
+    def __init__(self, shared: RedisState, configured: Mapping[str, str],
+                 name: str = "identities") -> None:
         super().__init__(shared)
         self._configured = dict(configured)
-        self._key = f"{self.prefix}identities"
+        self._key = f"{self.prefix}{name}"
 
     def name_for(self, number: str) -> str | None:
         with self.guard():
@@ -731,6 +632,133 @@ class RedisIdentities(_Part):
         return len(self._configured.keys() | added)
 
 
+def _json_time(now: float) -> str:
+    """``now`` as the JSON number a record's times are kept as; ValueError unless finite."""
+    return json.dumps(float(now), allow_nan=False)
+
+
+class RedisTokens(_Part):
+    """Verification tokens shared by every process (a ``stores.Tokens``), as TokenStore
+    keeps them in one: the same answers, and of any number of concurrent ``finish`` calls
+    for one token, in any processes, exactly one wins (each change is one Lua script).
+
+    A record is a hash of JSON values under ``NAME:record:TOKEN``, which Redis drops
+    TOKEN_TTL_MARGIN_SECONDS after its read window (reads check the window against the
+    emulator's time).  ``NAME:order`` holds the tokens in issue order (at most ``capacity``:
+    the first issued are dropped, records and all) and ``NAME:app:APPID-HEX`` each appid's;
+    an entry whose record is gone is dropped when ``list`` comes across it."""
+
+    _issue = Script(_TOKEN_ISSUE)
+    _open = Script(_TOKEN_OPEN)
+    _finish = Script(_TOKEN_FINISH)
+    PAGE = 1000  # records read per round trip by ``list``
+
+    def __init__(self, shared: RedisState, name: str,
+                 capacity: int = DEFAULT_TOKEN_STORE_SIZE) -> None:
+        super().__init__(shared)
+        self.name = name
+        self.capacity = capacity
+        self._base = f"{self.prefix}{name}:"
+
+    def _record_key(self, token: str | bytes) -> str:
+        return f"{self._base}record:{token.decode() if isinstance(token, bytes) else token}"
+
+    def _index(self, appid: str | None) -> str:
+        return f"{self._base}order" if appid is None else f"{self._base}app:{_tag(appid)}"
+
+    def issue(self, record: TokenRecord) -> None:
+        """Keep ``record``, in whatever state it comes; ValueError when its token is kept
+        already (TypeError or ValueError when its data or outcome is not JSON-able)."""
+        fields = [part for name, value in plain(record).as_dict().items()
+                  for part in (name, json.dumps(value, ensure_ascii=False))]
+        ttl = math.ceil(max(record.readable_until - record.issued_at, 0.0)) + \
+            TOKEN_TTL_MARGIN_SECONDS
+        with self.guard():
+            reply = self.batch.script(
+                self._issue, [self._record_key(record.token), self._index(None),
+                              self._index(record.appid), f"{self._base}n"],
+                [ttl, self.capacity, record.token, *fields])
+        if not reply[0]:
+            raise ValueError(f"token {record.token!r} exists already")
+        if len(reply) > 1:
+            with self.guard(answered=False):
+                self.batch.post("DEL", *[self._record_key(token) for token in reply[1:]])
+
+    def get(self, token: str, now: float) -> TokenRecord | None:
+        """The record of ``token``, or None (unknown, or past its read window)."""
+        with self.guard():
+            record = _record(self.batch.call("HGETALL", self._record_key(token)))
+        return record if record is not None and record.readable_at(now) else None
+
+    def open(self, token: str, now: float) -> TokenRecord | None:
+        """The record of ``token`` after opening it (``TokenRecord.opened``), or None."""
+        with self.guard():
+            return _record(self.batch.script(self._open, [self._record_key(token)],
+                                             [_json_time(now)]))
+
+    def finish(self, token: str, outcome: Mapping[str, Any],
+               now: float) -> tuple[bool, TokenRecord | None]:
+        """Finish ``token`` with ``outcome`` at ``now`` (see ``stores.Tokens.finish``)."""
+        text = json.dumps(plain_json(outcome), ensure_ascii=False)
+        with self.guard():
+            reply = self.batch.script(self._finish, [self._record_key(token)],
+                                      [_json_time(now), text])
+        return bool(reply[0]), _record(reply[1:])
+
+    def list(self, now: float, appid: str | None = None, flow: str | None = None,
+             state: str | None = None) -> list[TokenRecord]:
+        """The readable records (filtered as ``stores.Tokens.list`` says), the last issued
+        first."""
+        index = self._index(appid)
+        found: list[TokenRecord] = []
+        with self.guard():
+            tokens = cast(list[bytes], self.batch.call("ZREVRANGE", index, 0, -1))
+            for start in range(0, len(tokens), self.PAGE):
+                page = tokens[start:start + self.PAGE]
+                pipe = self.redis.pipeline(transaction=False)
+                for token in page:
+                    pipe.hgetall(self._record_key(token))
+                gone = []
+                for token, fields in zip(page, pipe.execute(), strict=True):
+                    record = _record(fields)
+                    if record is None:
+                        gone.append(token)
+                    else:
+                        found.append(record)
+                if gone:
+                    self.redis.zrem(index, *gone)
+        return [record for record in found
+                if record.readable_at(now) and appid in (None, record.appid)
+                and flow in (None, record.flow) and state in (None, record.state_at(now))]
+
+    def clear(self, appid: str | None = None) -> None:
+        """Forget the records: all, or those of ``appid`` (a token issued meanwhile stays)."""
+        with self.guard():
+            if appid is None:
+                self._delete(f"{self.name}:*")
+                return
+            index = self._index(appid)
+            tokens = cast(list[bytes], self.redis.zrange(index, 0, -1))
+            for start in range(0, len(tokens), self.PAGE):
+                page = tokens[start:start + self.PAGE]
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.delete(*[self._record_key(token) for token in page])
+                pipe.zrem(self._index(None), *page)
+                pipe.zrem(index, *page)
+                pipe.execute()
+
+
+def _record(fields: list[bytes] | dict[bytes, bytes]) -> TokenRecord | None:
+    """The record a token's hash holds (as HGETALL answers it: a flat list of fields and
+    values, or a dict), or None for no fields (no record)."""
+    if isinstance(fields, list):
+        fields = dict(zip(fields[::2], fields[1::2], strict=True))
+    if not fields:
+        return None
+    return TokenRecord.from_dict({name.decode(): json.loads(value)
+                                  for name, value in fields.items()})
+
+
 class RedisJournal(_Part):
     """The journal as a Redis stream of at most ``capacity`` entries, visible to every
     process; ids are unique across processes."""
@@ -744,7 +772,7 @@ class RedisJournal(_Part):
 
     def record(self, **values: Any) -> None:
         """Append an entry (its id is given in Redis) without waiting for Redis's reply
-        (``Batcher.post``): Redis runs it before anything this process sends later; a read
+        (``RedisCalls.post``): Redis runs it before anything this process sends later; a read
         by another process after the answer went out finds it too, since the entry was on
         its way to Redis before the answer was sent."""
         text = json.dumps(settle_now(values), default=str)
@@ -909,6 +937,58 @@ def app_from_json(text: str | bytes) -> App:
                fields["nonce_replay_check"])
 
 
+class RedisStores:
+    """Makes the Redis store of each kind (a ``StoreFactory``), bounded as ``settings``
+    says, its keys named after the spec (see the module's description).
+
+    A spec whose keys would be core's own (the journal, the clock, ...: ``CORE_KEYS``) or
+    overlap another spec's (``rate`` and ``rate:x``) is refused (ValueError), and so is a
+    name that Redis would read as a pattern."""
+
+    #: The first part of the keys the backend keeps for itself (and ``codes``: the books').
+    CORE_KEYS = frozenset({"acks", "activations", "apps", "changes", "clock", "codes",
+                           "counts", "generation", "images", "journal", "lock", "loose"})
+
+    def __init__(self, shared: RedisState, settings: Settings) -> None:
+        self._shared = shared
+        self.settings = settings
+        self._owners: dict[str, StoreSpec[Any]] = {}  # key (after the prefix) -> its spec
+        self._lock = threading.Lock()
+
+    def _claim(self, key: str, spec: StoreSpec[Any], core: bool = False) -> str:
+        """``key`` (after the prefix) as ``spec``'s own; ``core``: the key may start with
+        one of CORE_KEYS (the code books')."""
+        if any(char in key for char in "*?[]\\") or \
+                (not core and key.split(":")[0] in self.CORE_KEYS):
+            raise ValueError(f"{spec!r} cannot keep its state in Redis under {key!r}")
+        with self._lock:
+            for owned, owner in self._owners.items():
+                if owner != spec and (owned == key or key.startswith(f"{owned}:") or
+                                      owned.startswith(f"{key}:")):
+                    raise ValueError(f"{spec!r} would share its Redis keys with {owner!r}")
+            self._owners[key] = spec
+        return key
+
+    def once_set(self, spec: OnceSet) -> OnceSignatures:
+        return RedisOnceSignatures(self._shared, self.settings.once_store_size,
+                                   self._claim(spec.name, spec))
+
+    def rate_window(self, spec: RateWindow) -> RateLimits:
+        return RedisRateLimiter(self._shared, self._claim(spec.name, spec))
+
+    def code_book(self, spec: CodeBookSpec) -> CodeBook:
+        self._claim(f"codes:{spec.namespace}", spec, core=True)
+        return RedisCodeBook(self._shared, self.settings.seed, make=spec.make,
+                             namespace=spec.namespace)
+
+    def identity_registry(self, spec: IdentityRegistrySpec) -> Identities:
+        return RedisIdentities(self._shared, self.settings.identities,
+                               self._claim(spec.name, spec))
+
+    def token_store(self, spec: TokenStoreSpec) -> Tokens:
+        return RedisTokens(self._shared, self._claim(spec.name, spec))
+
+
 def connect(url: str) -> redis.Redis:
     """A client for ``url`` that fails fast: short timeouts, and one immediate retry on a
     broken connection only (a pooled connection to a Redis that restarted since), never
@@ -922,26 +1002,27 @@ def connect(url: str) -> redis.Redis:
 
 class RedisState:
     """The state backend shared through Redis (see the module's description); offers the
-    same stores as MemoryState."""
+    same stores as MemoryState.  ``batching``: send commands through redis_batch's Batcher
+    (on redis-py's internals) or, False, through public redis-py calls alone; None (the
+    default): as the URL says (``?batching=off``; on without it)."""
 
     shared = True
 
     def __init__(self, url: str, settings: Settings,
-                 journal_size: int = DEFAULT_JOURNAL_SIZE) -> None:
+                 journal_size: int = DEFAULT_JOURNAL_SIZE,
+                 batching: bool | None = None) -> None:
         plain_url, self.prefix = split_url(url)
+        batching = batching_of(url) if batching is None else batching
         self.description = f"redis {shown_url(url)}"
         self.outage = Outage(shown_url(url))
         self.redis = connect(plain_url)
-        self.batch = Batcher(self.redis)
+        self.batch: RedisCalls = sender(self.redis, batching)
         self.clock = SharedClock(self)
-        self.once_signatures = RedisOnceSignatures(self, settings.once_store_size)
-        self.rate_limiter = RedisRateLimiter(self)
-        self.lip_codes = RedisCodeBook(self, settings.seed)
-        self.action_sequences = RedisCodeBook(self, settings.seed, kind="actions",
-                                              namespace="actions:")
+        self._stores = DeclaredStores(RedisStores(self, settings))
+        for spec in TRANSITIONAL_STORES:
+            self.store(spec)
         self.journal = RedisJournal(self, journal_size)
         self.recent_images = RedisRecentImages(self)  # the dashboard's thumbnails
-        self.identities = RedisIdentities(self, settings.identities)
         self.loose_appids: set[str] = set()  # as this process last read them
         self.activations = RedisActivations(self)
         self._keyring: Keyring | None = None
@@ -952,6 +1033,42 @@ class RedisState:
         self._listener: threading.Thread | None = None
         self._live = threading.Event()  # set while the listener is subscribed
         self._closed = threading.Event()
+
+    def store(self, spec: StoreSpec[T]) -> T:
+        """The store ``spec`` declares (see ``StateBackend.store``); every process that
+        declares an equal spec shares its keys."""
+        return self._stores.get(spec)
+
+    def clear_stores(self, appid: str | None = None) -> None:
+        """Clear every store made so far in this process: all its entries, or one appid's.
+        Other processes restart their code sequences when they adopt the next settings
+        change (a reset ends with one)."""
+        self._stores.clear(appid)
+
+    def stores(self) -> tuple[StoreSpec[Any], ...]:
+        """The specs declared so far in this process, in the order they were first asked
+        for."""
+        return self._stores.specs()
+
+    @property
+    def once_signatures(self) -> OnceSignatures:
+        return self.store(ONCE_SIGNATURES)
+
+    @property
+    def rate_limiter(self) -> RateLimits:
+        return self.store(RATE_WINDOWS)
+
+    @property
+    def lip_codes(self) -> CodeBook:
+        return self.store(LIP_CODES)
+
+    @property
+    def action_sequences(self) -> CodeBook:
+        return self.store(ACTION_SEQUENCES)
+
+    @property
+    def identities(self) -> Identities:
+        return self.store(IDENTITIES)
 
     def ping(self) -> None:
         """StateUnavailable (saying why) unless Redis answers; for start-up, not logged."""
@@ -1007,8 +1124,9 @@ class RedisState:
                 clock, loose, apps, codes_generation = pipe.execute()
             if codes_generation != self._codes_generation:
                 self._codes_generation = codes_generation
-                self.lip_codes.forget_blocks()
-                self.action_sequences.forget_blocks()
+                for store in self._stores.made():
+                    if isinstance(store, RedisCodeBook):
+                        store.forget_blocks()
             self.clock.adopt(clock.get(b"frozen_at"), clock.get(b"offset"))
             wanted = {appid.decode() for appid in loose}
             self.loose_appids.update(wanted)

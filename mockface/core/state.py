@@ -1,7 +1,12 @@
-"""In-memory, thread-safe state: used once-signatures, rate windows, issued lip codes,
-identities registered at run time, and the images behind the dashboard's thumbnails.
+"""The state backend in this process's memory (``MemoryState``) and what every backend
+offers (``StateBackend``).
 
-Each store has a fixed bound so that memory stays flat whatever the load.
+The stores products declare (stores.py) are made here, in memory, by ``MemoryStores``:
+used once-signatures, rate windows, issued codes, identities registered at run time and
+verification tokens (tokens.py).
+Core's own state -- the journal, the dashboard's thumbnails, loose appids and scenario
+activations -- is no product store.  Each store has a fixed bound so that memory stays flat
+whatever the load.
 """
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import random
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .clock import Clock
 from .config import App, Keyring, Settings
@@ -17,6 +22,25 @@ from .journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry, RecentImages
 from .media import MediaBytes
 from .scenarios.activations import ActivationStore, LocalActivations
 from .scenarios.engine import ScenarioEngine
+from .stores import (
+    CodeBook,
+    CodeBookSpec,
+    Codes,
+    DeclaredStores,
+    Identities,
+    IdentityRegistrySpec,
+    OnceSet,
+    OnceSignatures,
+    RateLimits,
+    RateWindow,
+    Store,
+    StoreSpec,
+    Tokens,
+    TokenStoreSpec,
+)
+from .tokens import TokenStore
+
+T = TypeVar("T", bound=Store)
 
 
 class OnceSignatureStore:
@@ -91,6 +115,13 @@ def four_digits(generator: random.Random) -> str:
 def action_order(generator: random.Random) -> str:
     """An API 3.0 action sequence: ``1,2`` or ``2,1`` (1 open the mouth, 2 close the eyes)."""
     return ",".join(generator.sample(["1", "2"], 2))
+
+
+#: How the memory code books draw each kind of code from their generator.
+DRAWS: dict[Codes, Callable[[random.Random], str]] = {
+    Codes.FOUR_DIGITS: four_digits,
+    Codes.ACTION_ORDER: action_order,
+}
 
 
 class LipCodeBook:
@@ -194,73 +225,52 @@ class IdentityRegistry:
             return len(self._configured.keys() | self._added.keys())
 
 
+#: The stores the products use today, declared (transitional: each moves into the product
+#: that uses it, and the named properties of the backends go).
+LIP_CODES = CodeBookSpec("lip_codes")
+ACTION_SEQUENCES = CodeBookSpec("action_sequences", make=Codes.ACTION_ORDER,
+                                namespace="actions:")
+ONCE_SIGNATURES = OnceSet("once")
+RATE_WINDOWS = RateWindow("rate")
+IDENTITIES = IdentityRegistrySpec("identities")
+#: Declared by each backend as it starts (transitional, until the products declare theirs
+#: as they are bound): a reset must clear them in Redis even in a process that never used
+#: them.
+TRANSITIONAL_STORES: tuple[StoreSpec[Any], ...] = (
+    IDENTITIES, LIP_CODES, ACTION_SEQUENCES, ONCE_SIGNATURES, RATE_WINDOWS)
+
+
+class MemoryStores:
+    """Makes the memory store of each kind (a ``StoreFactory``), bounded as ``settings``
+    says, drawing codes from its seed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def once_set(self, spec: OnceSet) -> OnceSignatures:
+        return OnceSignatureStore(self.settings.once_store_size)
+
+    def rate_window(self, spec: RateWindow) -> RateLimits:
+        return RateLimiter()
+
+    def code_book(self, spec: CodeBookSpec) -> CodeBook:
+        return LipCodeBook(self.settings.seed, make=DRAWS[spec.make], namespace=spec.namespace)
+
+    def identity_registry(self, spec: IdentityRegistrySpec) -> Identities:
+        return IdentityRegistry(self.settings.identities)
+
+    def token_store(self, spec: TokenStoreSpec) -> Tokens:
+        return TokenStore()
+
+
 class StateUnavailable(RuntimeError):
     """The shared state backend cannot be reached: the request cannot be answered now."""
 
 
 # -- what every backend offers ------------------------------------------------------------
 #
-# Each protocol names exactly what the emulator, the services and the web layer use of a
-# store; MemoryState's stores (above, and in journal.py) and RedisState's satisfy them.
-
-
-class OnceSignatures(Protocol):
-    """The used once-signatures (``OnceSignatureStore``)."""
-
-    def consume(self, appid: str, key: bytes) -> bool:
-        """Mark ``key`` used for ``appid`` (atomically); True when it had not been used."""
-
-    def clear(self, appid: str | None = None) -> None:
-        """Forget used signatures: all, or one appid's."""
-
-
-class RateLimits(Protocol):
-    """Per-app requests-per-second windows (``RateLimiter``)."""
-
-    def allow(self, appid: str, limit: int, now: float) -> bool:
-        """Count one request for ``appid`` at ``now``; False when over ``limit`` per second."""
-
-    def clear(self, appid: str | None = None) -> None:
-        """Forget the windows: all, or one appid's."""
-
-
-class CodeBook(Protocol):
-    """Codes issued per appid from the server seed (``LipCodeBook``)."""
-
-    @property
-    def seed(self) -> int:
-        """The server seed the codes are drawn from."""
-
-    def issue(self, appid: str) -> str:
-        """A new code for ``appid``, remembered as issued."""
-
-    def remember(self, appid: str, code: str) -> None:
-        """Record a code handed out by other means as issued to ``appid``."""
-
-    def issued(self, appid: str) -> list[str]:
-        """The codes issued to ``appid``, oldest first."""
-
-    def all_issued(self) -> dict[str, list[str]]:
-        """The codes issued to each appid, oldest first."""
-
-    def clear(self, appid: str | None = None) -> None:
-        """Forget issued codes and restart the sequence (for one appid, or all)."""
-
-
-class Identities(Protocol):
-    """Who each ID number belongs to (``IdentityRegistry``)."""
-
-    def name_for(self, number: str) -> str | None:
-        """The registered name of ``number``, or None."""
-
-    def add(self, number: str, name: str, appid: str | None = None) -> None:
-        """Register ``number`` as ``name``'s (on behalf of ``appid``)."""
-
-    def clear(self, appid: str | None = None) -> None:
-        """Forget run-time entries: all, or those one appid registered."""
-
-    def __len__(self) -> int:
-        """How many numbers are known."""
+# The product stores' protocols are in stores.py; these are core's own stores', which
+# MemoryState's (in journal.py) and RedisState's satisfy.
 
 
 class JournalStore(Protocol):
@@ -307,6 +317,20 @@ class StateBackend(Protocol):
     @property
     def clock(self) -> Clock: ...
 
+    def store(self, spec: StoreSpec[T]) -> T:
+        """The store ``spec`` declares, made on first use; the same object for every equal
+        spec afterwards (products declaring equal specs share it); ValueError when its name
+        is declared already with a different spec."""
+
+    def clear_stores(self, appid: str | None = None) -> None:
+        """Clear every store made so far: all its entries, or one appid's."""
+
+    def stores(self) -> tuple[StoreSpec[Any], ...]:
+        """The specs declared so far, in the order they were first asked for."""
+
+    # transitional: the stores of LIP_CODES, ACTION_SEQUENCES, ONCE_SIGNATURES,
+    # RATE_WINDOWS and IDENTITIES (``store(spec)``), until the products declare their own
+
     @property
     def once_signatures(self) -> OnceSignatures: ...
 
@@ -320,13 +344,13 @@ class StateBackend(Protocol):
     def action_sequences(self) -> CodeBook: ...
 
     @property
+    def identities(self) -> Identities: ...
+
+    @property
     def journal(self) -> JournalStore: ...
 
     @property
     def recent_images(self) -> ImageStore: ...
-
-    @property
-    def identities(self) -> Identities: ...
 
     @property
     def loose_appids(self) -> set[str]:
@@ -362,9 +386,9 @@ class StateBackend(Protocol):
 class MemoryState:
     """The state of one server process, in its memory (the default backend).
 
-    Every backend offers the same stores under the same names; the emulator, the services
-    and the admin API use only these.  ``sync`` brings settings changed by another process
-    (clock, loose mode, apps, scenario activations) into this one: nothing to do here."""
+    Every backend offers the same stores; the emulator, the products and the admin API use
+    only these.  ``sync`` brings settings changed by another process (clock, loose mode,
+    apps, scenario activations) into this one: nothing to do here."""
 
     shared = False
     description = "memory (this process)"
@@ -372,16 +396,45 @@ class MemoryState:
     def __init__(self, settings: Settings, journal_size: int = DEFAULT_JOURNAL_SIZE,
                  clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
-        self.once_signatures = OnceSignatureStore(settings.once_store_size)
-        self.rate_limiter = RateLimiter()
-        self.lip_codes = LipCodeBook(settings.seed)
-        self.action_sequences = LipCodeBook(settings.seed, make=action_order,
-                                            namespace="actions:")
+        self._stores = DeclaredStores(MemoryStores(settings))
+        for spec in TRANSITIONAL_STORES:
+            self.store(spec)
         self.journal = Journal(journal_size)
         self.recent_images = RecentImages()  # the dashboard's thumbnails
-        self.identities = IdentityRegistry(settings.identities)
         self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
         self.activations = LocalActivations()
+
+    def store(self, spec: StoreSpec[T]) -> T:
+        """The store ``spec`` declares (see ``StateBackend.store``)."""
+        return self._stores.get(spec)
+
+    def clear_stores(self, appid: str | None = None) -> None:
+        """Clear every store made so far: all its entries, or one appid's."""
+        self._stores.clear(appid)
+
+    def stores(self) -> tuple[StoreSpec[Any], ...]:
+        """The specs declared so far, in the order they were first asked for."""
+        return self._stores.specs()
+
+    @property
+    def once_signatures(self) -> OnceSignatures:
+        return self.store(ONCE_SIGNATURES)
+
+    @property
+    def rate_limiter(self) -> RateLimits:
+        return self.store(RATE_WINDOWS)
+
+    @property
+    def lip_codes(self) -> CodeBook:
+        return self.store(LIP_CODES)
+
+    @property
+    def action_sequences(self) -> CodeBook:
+        return self.store(ACTION_SEQUENCES)
+
+    @property
+    def identities(self) -> Identities:
+        return self.store(IDENTITIES)
 
     def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
         """Bind the keyring and scenario engine whose changes this backend shares."""

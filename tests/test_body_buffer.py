@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mockface.core.body import take_slice
 from mockface.products.legacy import wire
-from mockface.web.server import ChunkStream
+from mockface.web.chunkstream import ChunkStream
 
 BOUNDARY = "b0undary"
 

@@ -150,12 +150,12 @@ def test_an_error_in_answering_an_error_still_closes_the_connection(plain, monke
                                                                       caplog):
     """The net under the server's own error answers: should one fail, the connection is
     closed and one line logged, not left open with the request queued."""
-    from mockface.web import server as server_module
+    from mockface.web import fastpath
 
     def broken(self):
         raise RuntimeError("broken error answer")
 
-    monkeypatch.setattr(server_module._JsonErrorTask, "execute", broken)
+    monkeypatch.setattr(fastpath.JsonErrorTask, "execute", broken)
     with caplog.at_level(logging.ERROR, logger="mockface.error"):
         answer = exchange_plain(plain, MALFORMED_HEADS["bare-request-line"])
     assert answer == b""

@@ -20,7 +20,7 @@ from mockface.products.legacy import signature, wire
 from mockface.products.legacy.errors import CATALOGUE, ENDPOINTS, ApiError, codes_for
 from mockface.products.legacy.model import Reply
 from mockface.scenarios import parse_scenario, parse_scenario_text
-from mockface.web.server import ChunkStream
+from mockface.web.chunkstream import ChunkStream
 
 from .support import MAIN, NOW, caller_with, make_settings, media
 

@@ -1,5 +1,5 @@
-"""How mockface's server holds a request body: as the chunks it was received in
-(``_BodyChunks``), or for a large body as one buffer it is received straight into, read
+"""How mockface's server (the fast path) holds a request body: as the chunks it was received in
+(``BodyChunks``), or for a large body as one buffer it is received straight into, read
 through ``ChunkStream`` without copies, exactly Content-Length bytes per request."""
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import pytest
 from waitress.receiver import FixedStreamReceiver
 
 from mockface.products.legacy.signature import sign
-from mockface.web.server import (
+from mockface.web.chunkstream import ChunkStream
+from mockface.web.fastpath import (
     BODY_RECV_BYTES,
     RECV_BYTES,
-    ChunkStream,
-    _BodyChunks,
+    BodyChunks,
     receive_size,
-    start_background,
     waiting_bytes,
 )
+from mockface.web.server import start_background
 
 from .support import MAIN, media, read_answers
 
@@ -85,10 +85,10 @@ def test_the_rest_of_the_io_protocol_comes_from_read():
         stream.seek(0)
 
 
-# -- _BodyChunks: waitress's receiver protocol -------------------------------------------------
+# -- BodyChunks: waitress's receiver protocol -------------------------------------------------
 
 def test_the_receiver_takes_exactly_content_length_and_reports_the_rest_unconsumed():
-    body = _BodyChunks(10)
+    body = BodyChunks(10)
     assert (body.received(b"0123"), body.completed, len(body)) == (4, False, 4)
     assert (body.received(b"456789NEXT"), body.completed, len(body)) == (6, True, 10)
     assert body.received(b"more") == 0
@@ -99,7 +99,7 @@ def test_the_receiver_takes_exactly_content_length_and_reports_the_rest_unconsum
 def test_closing_the_receiver_frees_the_body_for_a_stream_still_referenced():
     """waitress closes the receiver when a request is done, but an idle worker thread keeps
     its last task (environ, stream) until its next one: the bytes must go anyway."""
-    body = _BodyChunks(4)
+    body = BodyChunks(4)
     body.received(b"abcd")
     stream = body.getfile()
     body.close()
@@ -205,7 +205,7 @@ def test_a_body_only_announced_gets_no_buffer_until_half_of_it_is_there():
     the buffer of the full length comes once half of the body is in hand or in the socket."""
     server_side, client = socket.socketpair()
     with server_side, client:
-        body = _BodyChunks(600_000)
+        body = BodyChunks(600_000)
         body.received(b"a" * 250_000)
         assert not body.wants_buffer(server_side)
         client.sendall(b"b" * 49_999)
@@ -227,7 +227,7 @@ def wait_for_bytes(sock: socket.socket, count: int) -> None:
 def test_the_direct_receive_keeps_what_came_before_and_leaves_the_last_byte_to_waitress():
     server_side, client = socket.socketpair()
     with server_side, client:
-        body = _BodyChunks(400_000)
+        body = BodyChunks(400_000)
         body.received(b"a" * 100)
         body.received(b"b" * 299_900)
         client.sendall(b"c" * 99_999 + b"Z")
@@ -248,7 +248,7 @@ def test_a_receive_that_stops_one_byte_short_waits_for_the_last_byte():
     byte to come hands back nothing (the buffer's next byte is not the client's yet)."""
     server_side, client = socket.socketpair()
     with server_side, client:
-        body = _BodyChunks(400_000)
+        body = BodyChunks(400_000)
         body.received(b"a" * 300_000)
         client.sendall(b"b" * 99_999)
         wait_for_bytes(server_side, 99_999)
@@ -265,7 +265,7 @@ def test_a_receive_that_stops_one_byte_short_waits_for_the_last_byte():
 def test_the_direct_receive_reports_a_client_that_went_away():
     server_side, client = socket.socketpair()
     with server_side:
-        body = _BodyChunks(400_000)
+        body = BodyChunks(400_000)
         client.close()
         with pytest.raises(ConnectionError):
             body.receive_into(server_side)
@@ -279,9 +279,9 @@ class _Request:
 @pytest.mark.parametrize("request_, size", [
     (None, RECV_BYTES),  # between requests
     (_Request(None), RECV_BYTES),  # headers still arriving
-    (_Request(_BodyChunks(2_000_000)), 2_000_000),  # the rest of a body, in one receive
-    (_Request(_BodyChunks(9_000_000)), BODY_RECV_BYTES),
-    (_Request(_BodyChunks(1_000)), RECV_BYTES),
+    (_Request(BodyChunks(2_000_000)), 2_000_000),  # the rest of a body, in one receive
+    (_Request(BodyChunks(9_000_000)), BODY_RECV_BYTES),
+    (_Request(BodyChunks(1_000)), RECV_BYTES),
     (_Request(FixedStreamReceiver(2_000_000, None)), RECV_BYTES),  # not ours: waitress's way
 ])
 def test_a_body_still_arriving_is_received_in_as_few_calls_as_its_size_allows(request_, size):
@@ -290,7 +290,7 @@ def test_a_body_still_arriving_is_received_in_as_few_calls_as_its_size_allows(re
 
 def test_a_body_trickled_in_tiny_pieces_is_kept_in_few_chunks():
     """A hostile client sending one byte per packet must not cost an object per byte."""
-    body = _BodyChunks(200_000)
+    body = BodyChunks(200_000)
     for _ in range(200_000):
         body.received(b"x")
     assert body.completed and len(body) == 200_000
@@ -299,7 +299,7 @@ def test_a_body_trickled_in_tiny_pieces_is_kept_in_few_chunks():
 
 
 def test_small_and_large_pieces_keep_their_order():
-    body = _BodyChunks(10 + 70_000 + 5)
+    body = BodyChunks(10 + 70_000 + 5)
     for piece in (b"a" * 10, b"b" * 70_000, b"c" * 5):
         body.received(piece)
     assert body.getfile().read() == b"a" * 10 + b"b" * 70_000 + b"c" * 5

@@ -1,5 +1,5 @@
-"""Scenarios for this server: the parser with both APIs' dialects (legacy endpoints and API
-3.0 actions), the ready-made library and the search path, and the engine bound to them.
+"""Scenarios for this server: the parser with every registered product's dialect, the
+ready-made library and the search path, and the engine bound to them.
 
 Everything protocol-free lives in ``mockface.core.scenarios``; this module only puts the
 pieces together.
@@ -12,13 +12,12 @@ from typing import Any
 from .core.scenarios.activations import ActivationStore
 from .core.scenarios.engine import ScenarioEngine as _Engine
 from .core.scenarios.model import Scenario
-from .core.scenarios.schema import ScenarioParser
-from .products.tc3.scenario_rules import FACEID
-from .products.legacy.scenario_rules import LEGACY
+from .core.emulator import parser_of
 from .packaged import packaged_folder
+from .products import REGISTRY
 
-#: Reads scenario documents whose rules target legacy endpoints or API 3.0 actions.
-PARSER = ScenarioParser((LEGACY, FACEID))
+#: Reads scenario documents whose rules target any registered product's endpoints.
+PARSER = parser_of(REGISTRY)
 #: The ready-made library: shipped in the package, or the checkout's top-level folder.
 BUILTIN_LIBRARY = packaged_folder("scenarios").resolve()
 

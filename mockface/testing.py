@@ -26,13 +26,14 @@ In a ``unittest`` suite::
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .client import TOKEN_ENV, AdminCallError, AdminClient
@@ -218,23 +219,6 @@ class Mockface:
         attached to a shared server)."""
         self.admin.reset(self.server.namespace)
 
-    def sign(self, **overrides: Any) -> str:
-        """An ``Authorization`` value for this test's app, issued at the server's time.
-
-        Overrides: ``appid``, ``secret_id``, ``secret_key``, ``expires_in`` (default 3600),
-        ``once``/``fileid``, ``bucket``, ``layout``, ``now``.
-        """
-        from .products.legacy.signature import sign
-
-        creds = self.credentials
-        options: dict[str, Any] = {"appid": creds.appid, "secret_id": creds.secret_id,
-                                   "secret_key": creds.secret_key, "bucket": creds.bucket}
-        options.update(overrides)
-        if options.get("now") is None:
-            options["now"] = int(self.clock.now())
-        return sign(options.pop("appid"), options.pop("secret_id"), options.pop("secret_key"),
-                    **options)
-
     def use(self, source: str | os.PathLike[str] | dict, appid: str | None = None) -> dict:
         """Activate a scenario (library name, file or dict); scoped to this test's namespace
         when attached to a shared server, or to ``appid`` when given."""
@@ -283,51 +267,18 @@ class Mockface:
         """The CA certificate to trust (``verify=``) when the server runs with --tls."""
         return self.server.ca_cert
 
-    @property
-    def faceid_endpoint(self) -> str:
-        """``host:port`` of the server, as the Tencent Cloud SDKs' ``HttpProfile(endpoint=)``
-        takes it (with ``protocol="http"``)."""
-        return self.url.split("://", 1)[1]
+    def __getattr__(self, name: str) -> Any:
+        """What a product adds to the handle (``core.product.Helper``): ``sign`` (legacy),
+        ``faceid_client``, ``common_client``, ``faceid_endpoint`` (API 3.0), ..."""
+        from .products import REGISTRY  # here: loading the plugin imports no product
 
-    def faceid_client(self, region: str = "", **profile: Any) -> Any:
-        """Tencent's official ``FaceidClient`` (API 3.0), signed with this test's
-        credentials and pointed at the server (over HTTPS trusting its CA with
-        --mockface-tls), never through a proxy.  ``profile``: ClientProfile options such as
-        ``signMethod="HmacSHA256"`` or ``language="en-US"``.  Needs
-        ``tencentcloud-sdk-python-faceid``."""
-        faceid_client = _sdk("tencentcloud.faceid.v20180301.faceid_client",
-                             "tencentcloud-sdk-python-faceid")
-        return _direct(faceid_client.FaceidClient(self._credential(), region,
-                                                  self._profile(**profile)))
-
-    def common_client(self, product: str = "faceid", version: str | None = None,
-                      region: str = "", **profile: Any) -> Any:
-        """Tencent's ``CommonClient`` for any emulated product and version (``iai``
-        DetectLiveFace, or actions the typed client no longer has such as ``Liveness``),
-        like ``faceid_client``.  Needs ``tencentcloud-sdk-python-common``."""
-        common_client = _sdk("tencentcloud.common.common_client",
-                             "tencentcloud-sdk-python-common")
-        from .products.tc3.request import current_version
-
-        version = version or current_version(product)
-        return _direct(common_client.CommonClient(product, version, self._credential(),
-                                                  region, self._profile(**profile)))
-
-    def _credential(self) -> Any:
-        credential = _sdk("tencentcloud.common.credential", "tencentcloud-sdk-python-common")
-        return credential.Credential(self.credentials.secret_id, self.credentials.secret_key)
-
-    def _profile(self, **options: Any) -> Any:
-        client_profile = _sdk("tencentcloud.common.profile.client_profile",
-                              "tencentcloud-sdk-python-common")
-        http_profile = _sdk("tencentcloud.common.profile.http_profile",
-                            "tencentcloud-sdk-python-common")
-        if self.ca_cert is None:
-            http = http_profile.HttpProfile(protocol="http", endpoint=self.faceid_endpoint)
-        else:
-            http = http_profile.HttpProfile(protocol="https", endpoint=self.faceid_endpoint,
-                                            certification=self.ca_cert)
-        return client_profile.ClientProfile(httpProfile=http, **options)
+        for product in REGISTRY:
+            helper = product.helpers.get(name)
+            if helper is not None:
+                if helper.is_property:
+                    return helper.function(self)
+                return functools.partial(helper.function, self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def proxy_env(self, bundle: str | os.PathLike[str]) -> dict[str, str]:
         """The environment that sends unmodified clients to this server as their proxy:
@@ -355,26 +306,3 @@ class Mockface:
         [person] = generate(1, **overrides)
         self.admin.add_identity(person["idcard_number"], person["idcard_name"], self.appid)
         return person
-
-
-def _sdk(module: str, distribution: str) -> ModuleType:
-    """Import a module of Tencent's SDK, or say which package to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise RuntimeError(f"this needs Tencent's official SDK: pip install {distribution}") \
-            from None
-
-
-def _direct(client: Any) -> Any:
-    """``client`` with its HTTP session ignoring HTTP(S)_PROXY: the server is on loopback.
-    (The SDK reads the proxy variables itself; its connection object is internal, so this
-    changes it only where it has the expected shape.)"""
-    connection = getattr(getattr(client, "request", None), "conn", None)
-    session = getattr(connection, "_session", None)
-    if connection is not None and session is not None:
-        connection.proxy = None
-        session.trust_env = False
-    return client

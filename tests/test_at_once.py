@@ -11,7 +11,9 @@ import time
 import pytest
 import requests
 
-from mockface.emulator import Emulator, Incoming
+from mockface.core.product import Request
+from mockface.emulator import Emulator
+from mockface.products import REGISTRY
 from mockface.scenarios import ScenarioEngine, search_path
 from mockface.web.app import AT_ONCE_BODY_LIMIT, create_app
 from mockface.web.server import start_background
@@ -27,9 +29,10 @@ def emulator_with_library() -> Emulator:
 
 
 def livegetfour(emulator: Emulator, active=None):
-    return emulator.serve(Incoming("POST", "/face/livegetfour", "livegetfour", signed_now(),
-                                   "application/json", str(len(LIVEGETFOUR)),
-                                   io.BytesIO(LIVEGETFOUR), active=active))
+    headers = {"authorization": signed_now(), "content-type": "application/json",
+               "content-length": str(len(LIVEGETFOUR))}
+    return emulator.serve(REGISTRY.owner("/face/livegetfour"), Request(
+        "POST", "/face/livegetfour", "", "", headers, io.BytesIO(LIVEGETFOUR), active=active))
 
 
 def rule(**respond) -> dict:

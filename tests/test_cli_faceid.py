@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mockface.cli import main
 from mockface.core.config import load_settings
-from mockface.products.tc3.catalogue import CATALOGUE, results_for
+from mockface.products import REGISTRY
 from mockface.web.app import create_app
 from mockface.web.server import start_background
 
@@ -84,7 +84,7 @@ def test_codes_for_one_action():
     names = [entry["code"] for entry in json.loads(result.stdout)]
     assert "FailedOperation.CompareLowSimilarity" in names and "MissingParameter" in names
     assert "FailedOperation.LipVoiceRecognize" not in names
-    assert len(names) == len([n for n in CATALOGUE if not n.startswith("FailedOperation.")]) \
-        + len(results_for("ImageRecognitionV2"))
+    assert len(names) == len([n for n in REGISTRY["tc3"].catalogue if not n.startswith("FailedOperation.")]) \
+        + len(REGISTRY["tc3"].results_for("faceid:ImageRecognitionV2"))
     wrong = run("codes", "--api", "faceid", "--action", "Nope")
     assert wrong.exit_code == 2 and "'Nope' is not one of" in wrong.output

@@ -12,11 +12,13 @@ from mockface.core.config import (
     DEFAULT_APPID,
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
+    ALL_SERVICES,
     ConfigError,
     load_settings,
 )
 from mockface.core import yamlsource
 from mockface.core.yamlsource import ForeignDocument
+from mockface.products import REGISTRY
 from mockface.products.legacy.errors import ENDPOINTS
 
 
@@ -31,7 +33,8 @@ def test_built_in_defaults_need_no_configuration():
     app = settings.default_app
     assert app.appid == DEFAULT_APPID
     assert dict(app.secrets) == {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
-    assert app.services == frozenset(ENDPOINTS) | {"faceid", "iai"}
+    assert app.services == ALL_SERVICES
+    assert all(app.may_use(name) for name in (*ENDPOINTS, "faceid", "iai", "anything"))
     assert not app.suspended and app.rate_limit is None
     assert (settings.loose, settings.seed, settings.clock_skew) == (False, 0, 900)
 
@@ -69,7 +72,8 @@ def test_config_file_declares_several_apps(tmp_path):
     assert first.buckets == {"photos", "videos"}
     assert first.services == {"livegetfour", "livedetectfour"}
     assert first.rate_limit == 5 and not first.suspended
-    assert second.suspended and second.services == frozenset(ENDPOINTS) | {"faceid", "iai"}
+    assert not first.may_use("idcardcompare") and first.may_use("livegetfour")
+    assert second.suspended and second.services == ALL_SERVICES
     assert dict(settings.identities) == {"11010519491231002X": "张三"}
     assert (settings.clock_skew, settings.seed, settings.check_idcard,
             settings.strict_lip_codes) == (60, 42, False, True)
@@ -131,7 +135,7 @@ NOT_A_CONFIG = "not a mockface config"
 def test_bad_config_names_file_line_key_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
-        load_settings(path, env={})
+        load_settings(path, env={}, services=REGISTRY.services)
     assert str(caught.value) == f"{path}:{message}"
     assert "hunter2" not in str(caught.value)
 

@@ -113,7 +113,7 @@ def test_unexpected_error_is_journaled_and_logged(call, emulator, logged, monkey
     def explode(endpoint, body):
         raise RuntimeError("boom: secret internals")
 
-    monkeypatch.setattr(emulator.service, "handle", explode)
+    monkeypatch.setattr(emulator.handlers["legacy"].service, "handle", explode)
     status, body = call.json("livegetfour", {"appid": MAIN.appid})
     assert (status, body) == (500, {"code": 213, "message": "internal error"})
     assert "boom" not in json.dumps(body) and "Traceback" not in json.dumps(body)

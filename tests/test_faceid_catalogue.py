@@ -8,7 +8,9 @@ import re
 from click.testing import CliRunner
 
 from mockface.cli import main
-from mockface.products.tc3.catalogue import CATALOGUE
+from mockface.products import REGISTRY
+
+CATALOGUE = REGISTRY["tc3"].catalogue
 
 CHECK_ORDER_CODES = ["UnsupportedProtocol", "AuthFailure.InvalidAuthorization",
                      "AuthFailure.SignatureExpire", "AuthFailure.SecretIdNotFound",

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.products.tc3.catalogue import CATALOGUE
+from mockface.products import REGISTRY
 from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.scenarios import parse_scenario_text
 
@@ -32,6 +32,8 @@ SECRET_ID, SECRET_KEY = next(iter(MAIN.secrets.items()))
 HOST = "faceid.tencentcloudapi.com"
 IMAGE = base64.b64encode(media("face.jpg")).decode()
 VIDEO = base64.b64encode(media("video.mp4")).decode()
+
+CATALOGUE = REGISTRY["tc3"].catalogue
 
 
 def api3(client, action: str, params: dict | None = None, *, app=MAIN, service="faceid",
@@ -266,7 +268,7 @@ def test_hostile_v1_parameter_names_get_documented_errors(client, emulator, meth
 
 def test_get_live_code_is_remembered_like_livegetfour(client, emulator):
     code = api3(client, "GetLiveCode")[2]["LiveCode"]
-    assert emulator.lip_codes.issued(MAIN.appid) == [code]
+    assert emulator.state.lip_codes.issued(MAIN.appid) == [code]
 
 
 def test_image_recognition_v2_answers_sim_and_echoes_extra(client):
@@ -498,7 +500,7 @@ rules:
     respond: {live_code: "1234"}
 """)
     assert api3(client, "GetLiveCode")[2]["LiveCode"] == "1234"
-    assert emulator.lip_codes.issued(MAIN.appid) == ["1234"]
+    assert emulator.state.lip_codes.issued(MAIN.appid) == ["1234"]
 
 
 def test_a_legacy_rule_does_not_answer_api3(client, emulator):
@@ -512,7 +514,7 @@ rules:
 def test_unexpected_errors_are_internal_error_and_journaled(client, emulator, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(emulator.faceid, "answer", broken)
+    monkeypatch.setattr(emulator.handlers["tc3"].actions, "answer", broken)
     answer = api3(client, "GetLiveCode")[2]
     assert answer["Error"]["Code"] == "InternalError"
     assert "boom" not in json.dumps(answer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mockface.products.tc3.params import Param, check_params
-from mockface.products.tc3.request import FaceIdError
+from mockface.products.tc3.request import Tc3Error
 
 SPEC = (Param("IdCard", required=True), Param("Name", required=True),
         Param("LivenessType", required=True, choices=("LIP", "ACTION", "SILENT")),
@@ -13,7 +13,7 @@ GOOD = {"IdCard": "110105199003071239", "Name": "张三", "LivenessType": "LIP"}
 
 
 def refusal(params) -> tuple[str, str]:
-    with pytest.raises(FaceIdError) as caught:
+    with pytest.raises(Tc3Error) as caught:
         check_params(params, SPEC)
     return caught.value.code, caught.value.message
 

@@ -14,16 +14,17 @@ from hypothesis import strategies as st
 
 from mockface.core.clock import Clock
 from mockface.emulator import Emulator
-from mockface.products.tc3.actions import ACTIONS
-from mockface.products.tc3.catalogue import CATALOGUE
+from mockface.products import REGISTRY
 from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.web.app import create_app
 
 from .support import MAIN, NOW, make_settings
 
 SECRET_ID, SECRET_KEY = next(iter(MAIN.secrets.items()))
-TARGETS = sorted(f"{product}:{action}" for product, action in ACTIONS)
-PARAMETERS = sorted({param.name for action in ACTIONS.values() for param in action.params})
+SPECS = REGISTRY["tc3"].specs()
+CATALOGUE = REGISTRY["tc3"].catalogue
+TARGETS = sorted(SPECS)
+PARAMETERS = sorted({param.name for spec in SPECS.values() for param in spec.params})
 
 any_text = st.text(st.characters(blacklist_categories=()), max_size=40)
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | any_text
@@ -156,12 +157,12 @@ def test_any_optional_gets_a_documented_answer(client, action, optional):
 #: Parameters each action accepts, so that the one a property replaces is what is checked.
 VALID_PARAMETERS = {
     "faceid:GetLiveCode": {}, "faceid:GetActionSequence": {"ActionType": "1"},
-    "faceid:IdCardVerification": _IDENTITY,
+    "faceid:IdCardVerification": _IDENTITY, "faceid:MobileStatus": {"Mobile": "13800138000"},
     "iai:DetectLiveFace": {"Url": "u"}, "iai:DetectLiveFaceAccurate": {"Url": "u"},
     **{f"faceid:{action}": params for action, params in VALID_BESIDE_OPTIONAL.items()},
 }
 TEXT_PARAMETERS = sorted((target, param.name) for target in VALID_PARAMETERS
-                         for param in ACTIONS[tuple(target.split(":"))].params
+                         for param in SPECS[target].params
                          if param.kind is str)
 surrogate_text = st.lists(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
                           | st.characters(), min_size=1, max_size=8).map("".join)
@@ -170,7 +171,6 @@ surrogate_text = st.lists(st.characters(min_codepoint=0xD800, max_codepoint=0xDF
 @pytest.fixture(scope="module")
 def scripted_client():
     """A client whose active scenario tests a regex on every text fact of every action."""
-    from mockface.products.tc3.scenario_rules import TEXT_MATCH_FIELDS
     from mockface.scenarios import parse_scenario_text
 
     clock = Clock()
@@ -178,7 +178,8 @@ def scripted_client():
     emulator = Emulator(make_settings(), clock)
     rules = "".join(f"  - endpoint: [faceid:*, iai:*]\n    match: {{{name}: {{regex: 'x.+'}}}}\n"
                     f"    respond: {{error: InvalidParameterValue}}\n"
-                    for name in TEXT_MATCH_FIELDS if name not in ("appid", "SecretId"))
+                    for name in REGISTRY["tc3"].table.text_match_fields
+                    if name not in ("appid", "SecretId"))
     emulator.scenarios.activate(parse_scenario_text(f"rules:\n{rules}"))
     return create_app(emulator=emulator).test_client()
 

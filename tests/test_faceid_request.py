@@ -7,11 +7,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockface.products.tc3.request import Claim, FaceIdError, authenticate, claim_of, unflatten
+from mockface.products import REGISTRY
+from mockface.products.tc3.request import Claim, Tc3Error, authenticate, claim_of, unflatten
 from mockface.products.tc3.signature import sign_tc3, sign_v1
 
 KEYS = {"AKIDtest": "test-key"}
 NOW = 1_800_000_000
+#: The services, versions and actions of the registered API 3.0 product.
+VERSIONS = REGISTRY["tc3"].table.versions
 
 
 def tc3(action="GetLiveCode", service="faceid", version="2018-03-01", body=b"{}", **changes):
@@ -20,7 +23,7 @@ def tc3(action="GetLiveCode", service="faceid", version="2018-03-01", body=b"{}"
         action=action, timestamp=NOW, body=body, version=version).items()}
     headers.update(changes.pop("headers", {}))
     facts = {"method": "POST", "host": "127.0.0.1:8080", "query": "", "headers": headers,
-             "body": body, "now": NOW, "secret_key_of": KEYS.get}
+             "body": body, "now": NOW, "secret_key_of": KEYS.get, "versions": VERSIONS}
     facts.update(changes)
     return facts
 
@@ -31,11 +34,12 @@ def v1(host="faceid.tencentcloudapi.com", **params):
     fields["Signature"] = sign_v1("test-key", "POST", host, fields, "HmacSHA256")
     return {"method": "POST", "host": host, "query": "",
             "headers": {"content-type": "application/x-www-form-urlencoded", "host": host},
-            "body": urlencode(fields).encode(), "now": NOW, "secret_key_of": KEYS.get}
+            "body": urlencode(fields).encode(), "now": NOW, "secret_key_of": KEYS.get,
+            "versions": VERSIONS}
 
 
 def code_of(**facts) -> str:
-    with pytest.raises(FaceIdError) as caught:
+    with pytest.raises(Tc3Error) as caught:
         authenticate(**facts)
     return caught.value.code
 
@@ -102,10 +106,10 @@ def test_a_v1_call_with_nested_parameters():
 def test_unflatten_edges():
     assert unflatten({"A.1": "b", "A.0": "a"}) == {"A": ["a", "b"]}
     assert unflatten({"A.0": "a", "A.2": "c"}) == {"A": {"0": "a", "2": "c"}}  # not a list
-    with pytest.raises(FaceIdError) as caught:
+    with pytest.raises(Tc3Error) as caught:
         unflatten({"A": "1", "A.B": "2"})
     assert caught.value.code == "InvalidParameter"
-    with pytest.raises(FaceIdError):
+    with pytest.raises(Tc3Error):
         unflatten({"A.B": "2", "A": "1"})
 
 
@@ -123,7 +127,7 @@ def test_a_name_with_more_than_16_dotted_parts_is_an_invalid_parameter():
         sixteen_parts = {"b": sixteen_parts}
     assert unflatten({"A" + ".b" * 15: "v"}) == {"A": sixteen_parts}
     for name in ("A" + ".b" * 16, "X" + ".a" * 3000):
-        with pytest.raises(FaceIdError) as caught:
+        with pytest.raises(Tc3Error) as caught:
             unflatten({name: "v"})
         assert (caught.value.code, caught.value.message) == (
             "InvalidParameter", f"The parameter `{name[:60]}` has more than 16 dotted parts.")
@@ -141,8 +145,8 @@ def test_index_names_must_be_plain_ascii_numbers(names, expected):
     assert unflatten(names) == expected
 
 
-def v1_refusal(**params) -> FaceIdError:
-    with pytest.raises(FaceIdError) as caught:
+def v1_refusal(**params) -> Tc3Error:
+    with pytest.raises(Tc3Error) as caught:
         authenticate(**v1(**params))
     return caught.value
 
@@ -163,7 +167,8 @@ def tc3_get(query: str, action: str = "IdCardVerification", **changes) -> dict:
         timestamp=NOW, method="GET", query=query,
         content_type="application/x-www-form-urlencoded").items()}
     return {"method": "GET", "host": "127.0.0.1:8080", "query": query, "headers": headers,
-            "body": b"", "now": NOW, "secret_key_of": KEYS.get, **changes}
+            "body": b"", "now": NOW, "secret_key_of": KEYS.get, "versions": VERSIONS,
+            **changes}
 
 
 def test_a_tc3_get_takes_its_parameters_from_the_query_unflattened():
@@ -191,7 +196,7 @@ def test_refusals_after_the_signature_carry_its_verdict():
     for facts in (tc3(version="1999-01-01"), tc3(action="Nope"), tc3(body=b"["),
                   tc3(headers={"x-tc-token": "t"}),
                   tc3(within_rate=lambda secret_id: False)):
-        with pytest.raises(FaceIdError) as caught:
+        with pytest.raises(Tc3Error) as caught:
             authenticate(**facts)
         verdict = caught.value.verdict
         assert (verdict.secret_id, verdict.method, verdict.service) == \
@@ -202,13 +207,13 @@ def test_refusals_by_the_signature_carry_no_verdict():
     replayed = v1()
     for facts in (tc3(key="wrong"), tc3(now=NOW + 301), tc3(secret_key_of={}.get),
                   {**replayed, "nonce_unused": lambda secret_id, nonce: False}):
-        with pytest.raises(FaceIdError) as caught:
+        with pytest.raises(Tc3Error) as caught:
             authenticate(**facts)
         assert caught.value.verdict is None, caught.value.code
 
 
 def claim(method="POST", host="127.0.0.1:8080", query="", headers=None, body=b"{}") -> Claim:
-    return claim_of(method, host, query, headers or {}, body)
+    return claim_of(method, host, query, headers or {}, body, VERSIONS)
 
 
 def test_the_claim_of_a_tc3_request():

@@ -140,7 +140,6 @@ def test_an_unexpected_error_of_the_emulated_apis_denies_framing(served, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
     monkeypatch.setattr(emulator, "serve", explode)
-    monkeypatch.setattr(emulator, "serve_api3", explode)
     response = requests.post(f"{server.url}{path}", json={}, timeout=10)
     assert (response.status_code, response.json()) == (
         status, {"code": 213, "message": "internal error"})

@@ -52,7 +52,7 @@ def test_non_canonical_base64_is_a_format_error_even_before_first_use(call, emul
 def test_the_once_store_keeps_digests_not_headers(call, emulator):
     header = sign(MAIN.appid, "AKIDmain", "main-key", now=NOW, once=True, fileid="f" * 2000)
     assert call.json("livegetfour", {"appid": MAIN.appid}, authorization=header)[1]["code"] == 0
-    [(appid, key)] = list(emulator.once_signatures._used)
+    [(appid, key)] = list(emulator.state.once_signatures._used)
     assert (appid, len(key)) == (MAIN.appid, 20)
 
 
@@ -613,6 +613,7 @@ def test_values_over_the_match_limit_never_match_a_regex():
 def test_a_host_name_binds_one_address_with_mockfaces_channel():
     from waitress.server import TcpWSGIServer
 
+    from mockface.web import fastpath
     from mockface.web import server as server_module
     from mockface.web.app import create_app
 
@@ -621,10 +622,10 @@ def test_a_host_name_binds_one_address_with_mockfaces_channel():
     server = server_module.create_server(create_app(make_settings()), "localhost", 0)
     try:
         assert isinstance(server, TcpWSGIServer)
-        assert server.channel_class is server_module._Channel
+        assert server.channel_class is fastpath.Channel
         assert server.host in ("127.0.0.1", "::1") and server.port > 0
     finally:
-        server_module.shutdown(server, in_loop_thread=True)  # never ran: close it here
+        fastpath.shutdown(server, in_loop_thread=True)  # never ran: close it here
 
 
 def test_stopping_a_server_whose_trigger_is_gone_still_closes_it():

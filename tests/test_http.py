@@ -228,7 +228,7 @@ def test_garbage_authorization_header_is_5(live_server):
 def test_unexpected_exception_is_213_without_traceback(emulator, client, monkeypatch, caplog):
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(emulator.service, "livegetfour", explode)
+    monkeypatch.setattr(emulator.handlers["legacy"].service, "livegetfour", explode)
     from .support import auth
     response = client.post("/face/livegetfour", json={"appid": "1000001"},
                            headers={"Authorization": auth()})

@@ -157,7 +157,7 @@ def test_scripted_lip_code_is_remembered(clock):
     caller, emulator = caller_with(clock, strict_lip_codes=True)
     emulator.scenarios.activate(rule({"validate_data": "0042"}, endpoint="livegetfour"))
     assert lip(caller)["data"] == {"validate_data": "0042"}
-    assert emulator.lip_codes.issued(MAIN.appid) == ["0042"]
+    assert emulator.state.lip_codes.issued(MAIN.appid) == ["0042"]
     emulator.scenarios.reset()
     fields = {"appid": MAIN.appid, "validate_data": "0042", "compare_flag": "false"}
     status, body = caller.multipart("livedetectfour", fields, {"video": media("video.mp4")})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mockface.products.tc3.catalogue import CATALOGUE, results_for
+from mockface.products import REGISTRY
 from mockface.products.tc3.signature import sign_tc3
 from mockface.scenarios import load_scenario
 
@@ -19,6 +19,8 @@ from .support import ID_NAME, ID_NUMBER, MAIN, media
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 SECRET_ID, SECRET_KEY = next(iter(MAIN.secrets.items()))
+CATALOGUE = REGISTRY["tc3"].catalogue
+results_for = REGISTRY["tc3"].results_for
 IMAGE = base64.b64encode(media("face.jpg")).decode()
 VIDEO = base64.b64encode(media("video.mp4")).decode()
 URLS = {"ImageUrl": "https://x.invalid/a.jpg", "VideoUrl": "https://x.invalid/a.mp4"}
@@ -121,7 +123,7 @@ def test_slow_service_delays_api3(scripted):
 def test_image_errors_answer_every_result_on_demand(scripted):
     server, engine = scripted
     engine.activate("faceid-image-errors")
-    names = results_for("ImageRecognitionV2")
+    names = results_for("faceid:ImageRecognitionV2")
     assert {rule.conditions[0].equals[0] for rule in
             load_scenario(LIBRARY / "faceid-image-errors.yaml").rules} == set(names)
     for name in names:
@@ -134,7 +136,8 @@ def test_image_errors_answer_every_result_on_demand(scripted):
 def test_liveness_errors_answer_every_result_on_demand(scripted):
     server, engine = scripted
     engine.activate("faceid-liveness-errors")
-    names = [n for n in results_for("LivenessRecognition") if n in results_for("Liveness")]
+    names = [n for n in results_for("faceid:LivenessRecognition")
+             if n in results_for("faceid:Liveness")]
     assert len(load_scenario(LIBRARY / "faceid-liveness-errors.yaml").rules) == len(names)
     for name in names:
         for target in ("faceid:LivenessRecognition", "faceid:LivenessCompare"):

@@ -8,6 +8,7 @@ import click
 
 from ..core.config import ConfigError, Settings, load_settings
 from ..core.scenarios.activations import ActivationStore
+from ..products import REGISTRY
 from ..scenarios import ScenarioEngine, search_path
 
 CA_DIR_OPTION = click.option(
@@ -30,7 +31,7 @@ class CliError(click.ClickException):
 def settings_for(config: str | None) -> Settings:
     """Load settings or stop with the configuration error on stderr (exit status 2)."""
     try:
-        return load_settings(config)
+        return load_settings(config, services=REGISTRY.services)
     except ConfigError as error:
         raise CliError(f"invalid configuration: {error}") from None
 
@@ -41,24 +42,6 @@ def scenario_engine(scenario_dirs: tuple[str, ...], seed: int = 0,
     built-in library."""
     paths: list[str | Path] = list(search_path(scenario_dirs))
     return ScenarioEngine(paths, seed=seed, store=store)
-
-
-def server_url(text: str) -> str:
-    """``text`` as a server's base URL: ``http(s)://host[:port][/]``, or ``host:port`` (taken
-    as http); click.BadParameter (exit 2 at once) for anything else."""
-    from urllib.parse import urlsplit
-
-    candidate = text if "://" in text else f"http://{text}"
-    try:
-        parts = urlsplit(candidate)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError as error:
-        raise click.BadParameter(f"{text!r} is not a URL: {error}", param_hint="URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname \
-            or parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise click.BadParameter(f"{text!r} is not a server URL like http://127.0.0.1:8080 "
-                                 "or 127.0.0.1:8080", param_hint="URL")
-    return candidate.rstrip("/")
 
 
 def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ..client import TOKEN_ENV
-from .common import CliError, server_url
+from ..core.shell import server_url
+from .common import CliError
 from .ready import read_ready_file
 
 if TYPE_CHECKING:

@@ -3,13 +3,11 @@ its start-up banner and ready file."""
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import secrets
 import signal
 import socket
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -26,7 +24,7 @@ from ..core.logs import configure as configure_logs
 from ..core.scenarios.library import UnknownScenario
 from ..core.scenarios.model import ScenarioError
 from ..core.scenarios.watcher import ScenarioWatcher
-from ..products.legacy.signature import sign
+from ..products import REGISTRY
 from ..scenarios import ScenarioEngine
 from ..web.malloc import keep_freed_memory
 from ..web.server import DEFAULT_THREADS, Server
@@ -277,9 +275,6 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
     (``ca_cert``: the CA a client must trust, with --tls)."""
     app = settings.default_app
     secret_id, secret_key = app.first_secret
-    authorization = sign(app.appid, secret_id, secret_key, now=int(time.time()),
-                         expires_in=30 * 24 * 3600)
-    body = json.dumps({"appid": app.appid})
     mode = "loose (only the signature format is checked)" if settings.loose else "strict"
     return "\n".join([
         f"mockface {__version__} listening on {url}",
@@ -295,9 +290,6 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
         f"  proxy:      HTTP_PROXY/HTTPS_PROXY={url} reaches the emulated Tencent hosts "
         "(mockface env)",
         *([f"  TLS CA:     {ca_cert}"] if ca_cert else []),
-        "Try it (signature valid for 30 days):",
-        f"  curl -s -X POST {url}/face/livegetfour -H 'Content-Type: application/json' \\"
-        + (f"\n    --cacert {ca_cert} \\" if ca_cert else ""),
-        f"    -H 'Authorization: {authorization}' -d '{body}'",
+        *REGISTRY.default.example(settings, url, str(ca_cert) if ca_cert else None),
         "",
     ])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import server_url
+from ..core.shell import server_url
 from .ready import read_ready_file
 
 

@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,8 @@ import yaml
 from . import yamlsource
 from .yamlsource import show
 
-#: The legacy API's five endpoints (the names its paths, scenarios and journal use).
-LEGACY_ENDPOINTS: tuple[str, ...] = (
-    "idcardcompare",
-    "livedetectpicture",
-    "livegetfour",
-    "idcardlivedetectfour",
-    "livedetectfour",
-)
-#: The API 3.0 products: ``faceid`` and the photo-liveness actions of ``iai``.
-API3_PRODUCTS: tuple[str, ...] = ("faceid", "iai")
-#: What an app's ``services`` may list: each legacy endpoint, and each API 3.0 product.
-SERVICES: tuple[str, ...] = LEGACY_ENDPOINTS + API3_PRODUCTS
+#: An app's ``services`` when its config lists none: it may use every service.
+ALL_SERVICES: frozenset[str] = frozenset({"*"})
 
 DEFAULT_APPID = "123456"
 DEFAULT_SECRET_ID = "AKIDmockfaceDEVELOPMENTsecretid00001"
@@ -57,10 +47,14 @@ class App:
     appid: str
     secrets: Mapping[str, str]  # secret id -> secret key
     buckets: frozenset[str] = frozenset()  # empty: any bucket is accepted
-    services: frozenset[str] = frozenset(SERVICES)
+    services: frozenset[str] = ALL_SERVICES  # the services it may use (products name them)
     suspended: bool = False
     rate_limit: int | None = None  # requests per second; None: unlimited
     nonce_replay_check: bool = False  # API 3.0 v1: refuse a repeated Nonce (and the server's)
+
+    def may_use(self, service: str) -> bool:
+        """Whether the app may call ``service`` (a legacy endpoint, an API 3.0 service)."""
+        return service in self.services or self.services == ALL_SERVICES
 
     @property
     def first_secret(self) -> tuple[str, str]:
@@ -158,8 +152,11 @@ def builtin_app(env: Mapping[str, str] | None = None) -> App:
 
 
 def load_settings(config_path: str | os.PathLike[str] | None = None,
-                  env: Mapping[str, str] | None = None) -> Settings:
+                  env: Mapping[str, str] | None = None,
+                  services: Sequence[str] | None = None) -> Settings:
     """Settings from the built-in app, the environment and, when given, a YAML config file.
+    ``services``: the names an app's ``services`` may list (the products' services; any
+    name when None).
 
     Raises ConfigError naming the file and what is wrong.  Until the file has shown itself to
     be a mockface config (a mapping with at least one known top-level key), the message
@@ -169,7 +166,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
     if config_path is None:
         return settings
     path = Path(config_path)
-    return _ConfigReader(str(path)).read(_parse(path), settings)
+    return _ConfigReader(str(path), services).read(_parse(path), settings)
 
 
 #: A config larger than this is refused unread (``--config /dev/zero`` must not fill memory).
@@ -220,8 +217,9 @@ def _line(container: Any, key: Any = None) -> int | None:
 class _ConfigReader:
     """Checks a parsed config document key by key and builds Settings from it."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, services: Sequence[str] | None = None) -> None:
         self.source = source
+        self.services = services
 
     def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
         where = self.source if line is None else f"{self.source}:{line}"
@@ -337,13 +335,13 @@ class _ConfigReader:
             secrets[secret_id] = self.string(pair["secret_key"], f"{key}.secret_key",
                                              _line(pair, "secret_key"))
         buckets = frozenset(self.strings(item, "buckets", where))
-        services = frozenset(SERVICES)
+        services = ALL_SERVICES
         if "services" in item:
             names = self.strings(item, "services", where)
             for i, name in enumerate(names):
-                if name not in SERVICES:
+                if self.services is not None and name not in self.services:
                     raise self.fail(f"{where}.services[{i}]", f"unknown service {show(name)} "
-                                    f"(expected one of: {', '.join(SERVICES)})",
+                                    f"(expected one of: {', '.join(self.services)})",
                                     _line(item["services"], i))
             services = frozenset(names)
         suspended = self.boolean(item.get("suspended", False), f"{where}.suspended",

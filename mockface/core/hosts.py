@@ -1,4 +1,4 @@
-"""Which host names and addresses are this machine's loopback interface."""
+"""Host names: which are this machine's loopback interface, and the host of an authority."""
 from __future__ import annotations
 
 import ipaddress
@@ -16,12 +16,6 @@ def is_loopback(name: str) -> bool:
         return False
 
 
-#: The real hosts mockface answers for when a client uses it as its proxy.
-LEGACY_HOSTS = ("recognition.image.myqcloud.com", "service.image.myqcloud.com")
-API3_HOSTS = ("faceid.tencentcloudapi.com", "iai.tencentcloudapi.com")
-EMULATED_HOSTS = LEGACY_HOSTS + API3_HOSTS
-
-
 def host_name(authority: str) -> str:
     """The host of ``host[:port]`` or ``[v6]:port``, lower-case, without a trailing dot."""
     authority = authority.strip().lower()
@@ -31,7 +25,3 @@ def host_name(authority: str) -> str:
         authority = authority.split(":", 1)[0]
     return authority.rstrip(".")
 
-
-def is_emulated(authority: str) -> bool:
-    """Whether ``host[:port]`` names one of the real hosts mockface emulates."""
-    return host_name(authority) in EMULATED_HOSTS

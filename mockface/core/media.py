@@ -12,6 +12,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from typing import TypeAlias
 
 #: The exact bytes of a media part: ``bytes``, or the ``bytearray`` a large upload was
@@ -225,3 +226,9 @@ def _avi_size(data: MediaBytes) -> tuple[int | None, int | None]:
         return None, None
     width, height = struct.unpack("<II", data[at + 8 + 32:at + 8 + 40])
     return (width, height) if width and height else (None, None)
+
+
+def default_photo() -> bytes:
+    """The small real JPEG shipped in the package: the photo answers carry (legacy
+    ``photo``/``video_photo``, API 3.0 ``BestFrameBase64``)."""
+    return resources.files("mockface").joinpath("data/photo.jpg").read_bytes()

@@ -4,25 +4,22 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from ..core.config import Settings, load_settings
-from ..core.hosts import API3_HOSTS, EMULATED_HOSTS, LEGACY_HOSTS, host_name, is_emulated
+from ..core.hosts import host_name
 from ..core.logs import log_access
+from ..core.product import Product, Rendered, Request
 from ..core.scenarios.activations import Activation
 from ..core.scenarios.model import Fault
-from ..emulator import Api3Incoming, Emulator, Incoming
-from ..products.tc3 import envelope
-from ..products.legacy.errors import ApiError
-from ..products.legacy.model import Reply
-from ..products.legacy.wire import JSON_CONTENT_TYPE, render
+from ..emulator import Emulator
 from . import dashboard  # noqa: F401 - adds the dashboard's routes to the admin blueprint
 from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
 from .proxy import refused_host_message
@@ -94,9 +91,8 @@ class RawAnswer:
         self.headers = headers
 
     @classmethod
-    def of(cls, reply: Reply) -> RawAnswer:
-        status, body = render(reply)
-        return cls(status, JSON_CONTENT_TYPE, body)
+    def of(cls, rendered: Rendered) -> RawAnswer:
+        return cls(rendered.status, rendered.content_type, rendered.body, rendered.headers)
 
     def __call__(self, environ: dict, start_response) -> list[bytes]:
         headers = [("Content-Length", str(len(self.body))), *self.headers, *FRAMING_HEADERS]
@@ -107,15 +103,10 @@ class RawAnswer:
         return [self.body]
 
 
-#: The cut-off JSON of the ``malformed_json`` fault, per API.
-MALFORMED = {"legacy": b'{"code":0,"message":"OK","data":{',
-             "api3": b'{"Response":{"RequestId":'}
-
-
-def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> RawAnswer:
+def fault_response(fault: Fault, environ: dict, product: Product) -> RawAnswer:
     """The broken answer a scenario fault asks for: no answer at all when the fault drops
-    the connection (``Fault.drops_connection`` decides, as it does for the journal), else a
-    cut-off or empty JSON body, or the raw answer the rule gives."""
+    the connection (``Fault.drops_connection`` decides, as it does for the journal), else
+    ``product``'s cut-off or empty JSON body, or the raw answer the rule gives."""
     if fault.drops_connection:
         drop = environ.get(DROP_CONNECTION)
         if drop is not None:
@@ -123,45 +114,70 @@ def fault_response(fault: Fault, environ: dict, api: str = "legacy") -> RawAnswe
             return RawAnswer(200, None, b"")  # never sent: the connection is already closed
         error_log.warning("fault %s needs mockface's own server; answering 502 instead",
                           fault.kind)
-        return RawAnswer(502, None, b"", (("Connection", "close"),))
-    content_type = JSON_CONTENT_TYPE if api == "legacy" else envelope.CONTENT_TYPE
-    if fault.kind == "malformed_json":
-        return RawAnswer(200, content_type, MALFORMED[api])
-    if fault.kind == "empty_body":
-        return RawAnswer(200, content_type, b"")
+        return RawAnswer(502, None, b"")
+    if fault.kind in ("malformed_json", "empty_body"):
+        return RawAnswer(200, *product.fault_body(fault.kind))
     return RawAnswer(fault.http_status, fault.content_type, fault.body.encode("utf-8"))
 
 
-def _legacy_path(path: str) -> bool:
-    """Whether ``path`` is a legacy endpoint's: ``/face/<endpoint>``."""
-    return path.startswith("/face/") and "/" not in path[6:]
+class EnvironHeaders(Mapping[str, str]):
+    """The request headers of a WSGI environ by lower-case name (``content-type`` and
+    ``content-length`` included when not empty), looked up on demand."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: dict) -> None:
+        self.environ = environ
+
+    @staticmethod
+    def _key(name: str) -> str:
+        key = name.upper().replace("-", "_")
+        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+    def __getitem__(self, name: str) -> str:
+        key = self._key(name)
+        value = self.environ.get(key)
+        if value is None or not value and key[:5] != "HTTP_":
+            raise KeyError(name)  # an empty Content-Type or Content-Length counts as absent
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        for key, value in self.environ.items():
+            if key.startswith("HTTP_"):
+                yield key[5:].replace("_", "-").lower()
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                yield key.replace("_", "-").lower()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class EmulatedFront:
-    """The emulated APIs, served below Flask (its routing and request objects cost about
-    half of a small request): ``POST /face/<endpoint>`` (legacy) and ``/`` (API 3.0) go
-    straight to the emulator; everything else (the admin API) to the Flask app.
+    """The emulated products, served below Flask (its routing and request objects cost
+    about half of a small request): a request a registered product owns goes straight to
+    the emulator; everything else (the admin API) to the Flask app.
 
     Proxy mode for absolute-form requests (``POST http://<host>/...``) is decided here too:
     emulated hosts are served like any request, any other host is refused (mockface never
-    forwards); a legacy host reaches only ``/face/*``, an API 3.0 host only ``/``.
+    forwards); a product's real host reaches only that product's requests.
 
     Every answer, its own or Flask's, denies framing (``deny_framing``)."""
 
     def __init__(self, flask_wsgi_app, emulator: Emulator) -> None:
         self.flask = flask_wsgi_app
         self.emulator = emulator
+        self.registry = emulator.registry
 
     def at_once(self, path: str, headers: Mapping[str, str], content_length: int
                 ) -> tuple[Activation, ...] | None:
         """For the server, when a request has fully arrived: the snapshot of the active
         scenarios to answer it under on the event loop (in ``environ[AT_ONCE]``), or None
-        when it goes to a worker thread.  At once: a request to an emulated API, with no
+        when it goes to a worker thread.  At once: a request a product owns, with no
         X-Mockface-Scenario header and a body of AT_ONCE_BODY_LIMIT bytes at most, to an
         emulator that cannot make it wait (``Emulator.at_once_view``).  ``headers`` as
         waitress parses them: upper case, ``_`` for ``-``."""
         if content_length > AT_ONCE_BODY_LIMIT or SCENARIO_ENVIRON[5:] in headers or \
-                path != "/" and not _legacy_path(path):
+                self.registry.owner(path) is None:
             return None
         return self.emulator.at_once_view()
 
@@ -171,70 +187,54 @@ class EmulatedFront:
         except Exception:
             error_log.exception("unexpected error on %s %s", environ.get("REQUEST_METHOD"),
                                 environ.get("PATH_INFO"))
-            answer = RawAnswer.of(Reply.from_error(ApiError(213)))
+            answer = RawAnswer.of(self.registry.default.error(500, ""))
         if answer is None:
             return self.flask(environ, framed(start_response))
         return answer(environ, start_response)
 
     def route(self, environ: dict) -> RawAnswer | None:
-        """The answer of an emulated API, or None when Flask serves the request."""
+        """The answer of an emulated product, or None when Flask serves the request."""
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         refused = self.refused_host(environ, method, path)
         if refused is not None:
             return refused
-        if path == "/":
-            return self.api3(environ, method)
-        if _legacy_path(path):
-            if method != "POST":
-                log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
-                           reason="method not allowed")
-                status, body = render(Reply.from_error(ApiError(3, "method not allowed", 405)))
-                return RawAnswer(status, JSON_CONTENT_TYPE, body, (("Allow", "POST"),))
-            return self.legacy(environ, path)
-        return None
+        product = self.registry.owner(path)
+        if product is None:
+            return None
+        if product.methods is not None and method not in product.methods:
+            log_access(method, path, appid=None, code=3, status=405, latency_ms=0.0,
+                       reason="method not allowed")
+            return RawAnswer.of(product.error(405, "method not allowed",
+                                              (("Allow", ", ".join(product.methods)),)))
+        return self.serve(environ, method, path, product)
 
-    @staticmethod
-    def refused_host(environ: dict, method: str, path: str) -> RawAnswer | None:
+    def refused_host(self, environ: dict, method: str, path: str) -> RawAnswer | None:
         uri = environ.get("REQUEST_URI", "")
         if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
             authority = urlsplit(uri).netloc
-            if not is_emulated(authority):
-                body = json.dumps({"error": refused_host_message(authority),
-                                   "emulated_hosts": list(EMULATED_HOSTS)})
+            if host_name(authority) not in self.registry.hosts:
+                body = json.dumps({"error": refused_host_message(authority, self.registry.hosts),
+                                   "emulated_hosts": list(self.registry.hosts)})
                 log_access(method, uri[:200], appid=None, code=None, status=403,
                            latency_ms=0.0, reason="proxy request for a host mockface does "
                                                   "not emulate")
                 return RawAnswer(403, "application/json", body.encode())
         if path.startswith("/__mockface/"):
             return None  # the admin API's own guard refuses foreign hosts
-        host = host_name(environ.get("HTTP_HOST", ""))
-        if host in LEGACY_HOSTS and not path.startswith("/face/") or \
-                host in API3_HOSTS and path != "/":
-            return RawAnswer.of(Reply.from_error(ApiError(3, "unknown endpoint", 404)))
+        product = self.registry.of_host(host_name(environ.get("HTTP_HOST", "")))
+        if product is not None and not product.owns(path):
+            return RawAnswer.of(self.registry.default.error(404, "unknown endpoint"))
         return None
 
-    def legacy(self, environ: dict, path: str) -> RawAnswer:
-        exchange = self.emulator.serve(Incoming(
-            "POST", path, path[6:], environ.get("HTTP_AUTHORIZATION"),
-            environ.get("CONTENT_TYPE"), environ.get("CONTENT_LENGTH"),
-            get_input_stream(environ), environ.get(SCENARIO_ENVIRON), environ.get(AT_ONCE)))
-        if exchange.fault is None:
-            return RawAnswer.of(exchange.reply)
-        return fault_response(exchange.fault, environ)
-
-    def api3(self, environ: dict, method: str) -> RawAnswer:
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-                   if key.startswith("HTTP_")}
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if environ.get(key):
-                headers[key.replace("_", "-").lower()] = environ[key]
-        exchange = self.emulator.serve_api3(Api3Incoming(
-            method, "/", headers.get("host", ""), environ.get("QUERY_STRING", ""), headers,
-            get_input_stream(environ), headers.get(SCENARIO_HEADER.lower()),
-            environ.get(AT_ONCE)))
+    def serve(self, environ: dict, method: str, path: str, product: Product) -> RawAnswer:
+        """Serve one request ``product`` owns through the emulator's lifecycle."""
+        headers = EnvironHeaders(environ)
+        exchange = self.emulator.serve(product, Request(
+            method, path, environ.get("HTTP_HOST", ""), environ.get("QUERY_STRING", ""),
+            headers, get_input_stream(environ), environ.get(AT_ONCE)))
         if exchange.fault is not None:
-            return fault_response(exchange.fault, environ, "api3")
-        return RawAnswer(envelope.STATUS, envelope.CONTENT_TYPE, exchange.payload())
+            return fault_response(exchange.fault, environ, product)
+        return RawAnswer.of(self.emulator.render(product, exchange))
 
 
 def http_error(error: HTTPException) -> RawAnswer:
@@ -243,14 +243,18 @@ def http_error(error: HTTPException) -> RawAnswer:
         error.code or 400, "invalid request")
     log_access(request.method, request.path, appid=None, code=3, status=error.code,
                latency_ms=0.0, reason=message)
-    status, body = render(Reply.from_error(ApiError(3, message, error.code or 400)))
     allow = tuple((name, value) for name, value in error.get_headers() if name == "Allow")
-    return RawAnswer(status, JSON_CONTENT_TYPE, body, allow)
+    return RawAnswer.of(_registry().default.error(error.code or 400, message, allow))
 
 
 def unexpected(error: Exception) -> RawAnswer:
     error_log.exception("unexpected error on %s %s", request.method, request.path)
-    return RawAnswer.of(Reply.from_error(ApiError(213)))
+    return RawAnswer.of(_registry().default.error(500, ""))
+
+
+def _registry():
+    """The registry of the emulator behind the current Flask app."""
+    return current_app.extensions["mockface"].registry
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None,

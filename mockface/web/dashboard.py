@@ -1,6 +1,7 @@
 """The dashboard at ``/__mockface/ui``: the journal, the scenarios, the clock and a signing
-helper in a browser.  Routes of the admin blueprint, so the same guard applies (loopback
-Host names, or the admin token, which a browser may give once as ``?token=``).
+helper (``dashboard_signing``) in a browser.  Routes of the admin blueprint, so the same
+guard applies (loopback Host names, or the admin token, which a browser may give once as
+``?token=``).
 
 Pages are rendered on the server (they read without JavaScript); a little vanilla
 JavaScript polls for new journal rows (rendered by the same template) and sends the
@@ -12,19 +13,17 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Response, current_app, render_template, request
 
-from ..core.config import Settings, mask
+from ..core.config import mask
 from ..core.journal import JournalEntry
-from ..core.shell import curl
-from ..products.tc3.actions import ACTIONS
-from ..products.tc3.request import current_version
-from ..products.tc3.signature import sign_tc3
-from ..products.legacy.errors import ENDPOINTS
-from ..products.legacy.signature import sign
-from .admin import TOKEN_CONFIG, AdminError, Arg, accepts, admin, argument, emulator
+from ..core.surface import AdminError, Arg, Surface
+from ..products import REGISTRY
+from .admin_args import argument
+from .admin_blueprint import TOKEN_CONFIG, accepts, admin, emulator
+from .dashboard_signing import signers, signing_args, signing_example, signing_form
 
 #: The journal filters the page offers, each a query parameter.
 FILTERS = ("endpoint", "appid", "secret_id", "code", "rule")
@@ -40,10 +39,6 @@ MAX_ROWS = 200
 LAST_HEADER = "X-Mockface-Last"
 OLDER_HEADER = "X-Mockface-Older"
 MISSED_HEADER = "X-Mockface-Missed"
-#: Every API 3.0 target, ``product:Action``.
-TARGETS = sorted(f"{product}:{action}" for product, action in ACTIONS)
-DEFAULT_TARGET = "faceid:GetLiveCode"
-DEFAULT_ENDPOINT = "livegetfour"
 #: Signature fields that are emulated times (seconds since the epoch).
 TIME_FIELDS = ("timestamp", "issued", "expires")
 #: Signature fields shown first, in this order; the others follow as the journal has them.
@@ -116,19 +111,21 @@ def _word(value: Any) -> str:
     return str(value)
 
 
-def _is_api3(entry: JournalEntry) -> bool:
-    return entry.endpoint not in ENDPOINTS
+def _surface_of(entry: JournalEntry) -> Surface:
+    """The surface of the product whose entry ``entry`` is (the default product's when no
+    product claims it)."""
+    registry = emulator.registry
+    return next((product.surface for product in registry
+                 if product.surface.journals(entry.endpoint)), registry.default.surface)
 
 
 def _is_error(entry: JournalEntry) -> bool:
     """Whether a row is marked as an error: a dropped connection, an HTTP error status, a
-    scripted fault, a legacy non-zero code or an API 3.0 ``Error``.  In-band verdicts
-    (``live_status``, ``Result``) are not errors."""
+    scripted fault, or an error the product's answer reports in band (a legacy non-zero
+    code, an API 3.0 ``Error``; verdicts such as ``live_status`` or ``Result`` are not)."""
     if entry.fault is not None or entry.http_status is None or entry.http_status >= 400:
         return True
-    if _is_api3(entry):
-        return isinstance(entry.data, dict) and "Error" in entry.data
-    return entry.code not in (0, None)
+    return _surface_of(entry).failed(entry)
 
 
 def _answer(entry: JournalEntry) -> str:
@@ -138,9 +135,7 @@ def _answer(entry: JournalEntry) -> str:
     if entry.fault is not None:
         parts.append(f"scripted fault {entry.fault}")
     elif entry.code is not None:
-        kind = "code" if not _is_api3(entry) else \
-            "Error" if _is_error(entry) else "Result"
-        parts.append(f"{kind} {entry.code}")
+        parts.append(f"{_surface_of(entry).code_label(entry, _is_error(entry))} {entry.code}")
     text = ", ".join(parts)
     message = getattr(entry, "message", None)  # journaled by servers that keep it
     return f"{text}: {message}" if message else text
@@ -198,27 +193,28 @@ def _token() -> str:
          *FILTER_ARGS,
          Arg("token", str, "The admin token, on a browser's first visit (when the server "
                            "has one)."),
-         Arg("sign", str, "Sign an example request: legacy or api3."),
-         Arg("sign_appid", str, "The app to sign for (default: the first)."),
-         Arg("sign_endpoint", str, "legacy: the endpoint.", default=DEFAULT_ENDPOINT),
-         Arg("sign_action", str, "api3: the product:Action.", default=DEFAULT_TARGET),
-         Arg("sign_body", str, "api3: the JSON body to sign.", default="{}"),
+         *signing_args(REGISTRY),
          media_type="text/html")
 def dashboard() -> str:
     settings = emulator.settings
     engine = emulator.scenarios
+    registry = emulator.registry
     chosen = _chosen()
     token = _token()
     return render_template(
         "dashboard.html", window=_window(), max_rows=MAX_ROWS, filters=FILTERS,
         chosen=chosen, journal_link=_journal_link(chosen),
-        capacity=emulator.journal.capacity, endpoints=list(ENDPOINTS) + TARGETS,
+        capacity=emulator.journal.capacity,
+        endpoints=[name for product in registry for name in product.surface.targets()],
+        documents=[(product.surface.names.document, product.surface.names.document_label)
+                   for product in registry],
         rule_sources=_rule_sources(), active=[a.describe() for a in engine.active()],
         library=list(engine.library.names()), clock=emulator.clock,
         clock_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(emulator.clock.now())),
         apps=[(app.appid, [(sid, mask(key)) for sid, key in app.secrets.items()])
               for app in emulator.keyring.apps],
-        actions=TARGETS, signed=_signing_example(), form=_signing_form(settings),
+        signers=signers(registry), signed=signing_example(),
+        form=signing_form(settings),
         token=token, token_query=urlencode({"token": token}) if token else "",
         json=json, stamp=_stamp)
 
@@ -257,49 +253,3 @@ def dashboard_media(sha256: str) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _quoted(text: str, limit: int) -> str:
-    """A value a client gave, for a message: clipped, in quotes (not as a repr)."""
-    return f"“{text[:limit]}”"
-
-
-def _signing_form(settings: Settings) -> dict[str, str]:
-    """The signing form as last submitted (its defaults before): the kind, the app, the
-    legacy endpoint, the API 3.0 action and body."""
-    return {"kind": "api3" if argument({}, "sign") == "api3" else "legacy",
-            "appid": argument({}, "sign_appid") or settings.default_app.appid,
-            "endpoint": argument({}, "sign_endpoint"), "action": argument({}, "sign_action"),
-            "body": argument({}, "sign_body") or "{}"}
-
-
-def _signing_example() -> dict[str, Any] | None:
-    """What the signing form asked for (``sign=legacy`` or ``sign=api3``), signed."""
-    kind = argument({}, "sign")
-    if kind not in ("legacy", "api3"):
-        return None
-    appid = argument({}, "sign_appid") or emulator.settings.default_app.appid
-    app = emulator.keyring.app(appid)
-    if app is None:
-        return {"error": f"no app {_quoted(appid, 40)} is configured"}
-    secret_id, secret_key = app.first_secret
-    url = request.host_url.rstrip("/")
-    now = int(emulator.clock.now())
-    if kind == "legacy":
-        endpoint = argument({}, "sign_endpoint")
-        if endpoint not in ENDPOINTS:
-            return {"error": f"unknown endpoint {_quoted(endpoint, 40)}"}
-        authorization = sign(app.appid, secret_id, secret_key, now=now, expires_in=3600)
-        headers = {"Content-Type": "application/json", "Authorization": authorization}
-        return {"kind": kind, "headers": {"Authorization": authorization},
-                "curl": curl(f"{url}/face/{endpoint}", headers,
-                             json.dumps({"appid": app.appid}))}
-    target = argument({}, "sign_action")
-    product, _, action = target.partition(":")
-    if (product, action) not in ACTIONS:
-        return {"error": f"unknown action {_quoted(target, 60)}"}
-    body = argument({}, "sign_body") or "{}"
-    headers = sign_tc3(secret_id, secret_key, service=product, host=urlsplit(url).netloc,
-                       action=action, timestamp=now, body=body.encode("utf-8"),
-                       version=current_version(product))
-    return {"kind": kind, "headers": headers, "curl": curl(f"{url}/", headers, body)}

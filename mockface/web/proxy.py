@@ -30,8 +30,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..core.hosts import EMULATED_HOSTS, host_name, is_emulated
+from ..core.hosts import host_name
 from ..core.logs import log_fields
+from ..products import REGISTRY
 
 log = logging.getLogger("mockface.proxy")
 MAX_CONNECT_HEAD = 8192
@@ -55,14 +56,15 @@ CONNECTED = b"HTTP/1.1 200 Connection Established\r\n\r\n"
 
 def refusal(status: int, reason: str, message: str) -> bytes:
     """A complete HTTP/1.1 answer with a JSON ``{"error": ...}`` body; the connection closes."""
-    body = json.dumps({"error": message, "emulated_hosts": list(EMULATED_HOSTS)}).encode()
+    body = json.dumps({"error": message, "emulated_hosts": list(REGISTRY.hosts)}).encode()
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
-def refused_host_message(target: str) -> str:
+def refused_host_message(target: str, hosts: tuple[str, ...] = REGISTRY.hosts) -> str:
+    """Why a request for ``target`` is refused: mockface answers only for ``hosts``."""
     return (f"mockface does not proxy {target[:100]!r}: it answers only for "
-            f"{', '.join(EMULATED_HOSTS)} (and never connects anywhere else)")
+            f"{', '.join(hosts)} (and never connects anywhere else)")
 
 
 def log_refused_tunnel(target: str, status: int, why: str, level: int = logging.WARNING
@@ -124,7 +126,7 @@ def handle_connect(head: bytes, leftover: bytes, send: Callable[[bytes], None],
         refuse(400, "Bad Request", parsed, parsed)
         return
     host, port = parsed
-    if not is_emulated(host):
+    if host_name(host) not in REGISTRY.hosts:
         refuse(403, "Forbidden", f"{refused_host_message(f'{host}:{port}')}; {TUNNEL_NOTE}",
                "not an emulated host")
         return

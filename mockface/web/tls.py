@@ -26,12 +26,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..core.hosts import EMULATED_HOSTS
+from ..products import REGISTRY
 
 CA_DIR_ENV = "MOCKFACE_CA_DIR"
 CA_CERT = "mockface-ca.pem"
 CA_KEY = "mockface-ca-key.pem"
-SERVER_NAMES = ("localhost", "127.0.0.1", "::1") + EMULATED_HOSTS
+SERVER_NAMES = ("localhost", "127.0.0.1", "::1") + REGISTRY.hosts
 _CA_YEARS = 10
 _LEAF_DAYS = 30
 #: Keys that can sign certificates (mockface makes EC ones; a CA put there by hand may differ).

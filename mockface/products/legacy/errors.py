@@ -10,8 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ...core.config import LEGACY_ENDPOINTS as ENDPOINTS
 
+#: The five endpoints (the names their paths, scenarios and journal use).
+ENDPOINTS: tuple[str, ...] = (
+    "idcardcompare",
+    "livedetectpicture",
+    "livegetfour",
+    "idcardlivedetectfour",
+    "livedetectfour",
+)
 VIDEO_ENDPOINTS = frozenset({"idcardlivedetectfour", "livedetectfour"})
 
 

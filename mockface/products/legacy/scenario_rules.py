@@ -9,7 +9,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ...core.config import LEGACY_ENDPOINTS
 from ...core.scenarios.model import Facts, Fault, Response
 from ...core.scenarios.schema import Checker
 from ...core.yamlsource import show
@@ -44,8 +43,8 @@ class LegacyDialect:
     """What a rule on the legacy endpoints may target, match and answer."""
 
     subject = "legacy endpoints"
-    targets = LEGACY_ENDPOINTS
-    wildcards = {"*": LEGACY_ENDPOINTS}
+    targets = ENDPOINTS
+    wildcards = {"*": ENDPOINTS}
     match_fields = MATCH_FIELDS
     response_keys = RESPONSE_KEYS
     allows_before_auth = True

@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from importlib import resources
 from typing import Any
 
 from ...core.clock import Clock
 from ...core.config import Settings
 from ...core.identity import valid_number, well_formed_name, well_formed_number
-from ...core.media import ImageInfo, MediaBytes
+from ...core.media import ImageInfo, MediaBytes, default_photo
 from ...core.scenarios.model import Response
-from ...core.state import CodeBook, Identities, IdentityRegistry
+from ...core.state import IdentityRegistry
+from ...core.stores import CodeBook, Identities
 from .errors import CATALOGUE, ApiError, Placement, placement_on
 from .model import IN_BAND_STATUSES, Reply, RequestBody
 
 #: The top-level code each image endpoint answers when its image does not decode.
 IMAGE_DECODE_CODE = {"idcardcompare": -4011, "livedetectpicture": -1102}
 UNUSABLE_VIDEO = "the video cannot be compared"
-
-
-def default_photo() -> bytes:
-    """The small real JPEG returned as ``photo``/``video_photo``."""
-    return resources.files("mockface").joinpath("data/photo.jpg").read_bytes()
 
 
 def _image_problem(name: str, info: ImageInfo) -> str:

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 
 from ...core.config import App, Keyring
-from ...core.state import OnceSignatures, RateLimits
+from ...core.stores import OnceSignatures, RateLimits
 from .errors import SUSPENDED_MESSAGE, ApiError
 
 DIGEST_SIZE = 20
@@ -190,7 +190,7 @@ def verify(header: str | None, *, endpoint: str, body_appid: str | None, body_bu
             raise ApiError(13, detail=f"once-signature for f={signature.fileid} already used")
     if app.suspended:
         raise ApiError(3, message=SUSPENDED_MESSAGE, detail=f"appid {app.appid} is suspended")
-    if endpoint not in app.services:
+    if not app.may_use(endpoint):
         raise ApiError(24, detail=f"appid {app.appid!r} may not call {endpoint}")
     if app.rate_limit is not None and not rate_limiter.allow(app.appid, app.rate_limit, now):
         raise ApiError(15, detail=f"over {app.rate_limit} requests per second")

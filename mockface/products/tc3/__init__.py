@@ -1,2 +1,4 @@
-"""Cloud API 3.0 (``faceid`` 2018-03-01 and the ``iai`` photo-liveness actions): the
-successor of the legacy endpoints.  A protocol package: it imports nothing from ``legacy``."""
+"""The Cloud API 3.0 platform: TC3-HMAC-SHA256 and v1 signatures, checks 1-11, the
+``{"Response": ...}`` envelope and the common errors, dispatch to the provider of the
+call's service (``provider.Provider``, one per service: ``faceid``, ``iai``).  A platform
+package: it imports no product, and no service's provider."""

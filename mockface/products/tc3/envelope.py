@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from .catalogue import CATALOGUE
+from .catalogue import PLATFORM_CODES, Tc3Code
 
 STATUS = 200
 CONTENT_TYPE = "application/json"
@@ -35,18 +36,21 @@ def success(fields: dict[str, Any], request_id_: str,
 
 
 def error(code: str, request_id_: str, language: str | None = None,
-          message: str | None = None) -> bytes:
+          message: str | None = None,
+          catalogue: Mapping[str, Tc3Code] = PLATFORM_CODES) -> bytes:
     """``{"Response": {"Error": {"Code", "Message"}, "RequestId"}}``; the message follows
     ``X-TC-Language`` (``en-US``, else Chinese) unless given."""
-    return _dump({"Response": {"Error": {"Code": code,
-                                         "Message": error_message(code, language, message)},
+    return _dump({"Response": {"Error": {"Code": code, "Message": error_message(
+                                             code, language, message, catalogue)},
                                "RequestId": request_id_}})
 
 
-def error_message(code: str, language: str | None = None, message: str | None = None) -> str:
-    """The ``Error.Message`` an error is answered with: ``message`` when given, else the
-    catalogue's in the ``X-TC-Language`` asked for."""
-    return message if message is not None else CATALOGUE[code].message(language)
+def error_message(code: str, language: str | None = None, message: str | None = None,
+                  catalogue: Mapping[str, Tc3Code] = PLATFORM_CODES) -> str:
+    """The ``Error.Message`` an error is answered with: ``message`` when given, else that of
+    ``code`` in ``catalogue`` (the product's; by default the platform's own codes) in the
+    ``X-TC-Language`` asked for."""
+    return message if message is not None else catalogue[code].message(language)
 
 
 def _dump(document: dict[str, Any]) -> bytes:

@@ -1,7 +1,7 @@
 """Checks 12-14 of contract-faceid §2: an action's parameters against its definition.
 
 ``Param`` describes one parameter; ``check_params`` returns the parameters as given or
-raises FaceIdError: ``UnknownParameter`` (a name the action does not define),
+raises Tc3Error: ``UnknownParameter`` (a name the action does not define),
 ``MissingParameter`` (a required one absent), ``InvalidParameter`` (the wrong type) or
 ``InvalidParameterValue`` (a value outside its set).  Messages name the parameter, as
 Tencent's do.
@@ -12,17 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .request import FaceIdError
+from .request import Tc3Error
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of an action: its JSON type and, when it has one, its set of values."""
+    """One parameter of an action: its JSON type, when it has one its set of values, and
+    whether it carries base64 media (decoded once per call for the action, the scenario
+    facts and the journal)."""
 
     name: str
     kind: type = str  # str, int, bool, dict or list
     required: bool = False
     choices: tuple[Any, ...] = ()
+    media: bool = False
 
 
 def check_params(params: Mapping[str, Any], spec: tuple[Param, ...]) -> dict[str, Any]:
@@ -31,21 +34,21 @@ def check_params(params: Mapping[str, Any], spec: tuple[Param, ...]) -> dict[str
     defined = {param.name: param for param in spec}
     for param in spec:
         if param.required and params.get(param.name) in (None, ""):
-            raise FaceIdError("MissingParameter", f"{param.name} is missing",
+            raise Tc3Error("MissingParameter", f"{param.name} is missing",
                               message=f"The parameter `{param.name}` is missing.")
     for name, value in params.items():
         declared = defined.get(name)
         if declared is None or value is None:
             continue
         if not _is(value, declared.kind):
-            raise FaceIdError("InvalidParameter", f"{name} must be {declared.kind.__name__}",
+            raise Tc3Error("InvalidParameter", f"{name} must be {declared.kind.__name__}",
                               message=f"The type of the parameter `{name}` is wrong.")
         if declared.choices and value not in declared.choices:
-            raise FaceIdError("InvalidParameterValue", f"{name} not in {declared.choices}",
+            raise Tc3Error("InvalidParameterValue", f"{name} not in {declared.choices}",
                               message=f"The value of the parameter `{name}` is invalid.")
     unknown = [name for name in params if name not in defined]
     if unknown:
-        raise FaceIdError("UnknownParameter", f"{unknown[0][:60]} is not defined",
+        raise Tc3Error("UnknownParameter", f"{unknown[0][:60]} is not defined",
                           message=f"The parameter `{unknown[0][:60]}` is not recognised.")
     return dict(params)
 

@@ -1,5 +1,5 @@
 """From the facts of an HTTP request to an authenticated API 3.0 call: checks 1-11 of
-contract-faceid §2, in order, raising ``FaceIdError`` with the first failure's Error.Code.
+contract-faceid §2, in order, raising ``Tc3Error`` with the first failure's Error.Code.
 
 Plain values in, plain values out: the web layer passes the method, Host, query, headers
 (lower-case names) and body bytes; the caller passes the clock, the key lookup and the app's
@@ -27,20 +27,9 @@ from .signature import (
 )
 
 MAX_BODY = 10 * 1024 * 1024
-#: product -> version -> actions.  ``iai`` holds the photo-liveness actions.
-ACTIONS: dict[str, dict[str, frozenset[str]]] = {
-    "faceid": {"2018-03-01": frozenset({
-        "GetLiveCode", "GetActionSequence", "ImageRecognition", "ImageRecognitionV2",
-        "LivenessRecognition", "LivenessCompare", "Liveness", "IdCardVerification"})},
-    "iai": {"2018-03-01": frozenset({"DetectLiveFace"}),
-            "2020-03-03": frozenset({"DetectLiveFace", "DetectLiveFaceAccurate"})},
-}
-
-
-def current_version(product: str) -> str:
-    """The newest X-TC-Version of ``product`` (faceid's for a product mockface does not
-    emulate): what clients are signed for by default."""
-    return max(ACTIONS.get(product) or ACTIONS["faceid"])
+#: service -> version -> the names of its actions (``ActionTable.versions``: derived from
+#: the providers a product is built with).
+Versions = Mapping[str, Mapping[str, frozenset[str]]]
 
 
 #: Signature v1 carries these in its parameters; they are not the action's.
@@ -50,7 +39,7 @@ V1_COMMON = frozenset({"Action", "Version", "Timestamp", "Nonce", "SecretId", "S
 MAX_NAME_PARTS = 16
 
 
-class FaceIdError(Exception):
+class Tc3Error(Exception):
     """A refused call: ``code`` is the Error.Code, ``reason`` says why (logs, journal),
     ``message`` replaces the catalogue's message when the answer should name a parameter.
     ``verdict`` is the signature the call passed when a later check refused it."""
@@ -67,7 +56,7 @@ class FaceIdError(Exception):
 class Call:
     """An authenticated API 3.0 call."""
 
-    product: str  # "faceid" or "iai"
+    product: str  # the service: a key of the Versions table
     action: str
     version: str
     params: dict[str, Any]
@@ -87,29 +76,29 @@ class Claim:
     secret_id: str | None = None
 
 
-def product_of_v1(host: str, action: str | None) -> str:
-    """Which product a v1 request is for: the one its Host names (``iai.*``,
-    ``faceid.*``); on any other host (mockface's own address) the product that has the
-    action, ``faceid`` first."""
+def product_of_v1(host: str, action: str | None, versions: Versions) -> str:
+    """Which service a v1 request is for: the one its Host names (``iai.*``,
+    ``faceid.*``); on any other host (mockface's own address) the first service that has
+    the action, else the first service."""
     name = host.lower().split(".")[0]
-    if name in ACTIONS:
+    if name in versions:
         return name
-    for product, versions in ACTIONS.items():
-        if any(action in names for names in versions.values()):
+    for product, by_version in versions.items():
+        if any(action in names for names in by_version.values()):
             return product
-    return "faceid"
+    return next(iter(versions))
 
 
 def unflatten(params: Mapping[str, str]) -> dict[str, Any]:
     """Flattened parameters (v1, and the query of a TC3 ``GET``) with dotted names
     (``Optional.BestFrameNum``, ``List.0``) made nested again; indexes ``0``..``n-1`` become
-    lists.  FaceIdError InvalidParameter when names clash (``A=1`` beside ``A.B=2``) or a
+    lists.  Tc3Error InvalidParameter when names clash (``A=1`` beside ``A.B=2``) or a
     name has more than MAX_NAME_PARTS parts."""
     root: dict[str, Any] = {}
     for name, value in params.items():
         *path, leaf = name.split(".", MAX_NAME_PARTS)
         if len(path) >= MAX_NAME_PARTS:
-            raise FaceIdError("InvalidParameter", f"parameter {name[:60]!r} has more than "
+            raise Tc3Error("InvalidParameter", f"parameter {name[:60]!r} has more than "
                                                   f"{MAX_NAME_PARTS} dotted parts",
                               message=f"The parameter `{name[:60]}` has more than "
                                       f"{MAX_NAME_PARTS} dotted parts.")
@@ -117,11 +106,11 @@ def unflatten(params: Mapping[str, str]) -> dict[str, Any]:
         for part in path:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise FaceIdError("InvalidParameter", f"parameter {name[:60]!r} clashes with "
+                raise Tc3Error("InvalidParameter", f"parameter {name[:60]!r} clashes with "
                                                       f"{part[:60]!r}")
             node = child
         if isinstance(node.get(leaf), dict):
-            raise FaceIdError("InvalidParameter", f"parameter {name[:60]!r} clashes")
+            raise Tc3Error("InvalidParameter", f"parameter {name[:60]!r} clashes")
         node[leaf] = value
     return {key: _as_lists(value) for key, value in root.items()}
 
@@ -145,20 +134,21 @@ _CLAIMED_TC3 = re.compile(rf"\s*{re.escape(TC3_ALGORITHM)}\s+Credential=([^/,\s]
 
 
 def claim_of(method: str, host: str, query: str, headers: Mapping[str, str],
-             body: bytes) -> Claim:
+             body: bytes, versions: Versions) -> Claim:
     """What the request claims (see Claim): the action of X-TC-Action or of the ``Action``
     parameter, the product of the credential scope (TC3) or of the Host (v1), the TC3
     Credential's SecretId or the v1 ``SecretId`` and ``SignatureMethod``.  Never raises."""
     try:
         params = _v1_params(method, query, headers, body) or {}
-    except FaceIdError:
+    except Tc3Error:
         params = {}
     action = headers.get("x-tc-action") or params.get("Action")
     authorization = headers.get("authorization")
     credential = _CLAIMED_TC3.match(authorization or "")
-    product = credential[2] if credential and credential[2] else product_of_v1(host, action)
-    target = f"{product}:{action}" if product in ACTIONS and \
-        any(action in names for names in ACTIONS[product].values()) else None
+    product = credential[2] if credential and credential[2] else \
+        product_of_v1(host, action, versions)
+    target = f"{product}:{action}" if product in versions and \
+        any(action in names for names in versions[product].values()) else None
     if authorization is not None:
         if not authorization.lstrip().startswith(TC3_ALGORITHM):
             return Claim(target)  # not an API 3.0 signature (a legacy one, say)
@@ -171,46 +161,48 @@ def claim_of(method: str, host: str, query: str, headers: Mapping[str, str],
 
 
 def authenticate(*, method: str, host: str, query: str, headers: Mapping[str, str],
-                 body: bytes, now: float, secret_key_of: KeyLookup,
+                 body: bytes, now: float, secret_key_of: KeyLookup, versions: Versions,
                  permitted: Callable[[str, str], bool] = lambda secret_id, product: True,
                  within_rate: Callable[[str], bool] = lambda secret_id: True,
                  loose: LooseTest = never,
                  nonce_unused: Callable[[str, str], bool] = lambda secret_id, nonce: True
                  ) -> Call:
     """Run checks 1-11 of contract-faceid §2 (12-14, the action's parameters, belong to the
-    action) and return the call; FaceIdError for the first that fails, carrying the verdict
+    action) for the services and actions of ``versions``, and return the call; Tc3Error
+    for the first that fails, carrying the verdict
     once the signature passed (checks 6-11).  ``nonce_unused`` (SecretId,
     "Nonce/Timestamp") is asked for v1 calls as part of check 5: False refuses the call as a
     replay.  The parameters are the JSON body of a TC3 ``POST``; those of a form body or
     query (v1, and a TC3 ``GET``) un-flattened."""
     if method not in ("GET", "POST"):
-        raise FaceIdError("UnsupportedProtocol", f"method {method[:10]}")
+        raise Tc3Error("UnsupportedProtocol", f"method {method[:10]}")
     v1_params = _v1_params(method, query, headers, body)
     tc3 = "authorization" in headers
     try:
         if tc3:
             verdict = verify_tc3(method=method, query=query, headers=headers, body=body,
-                                 services=tuple(ACTIONS), now=now, secret_key_of=secret_key_of,
+                                 services=tuple(versions), now=now, secret_key_of=secret_key_of,
                                  loose=loose)
         elif v1_params is not None and "Signature" in v1_params:
             verdict = verify_v1(method=method, host=host, params=v1_params,
-                                service=product_of_v1(host, v1_params.get("Action")), now=now,
+                                service=product_of_v1(host, v1_params.get("Action"), versions),
+                                now=now,
                                 secret_key_of=secret_key_of, loose=loose)
             _check_nonce(verdict.secret_id, v1_params, nonce_unused)
         else:
             raise SignatureRefused("AuthFailure.InvalidAuthorization",
                                    "no Authorization header and no Signature parameter")
     except SignatureRefused as refused:
-        raise FaceIdError(refused.code, refused.reason) from None
+        raise Tc3Error(refused.code, refused.reason) from None
     stated = _Stated.of(headers if tc3 else None, v1_params or {})
     try:
-        _admit(verdict, stated, len(body), permitted, within_rate)
+        _admit(verdict, stated, len(body), versions, permitted, within_rate)
         if tc3 and method == "POST":
             params = _json_params(body)
         else:
             params = unflatten({name: value for name, value in (v1_params or {}).items()
                                 if tc3 or name not in V1_COMMON})
-    except FaceIdError as error:
+    except Tc3Error as error:
         error.verdict = verdict
         raise
     return Call(verdict.service, stated.action, stated.version, params, verdict,
@@ -246,26 +238,26 @@ def _check_nonce(secret_id: str, v1_params: Mapping[str, str],
                                f"Nonce/Timestamp {nonce[:40]} was used before")
 
 
-def _admit(verdict: Verdict, stated: _Stated, size: int,
+def _admit(verdict: Verdict, stated: _Stated, size: int, versions_of: Versions,
            permitted: Callable[[str, str], bool], within_rate: Callable[[str], bool]) -> None:
     """Checks 6-10 and the body size of check 11 for a call whose signature passed."""
     if stated.token:
-        raise FaceIdError("AuthFailure.TokenFailure", "temporary credentials are not "
+        raise Tc3Error("AuthFailure.TokenFailure", "temporary credentials are not "
                                                       "emulated")
     product = verdict.service
-    versions = ACTIONS[product]
+    versions = versions_of[product]
     if stated.version not in versions:
-        raise FaceIdError("NoSuchVersion", f"{product} has no version {stated.version[:20]!r}")
+        raise Tc3Error("NoSuchVersion", f"{product} has no version {stated.version[:20]!r}")
     if stated.action not in versions[stated.version]:
-        raise FaceIdError("InvalidAction", f"{product} {stated.version} has no action "
+        raise Tc3Error("InvalidAction", f"{product} {stated.version} has no action "
                                            f"{stated.action[:40]!r}")
     if not permitted(verdict.secret_id, product):
-        raise FaceIdError("UnauthorizedOperation.Nonactivated",
+        raise Tc3Error("UnauthorizedOperation.Nonactivated",
                           f"the app of {verdict.secret_id} may not call {product}")
     if not within_rate(verdict.secret_id):
-        raise FaceIdError("RequestLimitExceeded", "over the app's requests per second")
+        raise Tc3Error("RequestLimitExceeded", "over the app's requests per second")
     if size > MAX_BODY:
-        raise FaceIdError("RequestSizeLimitExceeded", f"body over {MAX_BODY} bytes")
+        raise Tc3Error("RequestSizeLimitExceeded", f"body over {MAX_BODY} bytes")
 
 
 def _v1_params(method: str, query: str, headers: Mapping[str, str],
@@ -279,7 +271,7 @@ def _v1_params(method: str, query: str, headers: Mapping[str, str],
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True,
                                   strict_parsing=False))
         except UnicodeDecodeError:
-            raise FaceIdError("InvalidRequest", "the form body is not UTF-8") from None
+            raise Tc3Error("InvalidRequest", "the form body is not UTF-8") from None
     return None
 
 
@@ -287,7 +279,7 @@ def _json_params(body: bytes) -> dict[str, Any]:
     try:
         params = loads_strict(body or b"{}")
     except ValueError:
-        raise FaceIdError("InvalidRequest", "the body is not valid JSON") from None
+        raise Tc3Error("InvalidRequest", "the body is not valid JSON") from None
     if not isinstance(params, dict):
-        raise FaceIdError("InvalidRequest", "the body is not a JSON object")
+        raise Tc3Error("InvalidRequest", "the body is not a JSON object")
     return params

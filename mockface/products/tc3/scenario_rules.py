@@ -1,6 +1,7 @@
 """The scenario dialect of API 3.0: rules target actions (``faceid:LivenessCompare``,
 ``faceid:*``), match their parameters and the decoded media, and answer with a ``Result``,
-an ``Error.Code``, the action's values, delays or faults.  ``call_facts`` gives a call's
+an ``Error.Code``, the action's values, delays or faults -- all of them as the providers a
+product is built with declare (``Tc3Dialect(table)``).  ``Tc3Dialect.facts`` gives a call's
 values for ``match``."""
 from __future__ import annotations
 
@@ -14,38 +15,25 @@ from ...core.media import LaterDigest
 from ...core.scenarios.model import Facts, Response
 from ...core.scenarios.schema import Checker, as_text
 from ...core.yamlsource import show
-from .actions import ACTIONS, ID_RESULTS, MEDIA_PARAMS, SUCCESS
-from .catalogue import CATALOGUE, results_for
+from .table import ActionTable
 
-#: ``product:Action`` for every emulated action.
-TARGETS: tuple[str, ...] = tuple(f"{product}:{action}" for product, action in ACTIONS)
-WILDCARDS = {f"{product}:*": tuple(t for t in TARGETS if t.startswith(f"{product}:"))
-             for product in ("faceid", "iai")}
-TEXT_MATCH_FIELDS = ("appid", "SecretId", "IdCard", "Name", "ValidateData", "LivenessType",
-                     "ActionType", "ImageUrl", "VideoUrl", "Url", "FaceModelVersion", "Extra")
-MATCH_FIELDS = TEXT_MATCH_FIELDS + tuple(f"{media}.{fact}" for media in MEDIA_PARAMS
-                                         for fact in ("sha256", "size"))
-#: Response keys -> (the Response field they set, the actions that have it).
-DATA_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
-    "sim": ("Sim", frozenset({"faceid:ImageRecognition", "faceid:ImageRecognitionV2",
-                              "faceid:LivenessRecognition", "faceid:LivenessCompare"})),
-    "score": ("Score", frozenset({"iai:DetectLiveFace", "iai:DetectLiveFaceAccurate"})),
-    "is_liveness": ("IsLiveness", frozenset({"iai:DetectLiveFace"})),
-    "live_code": ("LiveCode", frozenset({"faceid:GetLiveCode"})),
-    "action_sequence": ("ActionSequence", frozenset({"faceid:GetActionSequence"})),
-}
-RESPONSE_KEYS = ("result", "error", "message", "delay_ms", "fault") + tuple(DATA_FIELDS)
+FIXED_RESPONSE_KEYS = ("result", "error", "message", "delay_ms", "fault")
 
 
-class FaceIdDialect:
-    """What a rule on API 3.0 actions may target, match and answer."""
+class Tc3Dialect:
+    """What a rule on the API 3.0 actions of ``table`` may target, match and answer."""
 
     subject = "API 3.0 actions"
-    targets = TARGETS
-    wildcards = WILDCARDS
-    match_fields = MATCH_FIELDS
-    response_keys = RESPONSE_KEYS
     allows_before_auth = False
+
+    def __init__(self, table: ActionTable) -> None:
+        self.table = table
+        #: ``service:Action`` for every action, and ``service:*`` for each service's.
+        self.targets = table.targets
+        self.wildcards = table.wildcards
+        self.match_fields = table.text_match_fields + tuple(
+            f"{media}.{fact}" for media in table.media_params for fact in ("sha256", "size"))
+        self.response_keys = FIXED_RESPONSE_KEYS + tuple(table.data_fields)
 
     def response(self, c: Checker, entry: dict, line: int,
                  targets: frozenset[str]) -> Response | None:
@@ -62,7 +50,7 @@ class FaceIdDialect:
             result = self.result(c, entry["result"], at("result"), targets)
             if result is not None:
                 data["Result"] = result
-        for key, (name, owners) in DATA_FIELDS.items():
+        for key, (field, owners) in self.table.data_fields.items():
             if key not in entry:
                 continue
             if not owners >= targets:
@@ -71,9 +59,9 @@ class FaceIdDialect:
                                    f"{'/'.join(lacking)} (it belongs to "
                                    f"{'/'.join(sorted(owners))})")
                 continue
-            value = self.value(c, key, entry[key], at(key))
+            value = self.value(c, field.kind, key, entry[key], at(key))
             if value is not None:
-                data[name] = value
+                data[field.field] = value
         delay = c.delay(entry["delay_ms"], at("delay_ms")) if "delay_ms" in entry else None
         fault = c.fault(entry["fault"], at("fault")) if "fault" in entry else None
         answered = [key for key in entry if key not in ("delay_ms", "fault")]
@@ -91,10 +79,11 @@ class FaceIdDialect:
                         error=error)
 
     def error(self, c: Checker, value: Any, line: int) -> str | None:
+        catalogue = self.table.catalogue
         name = c.string(value, line, "error")
-        if name is None or name in CATALOGUE:
+        if name is None or name in catalogue:
             return name
-        guess = difflib.get_close_matches(name, list(CATALOGUE), n=1, cutoff=0.6)
+        guess = difflib.get_close_matches(name, list(catalogue), n=1, cutoff=0.6)
         hint = f"; did you mean {guess[0]!r}?" if guess else \
             " (mockface codes --api faceid lists them)"
         c.problem(line, f"unknown API 3.0 error {show(name)}{hint}")
@@ -105,9 +94,7 @@ class FaceIdDialect:
         if name is None:
             return None
         for target in sorted(targets):
-            action = target.split(":")[1]
-            valid = tuple(ID_RESULTS) if action == "IdCardVerification" else \
-                (SUCCESS,) + results_for(action) if results_for(action) else ()
+            valid = self.table.valid_results(target)
             if not valid:
                 c.problem(line, f"{target} has no Result (answer with error: or its values)")
                 return None
@@ -119,39 +106,37 @@ class FaceIdDialect:
                 return None
         return name
 
-    def value(self, c: Checker, key: str, value: Any, line: int) -> Any:
-        if key in ("sim", "score"):
+    def value(self, c: Checker, kind: str, key: str, value: Any, line: int) -> Any:
+        """A value of ``kind`` (provider.KINDS) for the response key ``key``."""
+        if kind == "percent":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not 0 <= value <= 100:
                 c.problem(line, f"{key} must be a number from 0 to 100, got {show(value)}")
                 return None
             return round(float(value), 2)
-        if key == "is_liveness":
+        if kind == "boolean":
             return c.boolean(value, line, key)
-        if key == "live_code":
+        if kind == "digits":
             return c.digits(value, line, key)
         if not isinstance(value, str) or not re2.fullmatch(r"[0-9](,[0-9])*", value):
-            c.problem(line, f"action_sequence must be digits separated by commas (\"1,2\"), "
+            c.problem(line, f"{key} must be digits separated by commas (\"1,2\"), "
                             f"got {show(value)}")
             return None
         return value
 
-
-FACEID = FaceIdDialect()
-
-
-def call_facts(appid: str | None, secret_id: str, params: dict[str, Any],
-               media: dict[str, bytes]) -> Facts:
-    """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
-    parameters (lone surrogates escaped, as the journal shows them), and size/sha256 of
-    each base64 media parameter's decoded bytes (``media``, as ``decode_media`` gives them;
-    a sha256 computed only when a rule reads it)."""
-    facts = {name: escape_surrogates(as_text(params[name])) for name in TEXT_MATCH_FIELDS
-             if params.get(name) is not None and not isinstance(params[name], (dict, list))}
-    facts["SecretId"] = secret_id
-    if appid is not None:
-        facts["appid"] = appid
-    for name, data in media.items():
-        facts[f"{name}.size"] = str(len(data))
-    return Facts(facts, {f"{name}.sha256": LaterDigest(data).hexdigest
-                         for name, data in media.items()})
+    def facts(self, appid: str | None, secret_id: str, params: dict[str, Any],
+              media: dict[str, bytes]) -> Facts:
+        """The values a rule on API 3.0 actions matches: ``appid``, ``SecretId``, the text
+        parameters (lone surrogates escaped, as the journal shows them), and size/sha256 of
+        each base64 media parameter's decoded bytes (``media``, as ``decode_media`` gives
+        them; a sha256 computed only when a rule reads it)."""
+        facts = {name: escape_surrogates(as_text(params[name]))
+                 for name in self.table.text_match_fields
+                 if params.get(name) is not None and not isinstance(params[name], (dict, list))}
+        facts["SecretId"] = secret_id
+        if appid is not None:
+            facts["appid"] = appid
+        for name, data in media.items():
+            facts[f"{name}.size"] = str(len(data))
+        return Facts(facts, {f"{name}.sha256": LaterDigest(data).hexdigest
+                             for name, data in media.items()})

@@ -1,0 +1,299 @@
+"""``faceid`` 2018-03-01 on the API 3.0 platform: its actions, answered from the same rules
+and state as the legacy API (identity checks, the identity registry, lip codes issued per
+app).  Each action is the method of its name; verification failures are ``Refusal``s,
+answered as ``Result``."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ...core.identity import valid_number, well_formed_name, well_formed_number
+from ...core.media import inspect_image, inspect_video
+from ...core.state import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
+from ..tc3.answers import decoded, digest
+from ..tc3.params import Param
+from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provider,
+                            ProviderContext, Refusal, action)
+from ..tc3.request import Tc3Error
+from .codes import CODES
+from .results import ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
+
+LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")
+#: Size caps of the base64 text, as Tencent documents them.
+MAX_IMAGE_BASE64 = 3 * 1024 * 1024
+MAX_VIDEO_BASE64 = 8 * 1024 * 1024
+#: A mainland mobile number: 11 digits on a 13x-19x prefix.
+MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
+
+_IDENTITY = (Param("IdCard", required=True), Param("Name", required=True))
+_LIVENESS = (Param("LivenessType", required=True, choices=LIVENESS_TYPES),
+             Param("ValidateData"), Param("Optional"))
+_VIDEO = (Param("VideoBase64", media=True), Param("VideoUrl"))
+_IMAGE = (Param("ImageBase64", media=True), Param("ImageUrl"))
+_ENCRYPTION = Param("Encryption", kind=dict)
+_PHOTO = (Param("ImageBase64", required=True, media=True), Param("Optional"), _ENCRYPTION)
+
+SIM = DataField("sim", "Sim", "percent")
+LIVE_CODE = DataField("live_code", "LiveCode", "digits")
+ACTION_SEQUENCE = DataField("action_sequence", "ActionSequence", "digit_list")
+
+
+class FaceIdProvider(Provider):
+    """The ``faceid`` actions, with the state the legacy endpoints use too."""
+
+    service = "faceid"
+    hosts = ("faceid.tencentcloudapi.com",)
+    versions = ("2018-03-01",)
+    #: Lip codes (shared with the legacy livegetfour: an equal spec), action sequences and
+    #: the identity registry (shared with the legacy endpoints).
+    stores = (LIP_CODES, ACTION_SEQUENCES, IDENTITIES)
+    match_fields = ("IdCard", "Name", "ValidateData", "LivenessType", "ActionType",
+                    "ImageUrl", "VideoUrl")
+    answer_media = ("BestFrameBase64", "BestFrameList")
+    codes = CODES
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        self.lip_codes = context.state.store(LIP_CODES)
+        self.action_sequences = context.state.store(ACTION_SEQUENCES)
+        self.identities = context.state.store(IDENTITIES)
+        self.photo_b64 = base64.b64encode(context.photo).decode("ascii")
+
+    # -- the actions --------------------------------------------------------------------
+
+    @action(data=(LIVE_CODE,))
+    def GetLiveCode(self, call: Call) -> dict[str, Any]:
+        """Four digits, remembered per app like the legacy ``livegetfour``'s."""
+        return {"LiveCode": self.lip_codes.issue(call.appid)}
+
+    @action(params=(Param("ActionType"),), data=(ACTION_SEQUENCE,))
+    def GetActionSequence(self, call: Call) -> dict[str, Any]:
+        """``1,2`` or ``2,1``, remembered per app for the ACTION liveness checks."""
+        return {"ActionSequence": self.action_sequences.issue(call.appid)}
+
+    @action(params=_IDENTITY + (_ENCRYPTION,), result_table=ID_RESULTS)
+    def IdCardVerification(self, call: Call) -> dict[str, Any]:
+        """``Result`` "0" when number and name are valid and agree with the registry;
+        "-2" for a malformed number (or checksum/birth date with check_idcard), "-3" for a
+        malformed name, "-1" for a name the registry does not hold for the number."""
+        number, name = call.params["IdCard"], call.params["Name"]
+        if not self._number_ok(number):
+            result = "-2"
+        elif not well_formed_name(name):
+            result = "-3"
+        elif self.identities.name_for(number) not in (None, name):
+            result = "-1"
+        else:
+            result = "0"
+        return {"Result": result, "Description": ID_RESULTS[result]}
+
+    @action(params=_IDENTITY + _PHOTO, results=IMAGE_RESULTS, data=(SIM,),
+            deprecated="ImageRecognition is deprecated: use ImageRecognitionV2.")
+    def ImageRecognition(self, call: Call) -> dict[str, Any]:
+        """Identity checks, then the photo, then the registry; Sim in [80, 100)."""
+        self._identity(call)
+        self._image(call, "ImageBase64", None)
+        self._registry(call)
+        return self._verified(call)
+
+    @action(params=_IDENTITY + _PHOTO + (Param("Extra"),), results=IMAGE_RESULTS, data=(SIM,),
+            match=("Extra",))
+    def ImageRecognitionV2(self, call: Call) -> dict[str, Any]:
+        """As ImageRecognition, ``Extra`` echoed."""
+        return self.ImageRecognition(call)
+
+    @action(params=_IDENTITY + _LIVENESS + _VIDEO + (_ENCRYPTION,),
+            results=LIVENESS_RESULTS + IMAGE_RESULTS, data=(SIM,))
+    def LivenessRecognition(self, call: Call) -> dict[str, Any]:
+        """Identity checks, the video, the liveness type's challenge, the registry."""
+        self._identity(call)
+        self._video(call)
+        self._challenge(call)
+        self._registry(call)
+        return self._verified(call)
+
+    @action(params=_LIVENESS + _VIDEO + _IMAGE, results=LIVENESS_RESULTS, data=(SIM,))
+    def LivenessCompare(self, call: Call) -> dict[str, Any]:
+        """The photo, the video and the liveness type's challenge."""
+        self._image(call, "ImageBase64", "ImageUrl")
+        self._video(call)
+        self._challenge(call)
+        return self._verified(call)
+
+    @action(params=(Param("VideoBase64", required=True, media=True),) + _LIVENESS,
+            results=LIVENESS_RESULTS,
+            deprecated="Liveness is deprecated: use LivenessRecognition or LivenessCompare.")
+    def Liveness(self, call: Call) -> dict[str, Any]:
+        """The video and the liveness type's challenge (no comparison, no Sim)."""
+        self._video(call)
+        self._challenge(call)
+        return self._verified(call)
+
+    @action(params=(Param("Mobile", required=True), _ENCRYPTION), match=("Mobile",),
+            result_table={"0": "成功", "-1": "未查询到结果", "-2": "手机号格式不正确",
+                          "-3": "验证中心服务繁忙", "-4": "认证次数超过当日限制，请次日重试",
+                          "-13": "该号段不支持验证"},
+            failure_fields={"StatusCode": 99})
+    def MobileStatus(self, call: Call) -> dict[str, Any]:
+        """``Result`` "0" with ``StatusCode`` 0 (in service) for a mainland mobile number;
+        "-2" (StatusCode 99, unknown) for one that is not 11 digits on a 13x-19x prefix."""
+        mobile = call.params["Mobile"]
+        if not MOBILE.fullmatch(mobile):
+            raise Refusal("-2", f"Mobile {mobile[:20]!r} is not a mainland mobile number")
+        return {"Result": "0", "Description": self.describe("MobileStatus", "0"),
+                "StatusCode": 0}
+
+    # -- the platform's hooks -----------------------------------------------------------
+
+    def check(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Checks 12-14, and the shape of ``Optional``."""
+        checked = super().check(action, params)
+        if "Optional" in checked and checked["Optional"] not in (None, ""):
+            _best_frame_number(checked["Optional"])
+        return checked
+
+    def scripted(self, call: Call, chosen: Mapping[str, Any]) -> dict[str, Any]:
+        """The chosen answer; a chosen LiveCode or ActionSequence is remembered as issued."""
+        fields = super().scripted(call, chosen)
+        if "LiveCode" in chosen:
+            self.lip_codes.remember(call.appid, chosen["LiveCode"])
+        if "ActionSequence" in chosen:
+            self.action_sequences.remember(call.appid, chosen["ActionSequence"])
+        return fields
+
+    def defaults(self, call: Call, chosen: Mapping[str, Any]) -> dict[str, Any]:
+        """The success fields of ``call.action`` from the deterministic defaults (none
+        when the rule chose the code a GetLiveCode or GetActionSequence issues)."""
+        if chosen.keys() & {"LiveCode", "ActionSequence"}:
+            return {}  # the chosen code is remembered; none is issued
+        if call.action == "IdCardVerification":
+            return {"Result": "0", "Description": ID_RESULTS["0"]}
+        if call.action in ("ImageRecognition", "ImageRecognitionV2", "LivenessRecognition",
+                           "LivenessCompare", "Liveness"):
+            return self._verified(call)
+        return super().defaults(call, chosen)
+
+    def refused(self, call: Call, result: str) -> dict[str, Any]:
+        """The fields of a verification failure ``result``: Sim 0, no frames."""
+        if self.declarations[call.action].result_table is not None:
+            return super().refused(call, result)
+        fields: dict[str, Any] = {} if call.action == "Liveness" else {"Sim": 0.0}
+        fields.update(Result=result, Description=self.describe(call.action, result))
+        if call.action == "ImageRecognitionV2":
+            fields["Extra"] = call.params.get("Extra") or ""
+        if call.action.startswith("Liveness"):
+            fields["BestFrameBase64"] = ""
+        return fields
+
+    # -- shared checks --------------------------------------------------------------------
+
+    def _number_ok(self, number: str) -> bool:
+        return well_formed_number(number) and (not self.context.settings.check_idcard or
+                                               valid_number(number, self.context.clock.today()))
+
+    def _identity(self, call: Call) -> None:
+        number, name = call.params["IdCard"], call.params["Name"]
+        if not self._number_ok(number):
+            raise Refusal("FailedOperation.IdFormatError",
+                          f"IdCard {number[:40]!r} is not a valid ID number")
+        if not well_formed_name(name):
+            raise Refusal("FailedOperation.NameFormatError",
+                          f"Name {name[:40]!r} is not 2-30 Chinese characters")
+
+    def _registry(self, call: Call) -> None:
+        number, name = call.params["IdCard"], call.params["Name"]
+        if self.identities.name_for(number) not in (None, name):
+            raise Refusal("FailedOperation.IdNameMisMatch",
+                          f"Name differs from the identity registry's name for {number}")
+
+    def _image(self, call: Call, name: str, url_name: str | None) -> None:
+        if url_name and call.params.get(url_name):
+            return  # a URL wins; mockface never downloads it
+        if not call.params.get(name):
+            missing = f"`{name}` or `{url_name}`" if url_name else f"`{name}`"
+            raise Tc3Error("MissingParameter", f"no {name}",
+                           message=f"The parameter {missing} is missing.")
+        if len(call.params[name]) > MAX_IMAGE_BASE64:
+            raise Refusal("FailedOperation.LifePhotoSizeError",
+                          f"{name} is over {MAX_IMAGE_BASE64} base64 characters")
+        info = inspect_image(decoded(call, name))
+        if not (info.supported and info.decodes):
+            raise Refusal("FailedOperation.ImageDecodeFailed",
+                          f"{name} is not a JPEG, PNG or BMP that decodes")
+
+    def _video(self, call: Call) -> None:
+        if call.params.get("VideoUrl"):
+            return
+        if not call.params.get("VideoBase64"):
+            raise Tc3Error("MissingParameter", "no VideoBase64",
+                           message="The parameter `VideoBase64` or `VideoUrl` is missing.")
+        if len(call.params["VideoBase64"]) > MAX_VIDEO_BASE64:
+            raise Refusal("FailedOperation.LipSizeError",
+                          f"VideoBase64 is over {MAX_VIDEO_BASE64} base64 characters")
+        info = inspect_video(decoded(call, "VideoBase64"))
+        if info.kind is None:
+            raise Refusal("FailedOperation.LipVideoInvalid",
+                          "VideoBase64 is not MP4, FLV, AVI or WebM")
+        if info.too_small:
+            raise Refusal("FailedOperation.LipVideoQuaility",
+                          f"video frame {info.width}x{info.height} is below 270x480")
+
+    def _challenge(self, call: Call) -> None:
+        """LIP: ValidateData must be a code GetLiveCode issued to the app; ACTION: a
+        sequence GetActionSequence issued; SILENT: nothing to check."""
+        kind = call.params["LivenessType"]
+        given = call.params.get("ValidateData")
+        if kind == "SILENT":
+            return
+        book, source, result = (self.lip_codes, "GetLiveCode",
+                                "FailedOperation.LipVoiceRecognize") if kind == "LIP" else \
+            (self.action_sequences, "GetActionSequence", "FailedOperation.ActionFirstAction")
+        if not given:
+            raise Tc3Error("MissingParameter", f"ValidateData is required for {kind}",
+                           message="The parameter `ValidateData` is missing.")
+        if given not in book.issued(call.appid):
+            raise Refusal(result, f"ValidateData {given[:20]!r} was not issued to appid "
+                                  f"{call.appid} by {source}")
+
+    # -- answers --------------------------------------------------------------------------
+
+    def _verified(self, call: Call) -> dict[str, Any]:
+        """The success fields of a media verification: Sim in [80, 100) (not for
+        Liveness), Extra echoed (ImageRecognitionV2), the best frames (Liveness*)."""
+        sim = round(80 + (digest(self.context.settings.seed, call) % 2000) / 100, 2)
+        fields: dict[str, Any] = {} if call.action == "Liveness" else {"Sim": sim}
+        fields.update(Result=SUCCESS, Description=SUCCESS_DESCRIPTION)
+        if call.action == "ImageRecognitionV2":
+            fields["Extra"] = call.params.get("Extra") or ""
+        if call.action.startswith("Liveness"):
+            fields.update(self._frames(call))
+        return fields
+
+    def _frames(self, call: Call) -> dict[str, Any]:
+        """``BestFrameBase64`` and, with ``Optional={"BestFrameNum": N}``, N frames."""
+        frames: dict[str, Any] = {"BestFrameBase64": self.photo_b64}
+        optional = call.params.get("Optional")
+        if optional:
+            frames["BestFrameList"] = [self.photo_b64] * _best_frame_number(optional)
+        return frames
+
+
+def _best_frame_number(optional: str) -> int:
+    """N of ``Optional={"BestFrameNum": N}`` (2..10); 1 when the key is absent."""
+    problem = Tc3Error("InvalidParameterValue", "Optional must be a JSON object with "
+                       "BestFrameNum from 2 to 10",
+                       message="The value of the parameter `Optional` is invalid.")
+    try:
+        value = json.loads(optional)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
+        raise problem from None
+    if not isinstance(value, dict):
+        raise problem
+    number = value.get("BestFrameNum", 1)
+    if isinstance(number, bool) or not isinstance(number, int) or \
+            not (number == 1 and "BestFrameNum" not in value or 2 <= number <= 10):
+        raise problem
+    return number

@@ -1,0 +1,104 @@
+"""API 3.0's part of ``mockface sign`` (the TC3-HMAC-SHA256 headers of one call, or a curl
+command) and ``mockface codes`` (the Error.Code and Result names)."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+import click
+
+from ...core.config import Settings
+from ...core.product import CliApi
+from ...core.shell import curl, server_url
+from .catalogue import Tc3Code
+from .signature import sign_tc3
+
+_SIGN_OPTIONS = (
+    click.Option(["--action"], help="API 3.0: the action, e.g. GetLiveCode."),
+    click.Option(["--body"], default="{}", show_default=True,
+                 help="API 3.0: the exact JSON body that will be sent."),
+    click.Option(["--version", "api_version"], help="API 3.0: X-TC-Version [default: the "
+                                                   "service's newest: 2018-03-01 for faceid, "
+                                                   "2020-03-03 for iai]."),
+    click.Option(["--url", "server"], default="http://127.0.0.1:8080", show_default=True,
+                 help="API 3.0: the server the request goes to (its host:port is signed)."),
+    click.Option(["--curl", "as_curl"], is_flag=True,
+                 help="API 3.0: print a complete curl command instead of the headers."),
+)
+_CODES_OPTIONS = (
+    click.Option(["--action"], help="Only the names this API 3.0 action answers "
+                                    "(--api faceid)."),
+)
+
+
+def sign_runner(current_version: Callable[[str], str]) -> Callable[..., None]:
+    """``mockface sign --api SERVICE``: print the TC3 headers (or a curl command) of one
+    call; ``current_version(service)`` gives the default X-TC-Version."""
+    def run(api: str, settings: Settings, appid: str | None, secret_id: str | None,
+            secret_key: str | None, now: int | None, action: str | None, body: str,
+            api_version: str | None, server: str, as_curl: bool) -> None:
+        if not action:
+            raise click.UsageError("--api faceid/iai needs --action (e.g. GetLiveCode)")
+        url = server_url(server)
+        app = settings.keyring.app(appid) if appid else settings.default_app
+        if app is None and (secret_id is None or secret_key is None):
+            raise click.UsageError(f"no app {appid!r} is configured: give --secret-id and "
+                                   "--secret-key")
+        secrets = dict(app.secrets) if app else {}
+        secret_id = secret_id or next(iter(secrets))
+        secret_key = secret_key or secrets.get(secret_id)
+        if secret_key is None:
+            raise click.UsageError(f"no key known for secret id {secret_id!r}: give "
+                                   "--secret-key")
+        headers = sign_tc3(secret_id, secret_key, service=api, host=urlsplit(url).netloc,
+                           action=action, timestamp=int(time.time()) if now is None else now,
+                           body=body.encode("utf-8"),
+                           version=api_version or current_version(api))
+        if as_curl:
+            click.echo(curl(f"{url}/", headers, body))
+            return
+        for name, value in headers.items():
+            click.echo(f"{name}: {value}")
+        click.echo(f"(send exactly this body to {url}/ within 5 minutes; the Host header "
+                   f"must be {urlsplit(url).netloc})", err=True)
+    return run
+
+
+def codes_runner(actions: Callable[[], list[str]],
+                 codes_for: Callable[[str | None], tuple[str, ...]],
+                 catalogue: Mapping[str, Tc3Code]) -> Callable[..., None]:
+    """``mockface codes --api faceid``: the API 3.0 names (of one action) with their
+    English message and Chinese meaning; ``actions()`` lists the action names,
+    ``codes_for(target)`` the names a ``service:Action`` (or every action) answers,
+    ``catalogue`` the product's codes."""
+    def run(api: str, as_json: bool, action: str | None) -> None:
+        known = actions()
+        if action is not None and action not in known:
+            raise click.BadParameter(f"{action!r} is not one of: {', '.join(known)}",
+                                     param_hint="--action")
+        entries = [catalogue[name] for name in codes_for(f"{api}:{action}" if action else None)]
+        if as_json:
+            click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
+                                  indent=2))
+            return
+        for entry in entries:
+            click.echo(f"{entry.name:<48} {entry.en}  {entry.zh}")
+    return run
+
+
+def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
+             actions: Callable[[], list[str]],
+             codes_for: Callable[[str | None], tuple[str, ...]],
+             catalogue: Mapping[str, Tc3Code]) -> tuple[CliApi, ...]:
+    """The API 3.0 parts of the shared commands for ``services``."""
+    names = "/".join(services)
+    return (
+        CliApi("sign", services, f"{' or '.join(services)}: the TC3-HMAC-SHA256 headers of "
+                                 "one API 3.0 call", _SIGN_OPTIONS,
+               sign_runner(current_version)),
+        CliApi("codes", ("faceid",), f"faceid: the API 3.0 Error.Code and Result names "
+                                     f"({names})", _CODES_OPTIONS,
+               codes_runner(actions, codes_for, catalogue)),
+    )

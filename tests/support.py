@@ -244,3 +244,13 @@ def status_and_json(answer: bytes) -> tuple[int, dict]:
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"content-type: application/json" in head.lower(), head
     return int(head.split()[1]), json.loads(body)
+
+
+def declare_products_stores(state) -> None:
+    """What an emulator does as it is built: declare every registered product's stores on
+    ``state`` (a backend opened on its own stands for another process)."""
+    from mockface.products import REGISTRY
+
+    for product in REGISTRY:
+        for spec in product.stores:
+            state.store(spec)

@@ -8,6 +8,7 @@ import pytest
 from mockface.core.identity import with_check_digit
 from mockface.core.media import inspect_image
 from mockface.products.legacy.signature import sign
+from mockface.products.legacy.stores import LIP_CODES
 
 from .support import (
     ID_NAME,
@@ -174,15 +175,15 @@ def test_livegetfour_issues_remembered_four_digit_strings(call, emulator):
         code = body["data"]["validate_data"]
         assert isinstance(code, str) and len(code) == 4 and code.isdigit()
         codes.append(code)
-    assert emulator.state.lip_codes.issued("1000001") == codes
-    assert emulator.state.lip_codes.issued("1000002") == []
+    assert emulator.state.store(LIP_CODES).issued("1000001") == codes
+    assert emulator.state.store(LIP_CODES).issued("1000002") == []
 
 
 def test_livegetfour_codes_depend_on_seed_only(clock):
     first, second, other = (caller_with(clock, seed=seed)[1] for seed in (7, 7, 8))
-    seq = [first.state.lip_codes.issue("1") for _ in range(10)]
-    assert seq == [second.state.lip_codes.issue("1") for _ in range(10)]
-    assert seq != [other.state.lip_codes.issue("1") for _ in range(10)]
+    seq = [first.state.store(LIP_CODES).issue("1") for _ in range(10)]
+    assert seq == [second.state.store(LIP_CODES).issue("1") for _ in range(10)]
+    assert seq != [other.state.store(LIP_CODES).issue("1") for _ in range(10)]
 
 
 def test_livegetfour_accepts_multipart(call):

@@ -22,6 +22,8 @@ from mockface.products.tc3.request import Tc3Error
 from mockface.scenarios import parse_scenario_text
 from mockface.web.app import create_app
 from mockface.web.server import start_background
+from mockface.products.legacy.stores import LIP_CODES
+from mockface.products.faceid.stores import ACTION_SEQUENCES
 
 NUMBER = with_check_digit("11010519900307123")
 REGISTERED = with_check_digit("44030419851120456")
@@ -61,7 +63,7 @@ def test_live_codes_are_issued_and_remembered_per_app(actions):
     first = answer(actions, "GetLiveCode", "app1", {})["LiveCode"]
     second = answer(actions, "GetLiveCode", "app1", {})["LiveCode"]
     assert len(first) == 4 and first.isdigit()
-    lip_codes = actions.providers["faceid"].context.state.lip_codes
+    lip_codes = actions.providers["faceid"].context.state.store(LIP_CODES)
     assert lip_codes.issued("app1") == [first, second]
     assert lip_codes.issued("app2") == []
     with pytest.raises(Tc3Error) as caught:
@@ -101,8 +103,8 @@ def test_action_sequences_are_issued_and_remembered_per_app(actions):
               for _ in range(20)]
     assert set(issued) == {"1,2", "2,1"}
     state = actions.providers["faceid"].context.state
-    assert state.action_sequences.issued("app1") == issued
-    assert state.lip_codes.issued("app1") == []  # a separate book
+    assert state.store(ACTION_SEQUENCES).issued("app1") == issued
+    assert state.store(LIP_CODES).issued("app1") == []  # a separate book
     assert answer(actions, "GetActionSequence", "app1", {"ActionType": "x"})["ActionSequence"] \
         in ("1,2", "2,1")
     again = actions_of()

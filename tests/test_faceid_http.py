@@ -13,6 +13,7 @@ import pytest
 from mockface.products import REGISTRY
 from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.scenarios import parse_scenario_text
+from mockface.products.legacy.stores import LIP_CODES
 
 from .support import (
     ID_NAME,
@@ -268,7 +269,7 @@ def test_hostile_v1_parameter_names_get_documented_errors(client, emulator, meth
 
 def test_get_live_code_is_remembered_like_livegetfour(client, emulator):
     code = api3(client, "GetLiveCode")[2]["LiveCode"]
-    assert emulator.state.lip_codes.issued(MAIN.appid) == [code]
+    assert emulator.state.store(LIP_CODES).issued(MAIN.appid) == [code]
 
 
 def test_image_recognition_v2_answers_sim_and_echoes_extra(client):
@@ -500,7 +501,7 @@ rules:
     respond: {live_code: "1234"}
 """)
     assert api3(client, "GetLiveCode")[2]["LiveCode"] == "1234"
-    assert emulator.state.lip_codes.issued(MAIN.appid) == ["1234"]
+    assert emulator.state.store(LIP_CODES).issued(MAIN.appid) == ["1234"]
 
 
 def test_a_legacy_rule_does_not_answer_api3(client, emulator):

@@ -22,6 +22,7 @@ from mockface.emulator import Emulator
 from mockface.products.tc3 import envelope
 from mockface.web.app import create_app
 from mockface.web.server import start_background
+from mockface.products.legacy.stores import LIP_CODES
 
 from .support import ID_NAME, ID_NUMBER, media
 
@@ -68,7 +69,7 @@ def test_each_signature_method_of_the_sdk_is_served(server, sign_method):
     answer = typed(server, sign_method=sign_method).GetLiveCode(models.GetLiveCodeRequest())
     assert len(answer.LiveCode) == 4 and answer.LiveCode.isdigit()
     assert uuid.UUID(answer.RequestId).version == 4
-    assert answer.LiveCode in server.emulator.state.lip_codes.issued(APP.appid)
+    assert answer.LiveCode in server.emulator.state.store(LIP_CODES).issued(APP.appid)
 
 
 def test_a_lip_flow_end_to_end(server):

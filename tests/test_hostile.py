@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mockface.products.legacy.signature import encode, sign
+from mockface.products.legacy.stores import ONCE_SIGNATURES
 
 from .support import ID_NAME, ID_NUMBER, MAIN, NOW, auth, read_to_close, status_and_json
 
@@ -52,7 +53,7 @@ def test_non_canonical_base64_is_a_format_error_even_before_first_use(call, emul
 def test_the_once_store_keeps_digests_not_headers(call, emulator):
     header = sign(MAIN.appid, "AKIDmain", "main-key", now=NOW, once=True, fileid="f" * 2000)
     assert call.json("livegetfour", {"appid": MAIN.appid}, authorization=header)[1]["code"] == 0
-    [(appid, key)] = list(emulator.state.once_signatures._used)
+    [(appid, key)] = list(emulator.state.store(ONCE_SIGNATURES)._used)
     assert (appid, len(key)) == (MAIN.appid, 20)
 
 

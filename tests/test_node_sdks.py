@@ -30,6 +30,7 @@ from mockface.web.app import create_app
 from mockface.web.proxy import proxy_environment
 from mockface.web.server import start_background
 from mockface.web.tls import CertificateAuthority
+from mockface.products.legacy.stores import LIP_CODES
 
 from .support import FIXTURES, ID_NAME, ID_NUMBER, REGISTERED_NAME, REGISTERED_NUMBER, media
 
@@ -146,7 +147,7 @@ def test_api3_sdk_keeps_its_endpoint_and_is_served_over_https(node, server, prox
     assert answer["endpoint"] == "faceid.tencentcloudapi.com"
     code, verified, mismatch = (result["response"] for result in answer["results"])
     assert len(code["LiveCode"]) == 4 and code["LiveCode"].isdigit()
-    assert server.emulator.state.lip_codes.issued(DEFAULT_APPID) == [code["LiveCode"]]
+    assert server.emulator.state.store(LIP_CODES).issued(DEFAULT_APPID) == [code["LiveCode"]]
     assert (verified["Result"], verified["Description"]) == ("0", "姓名和身份证号一致")
     assert (mismatch["Result"], mismatch["Description"]) == ("-1", "姓名和身份证号不一致")
     for response in (code, verified, mismatch):
@@ -160,7 +161,7 @@ def test_api3_sdk_keeps_its_endpoint_and_is_served_over_https(node, server, prox
 def test_api3_sdk_v1_signatures_through_the_tunnel(node, server, proxy_env, sign_method):
     answer = api3(node, proxy_env, ("GetLiveCode", {}), sign_method=sign_method)
     [result] = answer["results"]
-    assert server.emulator.state.lip_codes.issued(DEFAULT_APPID) == [result["response"]["LiveCode"]]
+    assert server.emulator.state.store(LIP_CODES).issued(DEFAULT_APPID) == [result["response"]["LiveCode"]]
     [entry] = server.emulator.journal.query()
     assert (entry.signature["method"], entry.signature["status"]) == (sign_method, "passed")
 
@@ -212,7 +213,7 @@ def test_api3_sdk_over_plain_http_tunnels_port_80(node, server, proxy_env):
     answer = api3(node, untrusting(proxy_env), ("GetLiveCode", {}), protocol="http://")
     [result] = answer["results"]
     assert "error" not in result, result  # httpCode 403: the proxy refused CONNECT :80
-    assert server.emulator.state.lip_codes.issued(DEFAULT_APPID) == [result["response"]["LiveCode"]]
+    assert server.emulator.state.store(LIP_CODES).issued(DEFAULT_APPID) == [result["response"]["LiveCode"]]
     assert journal(server) == [("faceid:GetLiveCode", DEFAULT_APPID)]
 
 
@@ -233,7 +234,7 @@ def test_legacy_sdk_lip_code_and_id_comparison(node, server, proxy_env, protocol
         protocol=protocol)
     assert (four["status"], four["contentType"]) == (200, "application/json; charset=utf-8")
     assert four["body"]["code"] == 0 and four["body"]["message"] == "OK"
-    assert server.emulator.state.lip_codes.issued(DEFAULT_APPID) == \
+    assert server.emulator.state.store(LIP_CODES).issued(DEFAULT_APPID) == \
         [four["body"]["data"]["validate_data"]]
     assert compared["status"] == 200 and compared["body"]["code"] == 0
     similarity = compared["body"]["data"]["similarity"]
@@ -295,7 +296,7 @@ def test_the_node_recipes_of_docs_clients_md_run(node, server, proxy_env, tmp_pa
         assert done.returncode == 0, done.stderr
         printed.append(done.stdout.strip())
     assert all(re.fullmatch(r"\d{4}", code) for code in printed), printed
-    assert server.emulator.state.lip_codes.issued(DEFAULT_APPID) == printed
+    assert server.emulator.state.store(LIP_CODES).issued(DEFAULT_APPID) == printed
     assert journal(server) == [("livegetfour", DEFAULT_APPID),
                                ("faceid:GetLiveCode", DEFAULT_APPID)]
 

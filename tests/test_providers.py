@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from mockface.core.state import IDENTITIES, LIP_CODES
 from mockface.products import REGISTRY
 from mockface.products.faceid.provider import FaceIdProvider
 from mockface.products.iai.provider import IaiProvider
@@ -17,6 +16,7 @@ from mockface.products.tc3.product import Tc3Product
 from mockface.products.tc3.provider import Call, DataField, Provider, action
 from mockface.products.tc3.stores import STORES
 from mockface.products.tc3.table import ActionTable
+from mockface.products.legacy.stores import IDENTITIES, LIP_CODES
 
 TC3 = REGISTRY["tc3"]
 

@@ -14,6 +14,7 @@ from mockface.core.state import MemoryState
 from mockface.emulator import Emulator
 from mockface.products.tc3.signature import sign_tc3
 from mockface.web.app import create_app
+from mockface.products.legacy.stores import ONCE_SIGNATURES
 
 from .redis_server import RedisServer, open_state, shared_emulator
 from .support import MAIN, NOW, auth, make_settings, run_concurrently, wait_until
@@ -33,8 +34,8 @@ def backend(request, redis_server):
     def make(capacity: int):
         settings = make_settings(once_store_size=capacity)
         if request.param == "memory":
-            return MemoryState(settings).once_signatures
-        return open_state(url, settings).once_signatures
+            return MemoryState(settings).store(ONCE_SIGNATURES)
+        return open_state(url, settings).store(ONCE_SIGNATURES)
     return make
 
 
@@ -76,8 +77,8 @@ def test_the_bound_counts_every_appid_and_clearing_one_keeps_the_others(backend)
 def test_the_bound_holds_across_processes_the_oldest_use_of_any_goes_first(redis_server):
     url = redis_server.url()
     settings = make_settings(once_store_size=3)
-    first = open_state(url, settings).once_signatures
-    second = open_state(url, settings).once_signatures
+    first = open_state(url, settings).store(ONCE_SIGNATURES)
+    second = open_state(url, settings).store(ONCE_SIGNATURES)
     assert first.consume(MAIN.appid, digest("a")) and second.consume(MAIN.appid, digest("b"))
     assert first.consume(MAIN.appid, digest("c")) and second.consume(MAIN.appid, digest("d"))
     assert (len(first), len(second)) == (3, 3)
@@ -87,7 +88,7 @@ def test_the_bound_holds_across_processes_the_oldest_use_of_any_goes_first(redis
 
 def test_concurrent_uses_of_one_signature_over_two_connections_succeed_once(redis_server):
     url = redis_server.url()
-    stores = [open_state(url).once_signatures for _ in range(2)]
+    stores = [open_state(url).store(ONCE_SIGNATURES) for _ in range(2)]
     turn = iter(range(20))
     codes = run_concurrently(lambda: stores[next(turn) % 2].consume(MAIN.appid, digest("a")), 20)
     assert sorted(codes) == [False] * 19 + [True]
@@ -103,11 +104,11 @@ def test_concurrent_uses_over_two_connections_stay_within_the_bound(redis_server
     def use():
         with lock:
             n = next(turn)
-        return states[n % 2].once_signatures.consume(MAIN.appid, digest(str(n)))
+        return states[n % 2].store(ONCE_SIGNATURES).consume(MAIN.appid, digest(str(n)))
 
     assert run_concurrently(use, 40) == [True] * 40
     kept = states[0].redis.zrange(f"{states[0].prefix}once", 0, -1)
-    assert len(kept) == 10 and len(states[1].once_signatures) == 10
+    assert len(kept) == 10 and len(states[1].store(ONCE_SIGNATURES)) == 10
 
 
 def test_the_configured_size_bounds_the_redis_store_of_a_server(redis_server):
@@ -132,7 +133,7 @@ def test_the_configured_size_bounds_the_redis_store_of_a_server(redis_server):
 def test_a_used_signature_expires_after_the_ttl_and_leaves_the_set(redis_server, monkeypatch):
     monkeypatch.setattr(redis_state, "ONCE_TTL_SECONDS", 1)
     state = open_state(redis_server.url())
-    store, key = state.once_signatures, f"{state.prefix}once"
+    store, key = state.store(ONCE_SIGNATURES), f"{state.prefix}once"
     assert store.consume(MAIN.appid, digest("a")) is True
     assert 0 < state.redis.ttl(key) <= 1
 
@@ -146,7 +147,7 @@ def test_a_used_signature_expires_after_the_ttl_and_leaves_the_set(redis_server,
 
 def test_the_once_set_expires_with_the_ttl(redis_server):
     state = open_state(redis_server.url())
-    state.once_signatures.consume(MAIN.appid, digest("a"))
+    state.store(ONCE_SIGNATURES).consume(MAIN.appid, digest("a"))
     ttl = state.redis.ttl(f"{state.prefix}once")
     assert redis_state.ONCE_TTL_SECONDS - 60 < ttl <= redis_state.ONCE_TTL_SECONDS
 

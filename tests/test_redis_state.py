@@ -35,6 +35,8 @@ from mockface.emulator import Emulator
 from mockface.products.legacy.signature import sign
 from mockface.scenarios import ScenarioEngine
 from mockface.web.app import create_app
+from mockface.products.legacy.stores import IDENTITIES, LIP_CODES, ONCE_SIGNATURES, RATE_WINDOWS
+from mockface.products.faceid.stores import ACTION_SEQUENCES
 
 from .redis_server import RedisServer, open_state, shared_emulator
 from .support import (
@@ -119,7 +121,7 @@ def test_the_journal_of_one_emulator_is_read_by_the_other(pair):
     (entry,) = second.journal.query(endpoint="livegetfour")
     assert (entry.appid, entry.code, entry.http_status, entry.data) == \
         (MAIN.appid, 0, 200, {"validate_data": code})
-    assert second.state.lip_codes.issued(MAIN.appid) == [code]
+    assert second.state.store(LIP_CODES).issued(MAIN.appid) == [code]
     assert len(second.journal) == 1
 
 
@@ -204,15 +206,15 @@ def test_reset_clears_everything_shared(pair, redis_server):
     first.scenarios.activate({"name": "s", "rules": [{"endpoint": "livegetfour",
                                                       "respond": {"validate_data": "0042"}}]})
     first.state.set_loose("777", True)
-    first.state.identities.add("11010519491231002X", "张三", MAIN.appid)
+    first.state.store(IDENTITIES).add("11010519491231002X", "张三", MAIN.appid)
     once = auth(once=True, fileid="f")
     assert post_livegetfour(first, once)["code"] == 0
-    first.state.lip_codes.issue(MAIN.appid)
+    first.state.store(LIP_CODES).issue(MAIN.appid)
     second.reset()
     first.state.sync()
     assert (first.journal.query(), first.scenarios.active(), first.loose_appids,
-            first.state.lip_codes.all_issued(), first.clock.frozen,
-            first.state.identities.name_for("11010519491231002X")) == \
+            first.state.store(LIP_CODES).all_issued(), first.clock.frozen,
+            first.state.store(IDENTITIES).name_for("11010519491231002X")) == \
         ([], [], set(), {}, False, None)
     assert post_livegetfour(first, auth(once=True, fileid="f", now=int(time.time())))["code"] == 0
     prefix, tag = first.state.prefix, MAIN.appid.encode().hex()
@@ -224,31 +226,31 @@ def test_reset_clears_everything_shared(pair, redis_server):
 
 def test_a_reset_in_one_process_restarts_the_code_sequences_of_the_others(pair):
     first, second = pair
-    codes = [first.state.lip_codes.issue("7") for _ in range(3)]
-    actions = [first.state.action_sequences.issue("7") for _ in range(8)]
+    codes = [first.state.store(LIP_CODES).issue("7") for _ in range(3)]
+    actions = [first.state.store(ACTION_SEQUENCES).issue("7") for _ in range(8)]
     second.reset()
-    assert [first.state.lip_codes.issue("7") for _ in range(3)] == codes
-    assert [first.state.action_sequences.issue("7") for _ in range(8)] == actions
-    assert first.state.lip_codes.issued("7") == codes
+    assert [first.state.store(LIP_CODES).issue("7") for _ in range(3)] == codes
+    assert [first.state.store(ACTION_SEQUENCES).issue("7") for _ in range(8)] == actions
+    assert first.state.store(LIP_CODES).issued("7") == codes
 
 
 def test_reset_of_one_appid_keeps_the_others(pair):
     first, second = pair
-    first.state.lip_codes.issue("1")
-    first.state.lip_codes.issue("2")
-    first.state.action_sequences.issue("1")
+    first.state.store(LIP_CODES).issue("1")
+    first.state.store(LIP_CODES).issue("2")
+    first.state.store(ACTION_SEQUENCES).issue("1")
     second.reset("1")
-    assert first.state.lip_codes.all_issued().keys() == {"2"}
-    assert first.state.action_sequences.issued("1") == []
+    assert first.state.store(LIP_CODES).all_issued().keys() == {"2"}
+    assert first.state.store(ACTION_SEQUENCES).issued("1") == []
 
 
 def test_the_same_seed_issues_the_same_codes_on_two_redis_prefixes(redis_server):
     one = open_state(redis_server.url(), make_settings(seed=7))
     two = open_state(redis_server.url(), make_settings(seed=7))
     other = open_state(redis_server.url(), make_settings(seed=8))
-    codes = [one.lip_codes.issue("9") for _ in range(5)]
-    assert codes == [two.lip_codes.issue("9") for _ in range(5)]
-    assert codes != [other.lip_codes.issue("9") for _ in range(5)]
+    codes = [one.store(LIP_CODES).issue("9") for _ in range(5)]
+    assert codes == [two.store(LIP_CODES).issue("9") for _ in range(5)]
+    assert codes != [other.store(LIP_CODES).issue("9") for _ in range(5)]
     assert all(len(code) == 4 and code.isdigit() for code in codes)
 
 
@@ -547,7 +549,7 @@ def test_a_connection_redis_closed_is_replaced_before_anything_is_written_to_it(
     first.state.redis.client_kill_filter(_id=batch.call("CLIENT", "ID"))
     wait_until(lambda: closed_by_peer(batch._connection._sock))
     assert post_livegetfour(first, auth())["code"] == 0
-    issued = first.state.lip_codes.issued(MAIN.appid)
+    issued = first.state.store(LIP_CODES).issued(MAIN.appid)
     assert len(issued) == 2  # both codes stored
     assert [e.data["validate_data"] for e in first.journal.query()] == issued
 
@@ -572,7 +574,7 @@ def test_after_redis_restarted_the_first_request_of_an_idle_process_is_answered(
         wait_until(lambda: state._live.is_set() and not state.outage.down)  # subscribed again
         answer = post_livegetfour(emulator, auth(now=int(time.time())))
         assert answer["code"] == 0
-        assert emulator.state.lip_codes.issued(MAIN.appid) == [answer["data"]["validate_data"]]
+        assert emulator.state.store(LIP_CODES).issued(MAIN.appid) == [answer["data"]["validate_data"]]
     finally:
         emulator.state.close()
         server.stop()
@@ -595,7 +597,7 @@ def test_codes_are_numbered_in_blocks_and_derived_as_redis_derives_them(redis_se
     """One round trip per BLOCK codes; the n-th code is the SHA-1 of the book's prefix and
     n, as Redis's own sha1hex computes it (the codes of earlier versions, made in Lua)."""
     state = open_state(redis_server.url())
-    book = state.lip_codes
+    book = state.store(LIP_CODES)
     codes = [book.issue("31") for _ in range(RedisCodeBook.BLOCK + 1)]
     counter = f"{state.prefix}codes:n:{'31'.encode().hex()}"
     assert state.redis.get(counter) == str(2 * RedisCodeBook.BLOCK).encode()
@@ -661,8 +663,8 @@ def test_the_journal_is_written_without_waiting_and_readable_at_once(pair):
 
 def store_operations(state: RedisState) -> dict:
     """The main operations of every store on ``state``, and what they answered."""
-    once, rate = state.once_signatures, state.rate_limiter
-    codes, actions, identities = state.lip_codes, state.action_sequences, state.identities
+    once, rate = state.store(ONCE_SIGNATURES), state.store(RATE_WINDOWS)
+    codes, actions, identities = state.store(LIP_CODES), state.store(ACTION_SEQUENCES), state.store(IDENTITIES)
     issued = [codes.issue("31") for _ in range(RedisCodeBook.BLOCK + 2)]
     codes.remember("31", "0042")
     identities.add("11010519491231002X", "张三", "31")
@@ -722,7 +724,7 @@ def test_an_emulator_on_the_stock_path_serves_and_shares_its_state(redis_server)
                              ["code"], 10)
     assert sorted(codes) == [0] + [13] * 9
     (entry,) = [e for e in emulators[0].journal.query() if e.code == 0]
-    assert emulators[1].state.lip_codes.issued(MAIN.appid) == [entry.data["validate_data"]]
+    assert emulators[1].state.store(LIP_CODES).issued(MAIN.appid) == [entry.data["validate_data"]]
 
 
 def test_on_the_stock_path_an_outage_answers_108_until_redis_is_back(tmp_path):

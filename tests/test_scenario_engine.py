@@ -12,6 +12,7 @@ from mockface.core.scenarios.watcher import ScenarioWatcher
 from mockface.products.legacy.model import RequestBody
 from mockface.products.legacy.scenario_rules import request_facts
 from mockface.scenarios import ScenarioEngine
+from mockface.products.legacy.stores import LIP_CODES
 
 from .support import ID_NAME, ID_NUMBER, MAIN, auth, caller_with, media, run_concurrently
 
@@ -157,7 +158,7 @@ def test_scripted_lip_code_is_remembered(clock):
     caller, emulator = caller_with(clock, strict_lip_codes=True)
     emulator.scenarios.activate(rule({"validate_data": "0042"}, endpoint="livegetfour"))
     assert lip(caller)["data"] == {"validate_data": "0042"}
-    assert emulator.state.lip_codes.issued(MAIN.appid) == ["0042"]
+    assert emulator.state.store(LIP_CODES).issued(MAIN.appid) == ["0042"]
     emulator.scenarios.reset()
     fields = {"appid": MAIN.appid, "validate_data": "0042", "compare_flag": "false"}
     status, body = caller.multipart("livedetectfour", fields, {"video": media("video.mp4")})

@@ -12,11 +12,6 @@ import pytest
 
 from mockface.core import stores
 from mockface.core.state import (
-    ACTION_SEQUENCES,
-    IDENTITIES,
-    LIP_CODES,
-    ONCE_SIGNATURES,
-    RATE_WINDOWS,
     MemoryState,
     StateBackend,
 )
@@ -30,9 +25,13 @@ from mockface.core.stores import (
     TokenStoreSpec,
 )
 from mockface.core.tokens import TokenRecord
+from mockface.emulator import Emulator
+from mockface.products import REGISTRY
+from mockface.products.legacy.stores import IDENTITIES, LIP_CODES, ONCE_SIGNATURES, RATE_WINDOWS
+from mockface.products.faceid.stores import ACTION_SEQUENCES
 
 from .redis_server import open_state
-from .support import NOW, make_settings
+from .support import NOW, declare_products_stores, make_settings
 
 BACKENDS = ["memory", "redis", "redis-unbatched"]
 
@@ -43,11 +42,17 @@ def backends(request) -> Iterator[Callable[[], StateBackend]]:
     a new RedisState on the same prefix each time (another process)."""
     if request.param == "memory":
         state = MemoryState(make_settings())
+        declare_products_stores(state)
         yield lambda: state
         return
     url = request.getfixturevalue("redis_server").url()
     batching = request.param == "redis"
-    yield lambda: open_state(url, batching=batching)
+
+    def process() -> StateBackend:
+        state = open_state(url, batching=batching)
+        declare_products_stores(state)
+        return state
+    yield process
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,9 @@ def test_a_store_is_made_once_and_shared_by_every_equal_spec(backends):
     assert state.store(OnceSet("t-nonces")) is nonces  # another product's equal spec
     assert nonces.consume("a", b"n") and not state.store(OnceSet("t-nonces")).consume("a", b"n")
     assert state.stores().count(OnceSet("t-nonces")) == 1
-    assert state.store(CodeBookSpec("lip_codes")) is state.lip_codes
-    assert (state.once_signatures, state.rate_limiter, state.action_sequences,
-            state.identities) == (state.store(ONCE_SIGNATURES), state.store(RATE_WINDOWS),
+    assert state.store(CodeBookSpec("lip_codes")) is state.store(LIP_CODES)
+    assert (state.store(ONCE_SIGNATURES), state.store(RATE_WINDOWS), state.store(ACTION_SEQUENCES),
+            state.store(IDENTITIES)) == (state.store(ONCE_SIGNATURES), state.store(RATE_WINDOWS),
                                   state.store(ACTION_SEQUENCES), state.store(IDENTITIES))
 
 
@@ -120,8 +125,8 @@ def test_a_name_declared_with_another_spec_is_refused(backends):
 
 def test_the_stores_declared_so_far_are_listed_in_order(backends):
     state = backends()
-    assert state.stores()[:5] == (IDENTITIES, LIP_CODES, ACTION_SEQUENCES, ONCE_SIGNATURES,
-                                  RATE_WINDOWS)
+    assert state.stores()[:5] == (LIP_CODES, IDENTITIES, ONCE_SIGNATURES, RATE_WINDOWS,
+                                  ACTION_SEQUENCES)
     state.store(RateWindow("t-later"))
     assert state.stores()[-1] == RateWindow("t-later")
 
@@ -139,6 +144,7 @@ def test_code_books_draw_every_kind_of_code(backends):
                          ids=str)
 def test_redis_refuses_a_spec_whose_keys_are_core_s_or_another_store_s(redis_server, spec):
     state = open_state(redis_server.url())
+    declare_products_stores(state)
     with pytest.raises(ValueError, match="Redis"):
         state.store(spec)
     assert spec not in state.stores()
@@ -174,12 +180,20 @@ def test_clearing_all_clears_every_kind(backends):
     assert left == {name: (False, False) for name in left}
 
 
+def test_an_emulator_declares_every_products_stores_as_it_is_built():
+    emulator = Emulator(make_settings())
+    declared = set(emulator.state.stores())
+    assert {LIP_CODES, IDENTITIES, ACTION_SEQUENCES, ONCE_SIGNATURES, RATE_WINDOWS} <= declared
+    assert all(spec in declared for product in REGISTRY for spec in product.stores)
+
+
 def test_a_reset_clears_the_stores_a_process_declared_but_never_used(backends):
-    """Every backend declares the stores the products use as it starts: a reset in a
-    process that has not served a request yet clears them all the same."""
+    """A process declares the products' stores as its emulator is built: a reset there,
+    before it has served a request, clears them all the same."""
     state = backends()
-    state.lip_codes.issue("a")
-    state.identities.add("number-a", "张三", "a")
-    assert state.lip_codes.issued("a")
+    state.store(LIP_CODES).issue("a")
+    state.store(IDENTITIES).add("number-a", "张三", "a")
+    assert state.store(LIP_CODES).issued("a")
     backends().clear_stores("a")
-    assert (state.lip_codes.issued("a"), state.identities.name_for("number-a")) == ([], None)
+    assert (state.store(LIP_CODES).issued("a"),
+            state.store(IDENTITIES).name_for("number-a")) == ([], None)

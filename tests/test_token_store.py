@@ -28,7 +28,7 @@ from mockface.core.tokens import (
 )
 
 from .redis_server import open_state
-from .support import NOW, make_settings
+from .support import NOW, declare_products_stores, make_settings
 
 BACKENDS = ["memory", "redis", "redis-unbatched"]
 SPEC = TokenStoreSpec("t-tokens")
@@ -370,6 +370,7 @@ def test_redis_keeps_a_hash_per_token_until_a_while_after_its_read_window(redis_
 def test_redis_refuses_a_token_store_whose_keys_are_core_s_or_another_store_s(redis_server,
                                                                                name):
     state = open_state(redis_server.url())
+    declare_products_stores(state)
     with pytest.raises(ValueError, match="Redis"):
         state.store(TokenStoreSpec(name))
     assert TokenStoreSpec(name) not in state.stores()

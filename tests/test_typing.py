@@ -86,13 +86,13 @@ def test_a_store_is_typed_as_its_spec_s_kind_on_every_backend(mypy_cache):
     revealed = mypy_errors("""
         from mockface.core.config import Settings
         from mockface.core.redis_state import RedisState
-        from mockface.core.state import LIP_CODES, MemoryState, StateBackend
-        from mockface.core.stores import IdentityRegistrySpec, OnceSet, RateWindow
+        from mockface.core.state import MemoryState, StateBackend
+        from mockface.core.stores import CodeBookSpec, IdentityRegistrySpec, OnceSet, RateWindow
 
         def stores(state: StateBackend, memory: MemoryState, redis: RedisState) -> None:
             reveal_type(state.store(OnceSet("once")))
             reveal_type(memory.store(RateWindow("rate")))
-            reveal_type(redis.store(LIP_CODES))
+            reveal_type(redis.store(CodeBookSpec("lip_codes")))
             reveal_type(state.store(IdentityRegistrySpec("identities")))
         """, mypy_cache, kind="note")
     assert revealed == [

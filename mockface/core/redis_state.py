@@ -49,15 +49,7 @@ from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, RecentImages, matching,
 from .media import MediaBytes
 from .redis_batch import RedisCalls, Script, sender
 from .scenarios.engine import ScenarioEngine
-from .state import (
-    ACTION_SEQUENCES,
-    IDENTITIES,
-    LIP_CODES,
-    ONCE_SIGNATURES,
-    RATE_WINDOWS,
-    TRANSITIONAL_STORES,
-    StateUnavailable,
-)
+from .state import StateUnavailable
 from .stores import (
     CodeBook,
     CodeBookSpec,
@@ -1019,8 +1011,6 @@ class RedisState:
         self.batch: RedisCalls = sender(self.redis, batching)
         self.clock = SharedClock(self)
         self._stores = DeclaredStores(RedisStores(self, settings))
-        for spec in TRANSITIONAL_STORES:
-            self.store(spec)
         self.journal = RedisJournal(self, journal_size)
         self.recent_images = RedisRecentImages(self)  # the dashboard's thumbnails
         self.loose_appids: set[str] = set()  # as this process last read them
@@ -1050,25 +1040,6 @@ class RedisState:
         for."""
         return self._stores.specs()
 
-    @property
-    def once_signatures(self) -> OnceSignatures:
-        return self.store(ONCE_SIGNATURES)
-
-    @property
-    def rate_limiter(self) -> RateLimits:
-        return self.store(RATE_WINDOWS)
-
-    @property
-    def lip_codes(self) -> CodeBook:
-        return self.store(LIP_CODES)
-
-    @property
-    def action_sequences(self) -> CodeBook:
-        return self.store(ACTION_SEQUENCES)
-
-    @property
-    def identities(self) -> Identities:
-        return self.store(IDENTITIES)
 
     def ping(self) -> None:
         """StateUnavailable (saying why) unless Redis answers; for start-up, not logged."""

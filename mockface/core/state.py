@@ -225,19 +225,6 @@ class IdentityRegistry:
             return len(self._configured.keys() | self._added.keys())
 
 
-#: The stores the products use today, declared (transitional: each moves into the product
-#: that uses it, and the named properties of the backends go).
-LIP_CODES = CodeBookSpec("lip_codes")
-ACTION_SEQUENCES = CodeBookSpec("action_sequences", make=Codes.ACTION_ORDER,
-                                namespace="actions:")
-ONCE_SIGNATURES = OnceSet("once")
-RATE_WINDOWS = RateWindow("rate")
-IDENTITIES = IdentityRegistrySpec("identities")
-#: Declared by each backend as it starts (transitional, until the products declare theirs
-#: as they are bound): a reset must clear them in Redis even in a process that never used
-#: them.
-TRANSITIONAL_STORES: tuple[StoreSpec[Any], ...] = (
-    IDENTITIES, LIP_CODES, ACTION_SEQUENCES, ONCE_SIGNATURES, RATE_WINDOWS)
 
 
 class MemoryStores:
@@ -328,23 +315,6 @@ class StateBackend(Protocol):
     def stores(self) -> tuple[StoreSpec[Any], ...]:
         """The specs declared so far, in the order they were first asked for."""
 
-    # transitional: the stores of LIP_CODES, ACTION_SEQUENCES, ONCE_SIGNATURES,
-    # RATE_WINDOWS and IDENTITIES (``store(spec)``), until the products declare their own
-
-    @property
-    def once_signatures(self) -> OnceSignatures: ...
-
-    @property
-    def rate_limiter(self) -> RateLimits: ...
-
-    @property
-    def lip_codes(self) -> CodeBook: ...
-
-    @property
-    def action_sequences(self) -> CodeBook: ...
-
-    @property
-    def identities(self) -> Identities: ...
 
     @property
     def journal(self) -> JournalStore: ...
@@ -397,8 +367,6 @@ class MemoryState:
                  clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self._stores = DeclaredStores(MemoryStores(settings))
-        for spec in TRANSITIONAL_STORES:
-            self.store(spec)
         self.journal = Journal(journal_size)
         self.recent_images = RecentImages()  # the dashboard's thumbnails
         self.loose_appids: set[str] = set()  # loose mode for some apps only (admin API)
@@ -416,25 +384,6 @@ class MemoryState:
         """The specs declared so far, in the order they were first asked for."""
         return self._stores.specs()
 
-    @property
-    def once_signatures(self) -> OnceSignatures:
-        return self.store(ONCE_SIGNATURES)
-
-    @property
-    def rate_limiter(self) -> RateLimits:
-        return self.store(RATE_WINDOWS)
-
-    @property
-    def lip_codes(self) -> CodeBook:
-        return self.store(LIP_CODES)
-
-    @property
-    def action_sequences(self) -> CodeBook:
-        return self.store(ACTION_SEQUENCES)
-
-    @property
-    def identities(self) -> Identities:
-        return self.store(IDENTITIES)
 
     def attach(self, keyring: Keyring, engine: ScenarioEngine) -> None:
         """Bind the keyring and scenario engine whose changes this backend shares."""

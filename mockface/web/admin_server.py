@@ -10,7 +10,8 @@ from flask import Response, current_app, jsonify
 from .. import __version__
 from ..core.config import mask
 from ..core.logs import log_admin
-from ..core.state import StateUnavailable
+from ..core.state import StateBackend, StateUnavailable
+from ..core.stores import IdentityRegistrySpec
 from ..core.surface import AdminError
 from .admin_args import SCOPE, known_appid, read_body
 from .admin_blueprint import CA_DIR_CONFIG, STARTED_CONFIG, accepts, admin, emulator
@@ -59,7 +60,7 @@ def config() -> Response:
                "buckets": sorted(app.buckets), "suspended": app.suspended,
                "services": [name for name in emulator.registry.services if app.may_use(name)],
                "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
-        identities=len(emulator.state.identities), clock_skew=settings.clock_skew,
+        identities=registered_identities(emulator.state), clock_skew=settings.clock_skew,
         check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
         seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
         once_store_size=settings.once_store_size,
@@ -82,3 +83,9 @@ def ca() -> Response:
         raise AdminError(500, str(error)) from None
     return jsonify(path=str(authority.cert_path),
                    pem=authority.cert_path.read_text(encoding="ascii"))
+
+
+def registered_identities(state: StateBackend) -> int:
+    """How many identities the declared identity registries hold (configured and added)."""
+    return sum(len(state.store(spec)) for spec in state.stores()
+               if isinstance(spec, IdentityRegistrySpec))

@@ -12,13 +12,13 @@ from typing import Any
 
 from ...core.identity import valid_number, well_formed_name, well_formed_number
 from ...core.media import inspect_image, inspect_video
-from ...core.state import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
 from ..tc3.answers import decoded, digest
 from ..tc3.params import Param
 from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provider,
                             ProviderContext, Refusal, action)
 from ..tc3.request import Tc3Error
 from .codes import CODES
+from .stores import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
 from .results import ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
 
 LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")

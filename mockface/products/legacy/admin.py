@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ...core.identity import well_formed_name, well_formed_number
 from ...core.logs import log_admin
 from ...core.surface import AdminError, Arg, Arguments, Route
+from .stores import IDENTITIES, LIP_CODES
 
 if TYPE_CHECKING:
     from ...core.product import Services
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 def lip_codes(services: Services, args: Arguments) -> dict[str, Any]:
     """The lip codes issued: to one appid, or to each."""
     appid = args.appid()
-    book = services.state.lip_codes
+    book = services.state.store(LIP_CODES)
     if appid is not None:
         return {"lip_codes": {appid: book.issued(appid)}}
     return {"lip_codes": book.all_issued()}
@@ -32,7 +33,7 @@ def add_identity(services: Services, args: Arguments) -> tuple[dict[str, Any], i
     if not well_formed_name(name):
         raise AdminError(400, "idcard_name must be 2 to 30 Chinese characters")
     appid = args.appid()
-    services.state.identities.add(number, name, appid)
+    services.state.store(IDENTITIES).add(number, name, appid)
     log_admin("identity registered", idcard_number=number, appid=appid)
     return {"idcard_number": number, "idcard_name": name, "appid": appid}, 201
 

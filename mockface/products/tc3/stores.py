@@ -1,13 +1,12 @@
 """The state stores the platform's own checks need (declared on the emulator's state):
-used v1 Nonce/Timestamp pairs (shared with the legacy once-signatures: an equal spec) and
-per-app rate windows."""
+used v1 Nonce/Timestamp pairs and per-app rate windows (equal to the legacy API's specs, so
+the same stores: one rate limit per app whichever API it calls)."""
 from __future__ import annotations
 
 from typing import Any
 
-from ...core.state import ONCE_SIGNATURES, RATE_WINDOWS
-from ...core.stores import StoreSpec
+from ...core.stores import OnceSet, RateWindow, StoreSpec
 
+ONCE_SIGNATURES = OnceSet("once")
+RATE_WINDOWS = RateWindow("rate")
 STORES: tuple[StoreSpec[Any], ...] = (ONCE_SIGNATURES, RATE_WINDOWS)
-
-__all__ = ["ONCE_SIGNATURES", "RATE_WINDOWS", "STORES"]

@@ -266,3 +266,40 @@ class AdminClient:
 
     def set_loose(self, appid: str, enabled: bool = True) -> dict:
         return self.call("POST", "loose", {"appid": appid, "enabled": enabled})
+
+    # -- verification tokens --------------------------------------------------------------
+
+    def verifications(self, flow: str | None = None, state: str | None = None,
+                      appid: str | None = None) -> list[dict]:
+        """The readable verification tokens (of ``flow``, in ``state``, of ``appid``: each
+        filter when given), the last issued first."""
+        return self.call("GET", "verifications",
+                         query={"flow": flow, "state": state, "appid": appid})["verifications"]
+
+    def verification(self, token: str) -> dict:
+        """One verification token's record (AdminCallError 404 for an unknown token)."""
+        return self.call("GET", _token_path(token))
+
+    def open_verification(self, token: str) -> dict:
+        """Open a verification token as its user page does; its record."""
+        return self.call("POST", f"{_token_path(token)}/open", {})
+
+    def complete_verification(self, token: str, err_code: int | None = None,
+                              attempts: list[dict] | None = None, sim: str | None = None,
+                              identity: dict | None = None,
+                              intention_code: int | None = None) -> dict:
+        """Finish a verification token with ``err_code`` or ``attempts`` (and the optional
+        ``sim``, ``identity``, ``intention_code``); its finished record.  AdminCallError
+        409 once it is finished or expired, 404 for an unknown token, 400 for an invalid
+        outcome."""
+        body = {"err_code": err_code, "attempts": attempts, "sim": sim, "identity": identity,
+                "intention_code": intention_code}
+        return self.call("POST", f"{_token_path(token)}/complete",
+                         {key: value for key, value in body.items() if value is not None})
+
+
+def _token_path(token: str) -> str:
+    """The admin path of a verification token (quoted: a token is the caller's text)."""
+    import urllib.parse
+
+    return f"verifications/{urllib.parse.quote(token, safe='')}"

@@ -31,7 +31,9 @@ class CliError(click.ClickException):
 def settings_for(config: str | None) -> Settings:
     """Load settings or stop with the configuration error on stderr (exit status 2)."""
     try:
-        return load_settings(config, services=REGISTRY.services)
+        return load_settings(config, services=REGISTRY.services,
+                             sections=REGISTRY.config_keys,
+                             app_sections=REGISTRY.app_config_keys)
     except ConfigError as error:
         raise CliError(f"invalid configuration: {error}") from None
 

@@ -3,6 +3,11 @@
 Precedence, lowest first: the built-in development app; ``MOCKFACE_APPID``,
 ``MOCKFACE_SECRET_ID`` and ``MOCKFACE_SECRET_KEY`` (they change the built-in app); a config
 file (its ``apps`` list, when given, replaces the built-in app entirely); command-line flags.
+
+Products add keys of their own without this module naming them: ``load_settings`` takes
+``sections`` (extra top-level keys) and ``app_sections`` (extra keys of each app), each a
+key -> reader ``(value, ConfigContext) -> result``; the results are kept in
+``Settings.sections`` and ``App.sections`` under the key (only for keys the file has).
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import difflib
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +56,8 @@ class App:
     suspended: bool = False
     rate_limit: int | None = None  # requests per second; None: unlimited
     nonce_replay_check: bool = False  # API 3.0 v1: refuse a repeated Nonce (and the server's)
+    #: What the products' own per-app keys (``app_sections``) read, by key.
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     def may_use(self, service: str) -> bool:
         """Whether the app may call ``service`` (a legacy endpoint, an API 3.0 service)."""
@@ -127,6 +134,11 @@ class Settings:
     nonce_replay_check: bool = False  # API 3.0 v1 signatures, for every app
     once_store_size: int = DEFAULT_ONCE_STORE_SIZE
     source: str = "built-in defaults"
+    #: The URL clients reach the server under (pages it links to); None: the URL it
+    #: listens on.
+    public_url: str | None = None
+    #: What the products' own top-level keys (``sections``) read, by key.
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def keyring(self) -> Keyring:
@@ -153,10 +165,14 @@ def builtin_app(env: Mapping[str, str] | None = None) -> App:
 
 def load_settings(config_path: str | os.PathLike[str] | None = None,
                   env: Mapping[str, str] | None = None,
-                  services: Sequence[str] | None = None) -> Settings:
+                  services: Sequence[str] | None = None,
+                  sections: Mapping[str, SectionReader] | None = None,
+                  app_sections: Mapping[str, SectionReader] | None = None) -> Settings:
     """Settings from the built-in app, the environment and, when given, a YAML config file.
     ``services``: the names an app's ``services`` may list (the products' services; any
-    name when None).
+    name when None).  ``sections`` / ``app_sections``: the products' own top-level / per-app
+    keys and their readers (see the module docstring); a reader raises ConfigError through
+    its context (``ConfigContext.fail``) or ValueError, which is reported at the key's line.
 
     Raises ConfigError naming the file and what is wrong.  Until the file has shown itself to
     be a mockface config (a mapping with at least one known top-level key), the message
@@ -166,7 +182,8 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
     if config_path is None:
         return settings
     path = Path(config_path)
-    return _ConfigReader(str(path), services).read(_parse(path), settings)
+    reader = _ConfigReader(str(path), services, sections or {}, app_sections or {})
+    return reader.read(reader.parse(path), settings)
 
 
 #: A config larger than this is refused unread (``--config /dev/zero`` must not fill memory).
@@ -174,15 +191,19 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][\w-]{0,39}")
 _TOP_KEYS = {"apps", "identities", "clock_skew", "check_idcard", "strict_lip_codes", "seed",
-             "loose", "once_store_size", "nonce_replay_check"}
-_KNOWN = f"known keys are {', '.join(sorted(_TOP_KEYS))}"
+             "loose", "once_store_size", "nonce_replay_check", "public_url"}
+_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?", re.ASCII)
 _APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit",
              "nonce_replay_check"}
 _SECRET_KEYS = {"secret_id", "secret_key"}
 _IDENTITY_KEYS = {"idcard_number", "idcard_name"}
 
 
-def _parse(path: Path) -> Any:
+def _known(keys: set[str]) -> str:
+    return f"known keys are {', '.join(sorted(keys))}"
+
+
+def _parse(path: Path, top_keys: set[str]) -> Any:
     """The parsed document of the config file at ``path``; ConfigError when it cannot be
     read or parsed (quoting its text only when it has shown itself to be a config)."""
     try:
@@ -194,12 +215,12 @@ def _parse(path: Path) -> Any:
         raise ConfigError(f"{path}: not a mockface config: larger than "
                           f"{MAX_CONFIG_BYTES // 2**20} MB")
     try:
-        return yamlsource.load(data.decode("utf-8"), known_keys=_TOP_KEYS)
+        return yamlsource.load(data.decode("utf-8"), known_keys=top_keys)
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except yamlsource.ForeignDocument as exc:
         raise ConfigError(f"{path}: not a mockface config: not valid YAML (line {exc.line}) "
-                          f"and no known key before the error; {_KNOWN}") from None
+                          f"and no known key before the error; {_known(top_keys)}") from None
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}:{yamlsource.line_of_error(exc)}: not valid YAML: {reason}"
@@ -214,12 +235,87 @@ def _line(container: Any, key: Any = None) -> int | None:
     return container.line if key is None else container.line_of(key)
 
 
+class ConfigContext:
+    """What a product's config-key reader gets: ``where`` (the key's path, e.g.
+    ``apps[0].rules``), ``line`` (where its value starts, None when unknown), and the
+    checks every key uses, with messages of the form ``file:line: key: problem``."""
+
+    def __init__(self, reader: _ConfigReader, where: str, line: int | None) -> None:
+        self._reader = reader
+        self.where = where
+        self.line = line
+
+    def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
+        """The error to raise for ``key`` (a full path) at ``line`` (default: the key's)."""
+        return self._reader.fail(key, problem, self.line if line is None else line)
+
+    @staticmethod
+    def line_of(container: Any, key: Any = None) -> int | None:
+        """Where ``container[key]`` (or ``container``, without a key) starts in the file."""
+        return _line(container, key)
+
+    def no_unknown_keys(self, mapping: dict, allowed: set[str], where: str) -> None:
+        """ConfigError for the first key of ``mapping`` not in ``allowed`` (with the closest
+        allowed one when near)."""
+        self._reader.no_unknown_keys(mapping, allowed, where)
+
+    def mapping(self, value: Any, where: str, allowed: set[str],
+                required: tuple[str, ...] = (), line: int | None = None) -> dict:
+        """``value`` as a mapping with only ``allowed`` keys and every ``required`` one."""
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a mapping, got {show(value)}", line)
+        return self._reader.mapping(value, where, allowed, required, line)
+
+    def string(self, value: Any, key: str, line: int | None = None) -> str:
+        return self._reader.string(value, key, self.line if line is None else line)
+
+    def integer(self, value: Any, key: str, minimum: int, line: int | None = None) -> int:
+        return self._reader.integer(value, key, minimum, self.line if line is None else line)
+
+    def boolean(self, value: Any, key: str, line: int | None = None) -> bool:
+        return self._reader.boolean(value, key, self.line if line is None else line)
+
+    def listing(self, value: Any, key: str, line: int | None = None) -> list:
+        return self._reader.listing(value, key, self.line if line is None else line)
+
+
+#: A product's reader of one config key: (the key's value, its context) -> what to keep.
+SectionReader = Callable[[Any, ConfigContext], Any]
+
+
 class _ConfigReader:
     """Checks a parsed config document key by key and builds Settings from it."""
 
-    def __init__(self, source: str, services: Sequence[str] | None = None) -> None:
+    def __init__(self, source: str, services: Sequence[str] | None = None,
+                 sections: Mapping[str, SectionReader] | None = None,
+                 app_sections: Mapping[str, SectionReader] | None = None) -> None:
         self.source = source
         self.services = services
+        self.sections = dict(sections or {})
+        self.app_sections = dict(app_sections or {})
+        self.top_keys = _TOP_KEYS | set(self.sections)
+        self.app_keys = _APP_KEYS | set(self.app_sections)
+
+    def parse(self, path: Path) -> Any:
+        """The parsed document at ``path`` (see ``_parse``)."""
+        return _parse(path, self.top_keys)
+
+    def section(self, readers: Mapping[str, SectionReader], item: dict,
+                prefix: str) -> dict[str, Any]:
+        """What the products' readers make of their keys of ``item`` (a ValueError they
+        raise becomes a ConfigError at the key's line)."""
+        results: dict[str, Any] = {}
+        for key, read in readers.items():
+            if key in item:
+                where = f"{prefix}{key}"
+                line = _line(item, key)
+                try:
+                    results[key] = read(item[key], ConfigContext(self, where, line))
+                except ConfigError:
+                    raise
+                except ValueError as error:
+                    raise self.fail(where, str(error), line) from None
+        return results
 
     def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
         where = self.source if line is None else f"{self.source}:{line}"
@@ -228,12 +324,13 @@ class _ConfigReader:
     def read(self, document: Any, base: Settings) -> Settings:
         if document is None:
             document = {}
+        known = _known(self.top_keys)
         if not isinstance(document, dict):
             raise ConfigError(f"{self.source}: not a mockface config: the top level must be a "
-                              f"mapping with at least one known key; {_KNOWN}")
-        if document and not _TOP_KEYS & document.keys():
-            raise ConfigError(f"{self.source}: not a mockface config: no known key; {_KNOWN}")
-        self.no_unknown_keys(document, _TOP_KEYS, "")
+                              f"mapping with at least one known key; {known}")
+        if document and not self.top_keys & document.keys():
+            raise ConfigError(f"{self.source}: not a mockface config: no known key; {known}")
+        self.no_unknown_keys(document, self.top_keys, "")
         changes: dict[str, Any] = {"source": self.source}
         if "apps" in document:
             changes["apps"] = self.apps(document["apps"], _line(document, "apps"))
@@ -247,7 +344,21 @@ class _ConfigReader:
         for key in ("check_idcard", "strict_lip_codes", "loose", "nonce_replay_check"):
             if key in document:
                 changes[key] = self.boolean(document[key], key, _line(document, key))
+        if "public_url" in document:
+            changes["public_url"] = self.url(document["public_url"], "public_url",
+                                             _line(document, "public_url"))
+        sections = self.section(self.sections, document, "")
+        if sections:
+            changes["sections"] = {**base.sections, **sections}
         return replace(base, **changes)
+
+    def url(self, value: Any, key: str, line: int | None) -> str:
+        """``value`` as an http(s) URL without query or fragment (a trailing slash
+        dropped)."""
+        if not isinstance(value, str) or not _URL.fullmatch(value):
+            raise self.fail(key, f"must be an http:// or https:// URL without query or "
+                                 f"fragment, got {show(value)}", line)
+        return value.rstrip("/")
 
     def mapping(self, item: Any, where: str, allowed: set[str], required: tuple[str, ...],
                 line: int | None) -> dict:
@@ -316,7 +427,7 @@ class _ConfigReader:
         return tuple(apps)
 
     def app(self, item: Any, where: str, line: int | None) -> App:
-        self.mapping(item, where, _APP_KEYS, ("appid", "secrets"), line)
+        self.mapping(item, where, self.app_keys, ("appid", "secrets"), line)
         appid = self.string(item["appid"], f"{where}.appid", _line(item, "appid"))
         secrets: dict[str, str] = {}
         pairs = self.listing(item["secrets"], f"{where}.secrets", _line(item, "secrets"))
@@ -353,7 +464,8 @@ class _ConfigReader:
         nonce_replay_check = self.boolean(item.get("nonce_replay_check", False),
                                           f"{where}.nonce_replay_check",
                                           _line(item, "nonce_replay_check"))
-        return App(appid, secrets, buckets, services, suspended, rate_limit, nonce_replay_check)
+        return App(appid, secrets, buckets, services, suspended, rate_limit, nonce_replay_check,
+                   self.section(self.app_sections, item, f"{where}."))
 
     def strings(self, item: dict, key: str, where: str) -> list[str]:
         """``item[key]`` (absent: empty) as a list of non-empty strings."""

@@ -16,7 +16,7 @@ the wire.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from .scenarios.model import Fault
     from .surface import Surface
     from .clock import Clock
-    from .config import Keyring, Settings
+    from .config import Keyring, SectionReader, Settings
     from .media import MediaBytes
+    from .pages import PageRoute
     from .scenarios.model import Facts, Response
     from .scenarios.schema import Dialect
     from .state import StateBackend
@@ -203,6 +204,19 @@ class Helper:
     is_property: bool = False
 
 
+@dataclass(frozen=True)
+class ServeOption:
+    """A ``mockface serve`` flag a product adds (``--auto-complete CODE``): it sets the
+    product's top-level config key ``key`` to ``convert(text)`` (a ValueError is a usage
+    error), over what a config file says."""
+
+    flag: str
+    key: str
+    help: str
+    metavar: str
+    convert: Callable[[str], Any]
+
+
 class Product(Protocol):
     """One emulated product (see the module docstring)."""
 
@@ -248,6 +262,24 @@ class Product(Protocol):
         """The state stores it needs, declared on the emulator's state when the emulator is
         built (two products declaring an equal spec share the store)."""
 
+    # The registry reads the next four with a default of none: a product may leave them out.
+
+    @property
+    def config_keys(self) -> Mapping[str, SectionReader]:
+        """Its own top-level config keys and their readers (``core.config``)."""
+
+    @property
+    def app_config_keys(self) -> Mapping[str, SectionReader]:
+        """Its own keys of each configured app and their readers."""
+
+    @property
+    def serve_options(self) -> tuple[ServeOption, ...]:
+        """The flags it adds to ``mockface serve``."""
+
+    @property
+    def pages(self) -> tuple[PageRoute, ...]:
+        """The pages it shows to a browser (``core.pages``)."""
+
     def owns(self, path: str) -> bool:
         """Whether requests to ``path`` (no query) are this product's."""
 
@@ -287,6 +319,12 @@ class Registry:
         self.hosts = tuple(host for product in products for host in product.hosts)
         self.services = tuple(name for product in products for name in product.services)
         self.max_body = max(product.max_body for product in products)
+        self.config_keys = _merged(products, "config_keys")
+        self.app_config_keys = _merged(products, "app_config_keys")
+        self.serve_options: tuple[ServeOption, ...] = tuple(
+            option for product in products for option in getattr(product, "serve_options", ()))
+        self.pages: tuple[PageRoute, ...] = tuple(
+            page for product in products for page in getattr(product, "pages", ()))
 
     def __iter__(self) -> Iterator[Product]:
         return iter(self.products)
@@ -323,3 +361,15 @@ class Registry:
         owning ``path`` (the default product's when None owns it or the path is unknown)."""
         owner = self.owner(path) if path is not None else None
         return (owner or self.default).error(status, message)
+
+
+def _merged(products: Sequence[Product], attribute: str) -> dict[str, SectionReader]:
+    """The products' config keys of ``attribute`` in one mapping; ValueError when two
+    products declare one key."""
+    merged: dict[str, SectionReader] = {}
+    for product in products:
+        for key, reader in getattr(product, attribute, {}).items():
+            if key in merged:
+                raise ValueError(f"two products declare the config key {key!r}")
+            merged[key] = reader
+    return merged

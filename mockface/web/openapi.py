@@ -43,7 +43,7 @@ _GUARD_STATUSES = (400, 401, 403, 413, 503)
 def _json_type(kind: type | tuple[type, ...]) -> dict[str, Any]:
     if isinstance(kind, tuple):
         return {"type": "number"}
-    return {"type": {str: "string", bool: "boolean", dict: "object", int: "integer",
+    return {"type": {str: "string", bool: "boolean", dict: "object", list: "array", int: "integer",
                      float: "number"}[kind]}
 
 

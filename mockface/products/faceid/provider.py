@@ -17,7 +17,14 @@ from ..tc3.params import Param
 from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provider,
                             ProviderContext, Refusal, action)
 from ..tc3.request import Tc3Error
+from . import admin, testing
 from .codes import CODES
+from .config import APP_CONFIG_KEYS, CONFIG_KEYS, SERVE_OPTIONS, auto_complete_of
+from .flow_detect import DetectFlowActions
+from .flow_eid_app import EidAppFlowActions
+from .flows import TOKENS, Flows
+from .outcome_rule import OUTCOME
+from .page import PAGES
 from .stores import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
 from .results import ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
 
@@ -41,15 +48,23 @@ LIVE_CODE = DataField("live_code", "LiveCode", "digits")
 ACTION_SEQUENCE = DataField("action_sequence", "ActionSequence", "digit_list")
 
 
-class FaceIdProvider(Provider):
-    """The ``faceid`` actions, with the state the legacy endpoints use too."""
+class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
+    """The ``faceid`` actions, with the state the legacy endpoints use too; the token flows'
+    actions come from the two mixins, their tokens from ``self.flows``."""
 
     service = "faceid"
     hosts = ("faceid.tencentcloudapi.com",)
     versions = ("2018-03-01",)
     #: Lip codes (shared with the legacy livegetfour: an equal spec), action sequences and
     #: the identity registry (shared with the legacy endpoints).
-    stores = (LIP_CODES, ACTION_SEQUENCES, IDENTITIES)
+    stores = (LIP_CODES, ACTION_SEQUENCES, IDENTITIES, TOKENS)
+    rule_values = (OUTCOME,)
+    admin_routes = admin.ROUTES
+    pages = PAGES
+    helpers = testing.HELPERS
+    config_keys = CONFIG_KEYS
+    app_config_keys = APP_CONFIG_KEYS
+    serve_options = SERVE_OPTIONS
     match_fields = ("IdCard", "Name", "ValidateData", "LivenessType", "ActionType",
                     "ImageUrl", "VideoUrl")
     answer_media = ("BestFrameBase64", "BestFrameList")
@@ -60,6 +75,8 @@ class FaceIdProvider(Provider):
         self.lip_codes = context.state.store(LIP_CODES)
         self.action_sequences = context.state.store(ACTION_SEQUENCES)
         self.identities = context.state.store(IDENTITIES)
+        self.flows = Flows(context.state.store(TOKENS), self.identities, context.clock,
+                           context.settings, auto_complete=auto_complete_of(context.settings))
         self.photo_b64 = base64.b64encode(context.photo).decode("ascii")
 
     # -- the actions --------------------------------------------------------------------

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core.config import MAX_BODY_BYTES, Settings, mask
+from ...core.config import MAX_BODY_BYTES, SectionReader, Settings, mask
 from ...core.journal import clip, summarise_data, summarise_fields, summarise_media
 from ...core.media import MediaBytes
-from ...core.product import Exchange, Rendered, Request, Services
+from ...core.pages import PageRoute
+from ...core.product import Exchange, Rendered, Request, ServeOption, Services
 from ...core.scenarios.model import Facts
 from . import signature, wire
 from .cli import CLI_APIS
@@ -202,6 +204,10 @@ class LegacyProduct:
     helpers = HELPERS
     stores = STORES
     dialect = LEGACY
+    config_keys: Mapping[str, SectionReader] = {}
+    app_config_keys: Mapping[str, SectionReader] = {}
+    serve_options: tuple[ServeOption, ...] = ()
+    pages: tuple[PageRoute, ...] = ()
 
     def owns(self, path: str) -> bool:
         return path.startswith("/face/") and "/" not in path[6:]

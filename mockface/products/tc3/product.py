@@ -5,7 +5,7 @@ classes of its services (``mockface.products`` composes it)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,7 +303,16 @@ class Tc3Product:
         self.catalogue = self.table.catalogue
         self.cli_apis = cli_apis(self.services, self.current_version, self._action_names,
                                  self.codes_for, self.catalogue)
-        self.helpers = helpers(self.current_version)
+        self.helpers = {**helpers(self.current_version),
+                        **{name: helper for provider in providers
+                           for name, helper in provider.helpers.items()}}
+        self.admin_routes = tuple(route for provider in providers
+                                  for route in provider.admin_routes)
+        self.pages = tuple(page for provider in providers for page in provider.pages)
+        self.config_keys = _merged(provider.config_keys for provider in providers)
+        self.app_config_keys = _merged(provider.app_config_keys for provider in providers)
+        self.serve_options = tuple(option for provider in providers
+                                   for option in provider.serve_options)
 
     def specs(self) -> dict[str, ActionSpec]:
         """Every action by ``service:Action``, in declaration order."""
@@ -348,3 +357,14 @@ class Tc3Product:
     def _action_names(self) -> list[str]:
         """Every action's name, sorted (``mockface codes --action``)."""
         return sorted({spec.name for spec in self.table.specs.values()})
+
+
+def _merged(mappings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The providers' config keys in one mapping; ValueError for a key declared twice."""
+    merged: dict[str, Any] = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            if key in merged:
+                raise ValueError(f"two providers declare the config key {key!r}")
+            merged[key] = value
+    return merged

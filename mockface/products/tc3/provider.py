@@ -31,7 +31,10 @@ from .params import Param, check_params
 
 if TYPE_CHECKING:
     from ...core.clock import Clock
-    from ...core.config import Settings
+    from ...core.config import SectionReader, Settings
+    from ...core.pages import PageRoute
+    from ...core.product import Helper, ServeOption
+    from ...core.surface import Route
     from ...core.state import StateBackend
     from ...core.stores import StoreSpec
 
@@ -162,6 +165,20 @@ class Provider:
     answer_media: ClassVar[tuple[str, ...]] = ()
     #: Its own Error.Code and Result names (the platform's are in ``tc3.catalogue``).
     codes: ClassVar[tuple[Tc3Code, ...]] = ()
+    #: Structured values a scenario rule's ``respond`` may give some of its actions
+    #: (``scenario_rules.RuleValue``).
+    rule_values: ClassVar[tuple[Any, ...]] = ()
+    #: The admin routes it adds under ``/__mockface/`` (``core.surface.Route``).
+    admin_routes: ClassVar[tuple[Route, ...]] = ()
+    #: The pages it shows to a browser (``core.pages.PageRoute``).
+    pages: ClassVar[tuple[PageRoute, ...]] = ()
+    #: What it adds to the pytest handle, by name.
+    helpers: ClassVar[Mapping[str, Helper]] = {}
+    #: Its own top-level and per-app config keys, with their readers (``core.config``).
+    config_keys: ClassVar[Mapping[str, SectionReader]] = {}
+    app_config_keys: ClassVar[Mapping[str, SectionReader]] = {}
+    #: The flags it adds to ``mockface serve``.
+    serve_options: ClassVar[tuple[ServeOption, ...]] = ()
     #: Its actions by name, in the order the class declares them (set for each subclass).
     declarations: ClassVar[dict[str, Declaration]] = {}
 

@@ -2,10 +2,18 @@
 ``faceid:*``), match their parameters and the decoded media, and answer with a ``Result``,
 an ``Error.Code``, the action's values, delays or faults -- all of them as the providers a
 product is built with declare (``Tc3Dialect(table)``).  ``Tc3Dialect.facts`` gives a call's
-values for ``match``."""
+values for ``match``.
+
+Besides the values of an answer (``DataField``), a provider may declare ``RuleValue``s in its
+``rule_values``: structured input some of its actions take from a rule (say, the outcome
+of a token issued already finished).  The dialect checks them with the
+provider's own check; the chosen values carry them under their key, for the action to read
+(``Provider.defaults``), never as an answer field."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import re2
@@ -18,6 +26,44 @@ from ...core.yamlsource import show
 from .table import ActionTable
 
 FIXED_RESPONSE_KEYS = ("result", "error", "message", "delay_ms", "fault")
+
+
+@dataclass(frozen=True)
+class RuleValue:
+    """A structured value a rule's ``respond`` may give some actions of a provider: its
+    ``key`` (lower case, so never an answer field's name), the ``actions`` (names) that
+    take it, and ``check(checker, value, line, target)``, which reports each problem of
+    ``value`` for the action ``target`` (``service:Action``) through ``checker.problem``
+    with its line, and returns the JSON-able value the action gets (None after a
+    problem)."""
+
+    key: str
+    actions: tuple[str, ...]
+    check: Callable[[Checker, Any, int, str], Any]
+
+
+def rule_values(table: ActionTable) -> dict[str, tuple[RuleValue, frozenset[str]]]:
+    """key -> (the value, the targets that take it) of every provider's ``rule_values``;
+    ValueError for two providers declaring one key."""
+    found: dict[str, tuple[RuleValue, frozenset[str]]] = {}
+    for provider in table.providers:
+        for value in getattr(provider, "rule_values", ()):
+            if value.key in found or value.key in table.data_fields or \
+                    value.key in FIXED_RESPONSE_KEYS:
+                raise ValueError(f"two response keys are named {value.key}")
+            found[value.key] = (value, frozenset(
+                f"{provider.service}:{name}" for name in value.actions))
+    return found
+
+
+def plain(value: Any) -> Any:
+    """``value`` (from YAML or JSON: mappings and lists that may carry line numbers) as
+    plain dicts, lists and scalars."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 class Tc3Dialect:
@@ -33,12 +79,15 @@ class Tc3Dialect:
         self.wildcards = table.wildcards
         self.match_fields = table.text_match_fields + tuple(
             f"{media}.{fact}" for media in table.media_params for fact in ("sha256", "size"))
-        self.response_keys = FIXED_RESPONSE_KEYS + tuple(table.data_fields)
+        #: The structured values rules may give (``RuleValue``), by key.
+        self.rule_values = rule_values(table)
+        self.response_keys = FIXED_RESPONSE_KEYS + tuple(table.data_fields) + \
+            tuple(self.rule_values)
 
     def response(self, c: Checker, entry: dict, line: int,
                  targets: frozenset[str]) -> Response | None:
         """``result`` (a verification outcome), ``error`` (an Error.Code), the action's
-        values, ``delay_ms`` or ``fault``."""
+        values, the providers' rule values, ``delay_ms`` or ``fault``."""
         before = len(c.problems)
         c.response_keys(entry, self)
         at = lambda key: c.line(entry, key)  # noqa: E731
@@ -62,6 +111,11 @@ class Tc3Dialect:
             value = self.value(c, field.kind, key, entry[key], at(key))
             if value is not None:
                 data[field.field] = value
+        for key, (rule_value, takers) in self.rule_values.items():
+            if key in entry:
+                checked = self.rule_value(c, rule_value, takers, entry[key], at(key), targets)
+                if checked is not None:
+                    data[key] = checked
         delay = c.delay(entry["delay_ms"], at("delay_ms")) if "delay_ms" in entry else None
         fault = c.fault(entry["fault"], at("fault")) if "fault" in entry else None
         answered = [key for key in entry if key not in ("delay_ms", "fault")]
@@ -77,6 +131,22 @@ class Tc3Dialect:
             return None
         return Response(message=message, data=data, delay_ms=delay, fault=fault, line=line,
                         error=error)
+
+    @staticmethod
+    def rule_value(c: Checker, rule_value: RuleValue, takers: frozenset[str], value: Any,
+                   line: int, targets: frozenset[str]) -> Any:
+        """``value`` checked by ``rule_value`` for each of ``targets`` (which ``takers``
+        must include); None after a problem."""
+        if not takers >= targets:
+            c.problem(line, f"{rule_value.key} is taken only by {'/'.join(sorted(takers))}, "
+                            f"not by {'/'.join(sorted(targets - takers))}")
+            return None
+        before, checked = len(c.problems), None
+        for target in sorted(targets):
+            checked = rule_value.check(c, value, line, target)
+            if len(c.problems) > before:
+                return None
+        return plain(checked)
 
     def error(self, c: Checker, value: Any, line: int) -> str | None:
         catalogue = self.table.catalogue

@@ -48,7 +48,8 @@ class Tc3Surface:
         return openapi.document(self.product)
 
     def admin_routes(self) -> Sequence[Route]:
-        return ()
+        """The providers' own routes."""
+        return self.product.admin_routes
 
     def targets(self) -> tuple[str, ...]:
         """Every ``service:Action``, sorted."""

@@ -1,17 +1,19 @@
-"""The dashboard at ``/__mockface/ui``: the journal, the scenarios, the clock and a signing
-helper (``dashboard_signing``) in a browser.  Routes of the admin blueprint, so the same
-guard applies (loopback Host names, or the admin token, which a browser may give once as
-``?token=``).
+"""The dashboard at ``/__mockface/ui``: the journal, the verification tokens (read and
+finished through a product's admin routes, found in the registry), the scenarios, the clock
+and a signing helper (``dashboard_signing``) in a browser.  Routes of the admin blueprint,
+so the same guard applies (loopback Host names, or the admin token, which a browser may give
+once as ``?token=``).
 
 Pages are rendered on the server (they read without JavaScript); a little vanilla
-JavaScript polls for new journal rows (rendered by the same template) and sends the
-scenario, reset and clock actions to the admin API.
+JavaScript polls for new journal rows and the current tokens (rendered by the same
+templates) and sends the scenario, reset, clock and completion actions to the admin API.
 """
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,9 +21,9 @@ from flask import Response, current_app, render_template, request
 
 from ..core.config import mask
 from ..core.journal import JournalEntry
-from ..core.surface import AdminError, Arg, Surface
+from ..core.surface import AdminError, Arg, Route, Surface
 from ..products import REGISTRY
-from .admin_args import argument
+from .admin_args import argument, read_query
 from .admin_blueprint import TOKEN_CONFIG, accepts, admin, emulator
 from .dashboard_signing import signers, signing_args, signing_example, signing_form
 
@@ -43,6 +45,19 @@ MISSED_HEADER = "X-Mockface-Missed"
 TIME_FIELDS = ("timestamp", "issued", "expires")
 #: Signature fields shown first, in this order; the others follow as the journal has them.
 SIGNATURE_ORDER = ("status", "method", "secret_id")
+#: The admin routes (of whichever product adds them) the Verifications panel reads the
+#: tokens from and finishes them through; without the first the panel is not shown.
+VERIFICATIONS_RULE = "verifications"
+COMPLETE_RULE = "verifications/<token>/complete"
+#: The outcomes the panel's buttons finish an open token with: ErrCode, words.
+OUTCOMES = ((0, "Pass"), (2016, "Not the same person"), (2006, "Name/ID mismatch"),
+            (1004, "Liveness failed"))
+#: The states of a token that can still be finished.
+OPEN_STATES = ("issued", "opened")
+#: The most tokens the panel shows (the last issued); it says how many it leaves out.
+MAX_VERIFICATIONS = 50
+#: The longest Extra the panel shows in full (the rest is cut, with an ellipsis).
+MAX_EXTRA = 200
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,127 @@ def _row(entry: JournalEntry) -> Row:
     return Row(entry, _is_error(entry), _answer(entry), _signature(entry), _headers(entry))
 
 
+@dataclass(frozen=True)
+class Verification:
+    """A verification token as the panel shows it, every value as text (none as a repr).
+    ``left``: the user window's time left in words ("" once finished or expired);
+    ``link``: the user page, when its URL is one a page may link to (http(s) or a path);
+    ``err_code``/``err_msg``: the outcome's (None until finished)."""
+
+    token: str
+    flow: str
+    state: str
+    appid: str
+    seconds_left: int
+    left: str
+    link: str | None
+    name: str | None
+    id_card: str | None
+    rule_id: str | None
+    merchant_id: str | None
+    extra: str | None
+    err_code: str | None
+    err_msg: str | None
+
+    @property
+    def open(self) -> bool:
+        """Whether it can still be finished."""
+        return self.state in OPEN_STATES
+
+    @property
+    def key(self) -> str:
+        """What the live update compares to tell a changed token from one whose time left
+        alone moved: the state and the outcome's code."""
+        return f"{self.state} {self.err_code or ''}"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What the Verifications panel shows: the last issued tokens (at most
+    MAX_VERIFICATIONS), how many it leaves out, and whether its buttons can finish one
+    (a product adds the completion route)."""
+
+    rows: list[Verification]
+    more: int
+    can_complete: bool
+
+
+class _NoArguments:
+    """The arguments of an admin route called by the dashboard itself: none given (each
+    its default: the list unfiltered)."""
+
+    def get(self, name: str) -> Any:
+        return None
+
+    def appid(self) -> str | None:
+        return None
+
+
+def _product_route(rule: str, method: str) -> Route | None:
+    """The admin route ``rule`` answering ``method`` of the first product adding one."""
+    return next((route for product in emulator.registry
+                 for route in product.surface.admin_routes()
+                 if route.rule == rule and method in route.methods), None)
+
+
+def _text(value: Any) -> str | None:
+    """A record's value as text, None for none."""
+    return None if value is None else str(value)
+
+
+def _time_left(seconds: int) -> str:
+    """Seconds as the panel shows time left: ``H:MM:SS``."""
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _link(url: Any) -> str | None:
+    """``url`` when a page may link to it: http(s), or a path on this server."""
+    if not isinstance(url, str):
+        return None
+    if url.startswith(("http://", "https://")) or (url.startswith("/")
+                                                   and not url.startswith("//")):
+        return url
+    return None
+
+
+def _verification(view: Mapping[str, Any]) -> Verification:
+    """A token's record (as the product's admin route answers it) as the panel shows it."""
+    state = str(view.get("state"))
+    seconds = view.get("seconds_left")
+    seconds = seconds if isinstance(seconds, int) and not isinstance(seconds, bool) and \
+        seconds > 0 else 0
+    identity = view.get("identity_masked")
+    identity = identity if isinstance(identity, Mapping) else {}
+    outcome = view.get("outcome")
+    outcome = outcome if isinstance(outcome, Mapping) else {}
+    extra = _text(view.get("extra"))
+    if extra is not None and len(extra) > MAX_EXTRA:
+        extra = extra[:MAX_EXTRA] + "…"
+    return Verification(
+        token=str(view.get("token")), flow=str(view.get("flow")), state=state,
+        appid=str(view.get("appid")), seconds_left=seconds,
+        left=_time_left(seconds) if state in OPEN_STATES else "",
+        link=_link(view.get("url")), name=_text(identity.get("Name")),
+        id_card=_text(identity.get("IdCard")), rule_id=_text(view.get("rule_id")),
+        merchant_id=_text(view.get("merchant_id")), extra=extra,
+        err_code=_text(outcome.get("err_code")), err_msg=_text(outcome.get("err_msg")))
+
+
+def panel() -> Panel | None:
+    """The Verifications panel, read through the product route ``verifications`` (None
+    when no product of the registry adds one: the page shows no panel)."""
+    route = _product_route(VERIFICATIONS_RULE, "GET")
+    if route is None:
+        return None
+    answer = route.view(emulator, _NoArguments())
+    value = answer[0] if isinstance(answer, tuple) else answer
+    views = value.get("verifications", []) if isinstance(value, Mapping) else []
+    rows = [_verification(view) for view in views[:MAX_VERIFICATIONS]
+            if isinstance(view, Mapping)]
+    return Panel(rows, max(0, len(views) - MAX_VERIFICATIONS),
+                 _product_route(COMPLETE_RULE, "POST") is not None)
+
+
 def _rule_sources() -> dict[str, str]:
     """``scenario#N`` (as journal entries name rules) -> ``file:line`` of the active
     scenarios' rules; read from the scenarios, not their counters (no shared-state read)."""
@@ -189,7 +325,8 @@ def _token() -> str:
 
 
 @admin.get("/ui")
-@accepts("The dashboard (HTML): journal, scenarios, clock, signing helper.",
+@accepts("The dashboard (HTML): journal, verification tokens, scenarios, clock, signing "
+         "helper.",
          *FILTER_ARGS,
          Arg("token", str, "The admin token, on a browser's first visit (when the server "
                            "has one)."),
@@ -216,6 +353,7 @@ def dashboard() -> str:
         signers=signers(registry), signed=signing_example(),
         form=signing_form(settings),
         token=token, token_query=urlencode({"token": token}) if token else "",
+        verifications=panel(), outcomes=OUTCOMES, max_verifications=MAX_VERIFICATIONS,
         json=json, stamp=_stamp)
 
 
@@ -238,6 +376,20 @@ def dashboard_rows() -> Response:
     response.headers.update({LAST_HEADER: str(window.last), OLDER_HEADER: str(window.older),
                              MISSED_HEADER: str(window.missed)})
     return response
+
+
+@admin.get("/ui/verifications")
+@accepts("The dashboard's Verifications panel (HTML), for its live update: the last issued "
+         "verification tokens with their state, time left and outcome.", errors=(404,),
+         media_type="text/html")
+def dashboard_verifications() -> Response:
+    read_query()
+    shown = panel()
+    if shown is None:
+        raise AdminError(404, "no product of this server keeps verification tokens")
+    html = render_template("verifications.html", verifications=shown, outcomes=OUTCOMES,
+                           max_verifications=MAX_VERIFICATIONS)
+    return Response(html, mimetype="text/html")
 
 
 @admin.get("/ui/media/<sha256>")

@@ -350,9 +350,10 @@ class Registry:
         return None
 
     def of_endpoint(self, endpoint: str) -> Product | None:
-        """The product whose exchanges carry ``endpoint``, or None."""
+        """The product whose exchanges (or pages) carry ``endpoint``, or None."""
         for product in self.products:
-            if endpoint in product.endpoints():
+            if endpoint in product.endpoints() or any(
+                    endpoint in page.endpoints for page in getattr(product, "pages", ())):
                 return product
         return None
 

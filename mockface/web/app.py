@@ -22,6 +22,7 @@ from ..core.scenarios.model import Fault
 from ..emulator import Emulator
 from . import dashboard  # noqa: F401 - adds the dashboard's routes to the admin blueprint
 from .admin import STARTED_CONFIG, TOKEN_CONFIG, admin
+from .pages import mount_pages
 from .proxy import refused_host_message
 
 error_log = logging.getLogger("mockface.error")
@@ -269,6 +270,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.config[TOKEN_CONFIG] = admin_token
     app.config[STARTED_CONFIG] = time.monotonic()
     app.register_blueprint(admin)
+    mount_pages(app)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
     front = EmulatedFront(app.wsgi_app, emulator)

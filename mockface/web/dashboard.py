@@ -342,7 +342,8 @@ def dashboard() -> str:
         "dashboard.html", window=_window(), max_rows=MAX_ROWS, filters=FILTERS,
         chosen=chosen, journal_link=_journal_link(chosen),
         capacity=emulator.journal.capacity,
-        endpoints=[name for product in registry for name in product.surface.targets()],
+        endpoints=[*(name for product in registry for name in product.surface.targets()),
+                   *(name for page in registry.pages for name in page.endpoints)],
         documents=[(product.surface.names.document, product.surface.names.document_label)
                    for product in registry],
         rule_sources=_rule_sources(), active=[a.describe() for a in engine.active()],

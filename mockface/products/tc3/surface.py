@@ -59,13 +59,19 @@ class Tc3Surface:
         """Its actions' entries, and those of calls refused before the action was known
         (named by the service alone)."""
         services = {spec.service for spec in self.product.specs().values()}
-        return endpoint.partition(":")[0] in services
+        return endpoint.partition(":")[0] in services or self._page(endpoint)
+
+    def _page(self, endpoint: str) -> bool:
+        """Whether ``endpoint`` names an entry of one of its providers' pages."""
+        return any(endpoint in page.endpoints for page in self.product.pages)
 
     def failed(self, entry: JournalEntry) -> bool:
         """An ``Error`` in the envelope (a ``Result`` is a verdict, not an error)."""
         return isinstance(entry.data, dict) and "Error" in entry.data
 
     def code_label(self, entry: JournalEntry, error: bool) -> str:
+        if self._page(entry.endpoint):
+            return "ErrCode"
         return "Error" if error else "Result"
 
     def cli_commands(self) -> Sequence[Any]:

@@ -55,7 +55,11 @@ def test_the_provider_declares_each_action_by_its_method():
     assert list(FaceIdProvider.declarations) == [
         "GetLiveCode", "GetActionSequence", "IdCardVerification", "ImageRecognition",
         "ImageRecognitionV2", "LivenessRecognition", "LivenessCompare", "Liveness",
-        "MobileStatus"]
+        "MobileStatus",
+        # the token flows' mixins, after the class's own
+        "DetectAuth", "GetDetectInfoEnhanced", "GetDetectInfo", "GetWeChatBillDetails",
+        "GetEidToken", "CheckEidTokenStatus", "GetEidResult", "GetFaceIdToken",
+        "GetFaceIdResult"]
     assert FaceIdProvider.declarations["Liveness"].deprecation("2018-03-01")
 
 

@@ -6,6 +6,7 @@ import click
 from .. import __version__
 from .ca import ca_command
 from .check import check, scenarios_command
+from .coverage import coverage_command
 from .env import env_command
 from .samples import identities, samples
 from .serve import serve
@@ -20,5 +21,5 @@ def main() -> None:
 
 
 for _command in (serve, wait, env_command, ca_command, check, scenarios_command, sign_command,
-                 codes, samples, identities):
+                 codes, samples, identities, coverage_command):
     main.add_command(_command)

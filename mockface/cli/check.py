@@ -1,4 +1,5 @@
-"""``mockface check`` and ``mockface scenarios``: validate and list scenarios."""
+"""``mockface check`` and ``mockface scenarios``: validate scenarios (and config files) and
+list scenarios."""
 from __future__ import annotations
 
 import json
@@ -8,20 +9,37 @@ from pathlib import Path
 
 import click
 
+from ..core.config import ConfigError
 from ..core.scenarios.library import SCENARIO_SUFFIXES, UnknownScenario, scenario_files
 from ..core.scenarios.model import ScenarioError
 from ..scenarios import BUILTIN_LIBRARY, ScenarioEngine, load_scenario
-from .common import SCENARIO_DIRS_OPTION, scenario_engine
+from .common import SCENARIO_DIRS_OPTION, load_config, scenario_engine
 
 
-@click.command(short_help="Validate scenario files, directories or names.")
-@click.argument("targets", nargs=-1, required=True, metavar="NAME_OR_PATH...")
+@click.command(short_help="Validate scenario files, directories or names, and configs.")
+@click.argument("targets", nargs=-1, metavar="[NAME_OR_PATH]...")
 @SCENARIO_DIRS_OPTION
-def check(targets: tuple[str, ...], scenario_dirs: tuple[str, ...]) -> None:
+@click.option("--config", "configs", multiple=True, type=click.Path(dir_okay=False),
+              metavar="PATH", help="Validate this config file too, as mockface serve "
+                                   "--config reads it (repeatable).")
+def check(targets: tuple[str, ...], scenario_dirs: tuple[str, ...],
+          configs: tuple[str, ...]) -> None:
     """Validate scenarios: files, directories (every .yaml/.yml/.json in them) or library
-    names. Prints file:line: message for each problem and exits 1 when any has one."""
-    engine = scenario_engine(scenario_dirs)
+    names; and config files (--config). Prints file:line: message for each problem and
+    exits 1 when any has one."""
+    if not targets and not configs:
+        raise click.UsageError("give scenarios to check (NAME_OR_PATH...) or --config PATH")
     failed = False
+    for config in configs:
+        try:
+            settings = load_config(config)
+        except ConfigError as error:
+            click.echo(str(error), err=True)
+            failed = True
+            continue
+        count = len(settings.apps)
+        click.echo(f"{config}: ok (config, {count} app{'' if count == 1 else 's'})")
+    engine = scenario_engine(scenario_dirs)
     for target in targets:
         try:
             paths = _scenario_files(engine, target)

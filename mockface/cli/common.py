@@ -28,12 +28,17 @@ class CliError(click.ClickException):
     exit_code = 2
 
 
+def load_config(config: str | None) -> Settings:
+    """The settings of the config file ``config`` (built-in ones for None) with every
+    product's config keys; ConfigError (``file:line: key: problem``) when it is invalid."""
+    return load_settings(config, services=REGISTRY.services, sections=REGISTRY.config_keys,
+                         app_sections=REGISTRY.app_config_keys)
+
+
 def settings_for(config: str | None) -> Settings:
     """Load settings or stop with the configuration error on stderr (exit status 2)."""
     try:
-        return load_settings(config, services=REGISTRY.services,
-                             sections=REGISTRY.config_keys,
-                             app_sections=REGISTRY.app_config_keys)
+        return load_config(config)
     except ConfigError as error:
         raise CliError(f"invalid configuration: {error}") from None
 

@@ -9,18 +9,20 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .. import __version__
 from ..client import TOKEN_ENV
-from ..core.config import DEFAULT_SECRET_KEY, Settings, mask
+from ..core.config import DEFAULT_SECRET_KEY, ConfigError, Settings, _ConfigReader, mask
 from ..core.hosts import is_loopback
 from ..core.journal import DEFAULT_JOURNAL_SIZE
 from ..core.logs import LOG_FORMATS, LOG_LEVELS, LogWriter
 from ..core.logs import configure as configure_logs
+from ..core.product import ServeOption
 from ..core.scenarios.library import UnknownScenario
 from ..core.scenarios.model import ScenarioError
 from ..core.scenarios.watcher import ScenarioWatcher
@@ -38,6 +40,69 @@ if TYPE_CHECKING:
     from ..core.state import MemoryState
 
 STATE_ENV = "MOCKFACE_STATE"
+
+
+class _FlagReader(_ConfigReader):
+    """The config file's checks, for a flag: a problem is the problem alone (click says
+    which flag)."""
+
+    def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
+        return ConfigError(problem)
+
+
+class PublicUrl(click.ParamType):
+    """``--public-url``: checked as the config key ``public_url`` (an http(s) URL without
+    query or fragment; a trailing slash dropped)."""
+
+    name = "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        try:
+            return _FlagReader("--public-url").url(value, "public_url", None)
+        except ConfigError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ProductValue(click.ParamType):
+    """A product's ``serve`` flag (``core.product.ServeOption``): its ``convert``, a
+    ValueError being a usage error (exit status 2)."""
+
+    def __init__(self, option: ServeOption) -> None:
+        self.option = option
+        self.name = option.metavar
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        try:
+            return self.option.convert(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+#: The parameter name of each product flag (its config key, prefixed: never a name of
+#: serve's own options).
+_PRODUCT_PARAM = "product_{}"
+
+
+def product_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with the flags of every product (``REGISTRY.serve_options``), each passed
+    as the keyword ``product_<config key>`` (None when not given)."""
+    for option in reversed(REGISTRY.serve_options):
+        command = click.option(option.flag, _PRODUCT_PARAM.format(option.key),
+                               type=ProductValue(option), metavar=option.metavar,
+                               default=None, help=option.help)(command)
+    return command
+
+
+def with_product_options(settings: Settings, given: dict[str, Any]) -> Settings:
+    """``settings`` with the products' flags that were given (``product_options``) set over
+    their config keys in ``Settings.sections``."""
+    changes = {option.key: given[_PRODUCT_PARAM.format(option.key)]
+               for option in REGISTRY.serve_options
+               if given.get(_PRODUCT_PARAM.format(option.key)) is not None}
+    return replace(settings, sections={**settings.sections, **changes}) if changes else \
+        settings
 
 
 @click.command(short_help="Run the emulator.")
@@ -82,6 +147,10 @@ STATE_ENV = "MOCKFACE_STATE"
                    "secret_key, admin_token, ca_cert} here (secret_key only for the built-in "
                    "development app, ca_cert only with --tls); removed when the server "
                    "stops.")
+@click.option("--public-url", type=PublicUrl(), metavar="URL",
+              help="The URL clients reach this server under, for the pages it links to "
+                   "(the user pages of verification tokens) [default: config public_url, "
+                   "else the URL it listens on, else the request's Host].")
 @click.option("--tls", is_flag=True,
               help="Serve HTTPS on the port (a certificate from the local CA for localhost, "
                    "127.0.0.1, ::1 and the emulated hosts) instead of plain HTTP.")
@@ -94,19 +163,21 @@ STATE_ENV = "MOCKFACE_STATE"
               show_default=True, help="json: one JSON object per line, for log collectors.")
 @click.option("--quiet", is_flag=True, help="Same as --log-level warning: no per-request "
                                             "lines.")
+@product_options
 def serve(host: str, port: int, config: str | None, seed: int | None, loose: bool | None,
           scenario_names: tuple[str, ...], scenario_dirs: tuple[str, ...],
           allow_scenario_header: bool, watch: bool, journal_size: int, admin_token: str | None,
-          threads: int, workers: int, state_url: str, ready_file: str | None, tls: bool,
-          ca_dir: str | None, log_level: str, verbose: bool, log_format: str,
-          quiet: bool) -> None:
+          threads: int, workers: int, state_url: str, ready_file: str | None,
+          public_url: str | None, tls: bool, ca_dir: str | None, log_level: str,
+          verbose: bool, log_format: str, quiet: bool, **product_flags: Any) -> None:
     """Run the emulator until interrupted (one process with many threads, or --workers
     processes sharing --state).  The port also accepts proxy requests for the emulated
     Tencent hosts (see mockface env)."""
     from ..emulator import Emulator
     from ..web.app import create_app
 
-    settings = settings_for(config).with_overrides(seed=seed, loose=loose)
+    settings = with_product_options(settings_for(config).with_overrides(
+        seed=seed, loose=loose, public_url=public_url), product_flags)
     if workers > 1 and state_url == "memory":
         raise CliError(f"--workers {workers} needs a shared state: add --state "
                        "redis://HOST:PORT/DB (processes cannot share their memory)")
@@ -290,6 +361,8 @@ def banner(settings: Settings, url: str, scenarios: list[str] | None = None,
         f"  proxy:      HTTP_PROXY/HTTPS_PROXY={url} reaches the emulated Tencent hosts "
         "(mockface env)",
         *([f"  TLS CA:     {ca_cert}"] if ca_cert else []),
+        *([f"  public URL: {settings.public_url} (the pages it links to)"]
+          if settings.public_url else []),
         *REGISTRY.default.example(settings, url, str(ca_cert) if ca_cert else None),
         "",
     ])

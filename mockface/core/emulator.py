@@ -68,6 +68,11 @@ class Emulator:
         self.handlers: dict[str, Handler] = {product.name: product.bind(self)
                                              for product in registry}
         self.ready = threading.Event()  # set once the server answers requests
+        #: The base URL the server answering for this emulator listens on (``http://`` or
+        #: ``https://``, no trailing slash), set by the server once it is bound; None until
+        #: then, or when it listens on every address (no one URL reaches it).  Pages the
+        #: products link to use it when ``settings.public_url`` is not set.
+        self.listen_url: str | None = None
         self._closing = threading.Event()
 
     @property

@@ -109,11 +109,21 @@ class RecentImages:
 def summarise_data(data: dict[str, Any] | None,
                    media: tuple[str, ...] = ("photo", "video_photo")) -> dict[str, Any] | None:
     """Answer fields with the base64 photos named in ``media`` (a string, or a list of
-    them) replaced by their summaries, and every other string clipped."""
+    them) replaced by their summaries, and every other string clipped -- also inside
+    nested objects and lists (``media`` names apply at any depth)."""
     if data is None:
         return None
-    return {name: _summarise_photo(name, value) if name in media else clip(value)
-            for name, value in data.items()}
+    return {name: _summarise_value(name, value, media) for name, value in data.items()}
+
+
+def _summarise_value(name: str, value: Any, media: tuple[str, ...]) -> Any:
+    if name in media:
+        return _summarise_photo(name, value)
+    if isinstance(value, dict):
+        return {key: _summarise_value(key, item, media) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_summarise_value(name, item, media) for item in value]
+    return clip(value)
 
 
 def _summarise_photo(name: str, value: Any) -> Any:

@@ -142,6 +142,8 @@ class Services(Protocol):
     keyring: Keyring
     state: StateBackend
     allow_scenario_header: bool
+    #: The URL the server listens on (``Emulator.listen_url``; None until it is bound).
+    listen_url: str | None
 
     @property
     def clock(self) -> Clock: ...
@@ -279,6 +281,10 @@ class Product(Protocol):
     @property
     def pages(self) -> tuple[PageRoute, ...]:
         """The pages it shows to a browser (``core.pages``)."""
+
+    def app_config(self, settings: Settings, appid: str) -> Mapping[str, Any]:
+        """What ``GET /__mockface/config`` shows of app ``appid`` besides the platform's
+        keys, by key (JSON-able values); {} for nothing."""
 
     def owns(self, path: str) -> bool:
         """Whether requests to ``path`` (no query) are this product's."""

@@ -25,7 +25,7 @@ _NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?")
 #: Numbers the admin API takes are below this in magnitude (at most 15 digits).
 NUMBER_LIMIT = 10**15
 #: What each argument type must be, as messages say it.
-_EXPECTED = {str: "a string", bool: "true or false", dict: "a JSON object",
+_EXPECTED = {str: "a string", bool: "true or false", dict: "a JSON object", list: "a JSON array",
              int: "an integer", (int, float): "a number"}
 
 

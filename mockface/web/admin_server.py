@@ -1,9 +1,11 @@
 """The admin routes about the server itself: whether it answers (``health``), forgetting
-state (``reset``), the settings in effect (``config``) and its local CA (``ca``)."""
+state (``reset``), the settings in effect (``config``, with what each product adds to an
+app) and its local CA (``ca``)."""
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Response, current_app, jsonify
 
@@ -59,13 +61,15 @@ def config() -> Response:
                            for sid, key in app.secrets.items()],
                "buckets": sorted(app.buckets), "suspended": app.suspended,
                "services": [name for name in emulator.registry.services if app.may_use(name)],
-               "rate_limit": app.rate_limit} for app in emulator.keyring.apps],
+               "rate_limit": app.rate_limit, **products_app_config(app.appid)}
+              for app in emulator.keyring.apps],
         identities=registered_identities(emulator.state), clock_skew=settings.clock_skew,
         check_idcard=settings.check_idcard, strict_lip_codes=settings.strict_lip_codes,
         seed=settings.seed, loose=settings.loose, loose_appids=sorted(emulator.loose_appids),
         once_store_size=settings.once_store_size,
         journal_size=emulator.journal.capacity,
         allow_scenario_header=emulator.allow_scenario_header,
+        public_url=settings.public_url, listen_url=emulator.listen_url,
         scenario_search_path=[str(p) for p in emulator.scenarios.library.search_paths])
 
 
@@ -83,6 +87,15 @@ def ca() -> Response:
         raise AdminError(500, str(error)) from None
     return jsonify(path=str(authority.cert_path),
                    pem=authority.cert_path.read_text(encoding="ascii"))
+
+
+def products_app_config(appid: str) -> dict[str, Any]:
+    """What the products show of app ``appid`` besides the platform's keys (say, the
+    MerchantIds it may use), from each product's ``app_config(settings, appid)``."""
+    shown: dict[str, Any] = {}
+    for product in emulator.registry:
+        shown.update(product.app_config(emulator.settings, appid))
+    return shown
 
 
 def registered_identities(state: StateBackend) -> int:

@@ -12,6 +12,7 @@ first Ctrl-C) stop ``mockface serve`` gently: see ``Server.run``.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -105,8 +106,8 @@ class Server:
     """One bound mockface server: ``run()`` serves in the calling thread until stopped (the
     ``mockface serve`` command), ``start()`` in a daemon thread (the pytest fixtures and
     tests); ``stop()`` ends either at once, ``drain()`` gently (see ``run``).  The app's
-    emulator, when it has one, is marked ready once requests are answered and has its held
-    requests released on stop.
+    emulator, when it has one, is told the URL it listens on once bound (``listen_url``),
+    is marked ready once requests are answered and has its held requests released on stop.
 
     The port accepts proxy requests too (``CONNECT`` to an emulated host is decrypted with a
     certificate from the local CA in ``ca_dir``, made on first use; the fast path only).  With
@@ -145,6 +146,8 @@ class Server:
             self._backend = self._public if self.stock else \
                 fastpath.add_tunnel_listener(self.server, listen("127.0.0.1", 0))
         self.emulator = getattr(app, "extensions", {}).get("mockface")
+        if self.emulator is not None:
+            self.emulator.listen_url = self.listen_url
         self.thread: threading.Thread | None = None
         self._drain_asked = False
         self._closed = False
@@ -160,6 +163,17 @@ class Server:
     @property
     def url(self) -> str:
         return self.url_for(self.host, self.port, self._tls_listener is not None)
+
+    @property
+    def listen_url(self) -> str | None:
+        """The URL a client reaches this server under, as far as the server knows: ``url``,
+        or None when it listens on every address (``0.0.0.0``, ``::``: no one name reaches
+        it; a page then names the request's Host)."""
+        try:
+            unspecified = ipaddress.ip_address(self.host).is_unspecified
+        except ValueError:  # not an address (never from getsockname): name it as it is
+            unspecified = False
+        return None if unspecified else self.url
 
     @staticmethod
     def url_for(host: str, port: int, tls: bool) -> str:

@@ -42,8 +42,8 @@ def check_outcome(c: Checker, value: Any, line: int, target: str) -> dict[str, A
     attempts = value.get("attempts")
     if isinstance(attempts, list):
         for index, attempt in enumerate(attempts):
-            if isinstance(attempt, Mapping):
-                c.unknown_keys(dict(attempt), ATTEMPT_KEYS, f"{KEY}.attempts[{index}]")
+            if isinstance(attempt, dict):  # a located mapping: keep its lines
+                c.unknown_keys(attempt, ATTEMPT_KEYS, f"{KEY}.attempts[{index}]")
                 _check_code(c, attempt, flow, target, f"attempts[{index}].err_code")
     _check_code(c, value, flow, target, "err_code")
     if len(c.problems) > before:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...core.config import Settings
 from ...core.identity import valid_number, well_formed_name, well_formed_number
 from ...core.media import inspect_image, inspect_video
+from ...core.tokens import TokenRecord
 from ..tc3.answers import decoded, digest
 from ..tc3.params import Param
 from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provider,
@@ -19,11 +21,12 @@ from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provi
 from ..tc3.request import Tc3Error
 from . import admin, testing
 from .codes import CODES
-from .config import APP_CONFIG_KEYS, CONFIG_KEYS, SERVE_OPTIONS, auto_complete_of
+from .config import APP_CONFIG_KEYS, CONFIG_KEYS, SERVE_OPTIONS, auto_complete_of, \
+    merchants_of
 from .flow_detect import DetectFlowActions
 from .flow_eid_app import EidAppFlowActions
 from .flows import TOKENS, Flows
-from .outcome_rule import OUTCOME
+from .outcome_rule import ISSUERS, OUTCOME
 from .page import PAGES
 from .stores import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
 from .results import ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
@@ -67,8 +70,18 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
     serve_options = SERVE_OPTIONS
     match_fields = ("IdCard", "Name", "ValidateData", "LivenessType", "ActionType",
                     "ImageUrl", "VideoUrl")
-    answer_media = ("BestFrameBase64", "BestFrameList")
+    answer_media = ("BestFrameBase64", "BestFrameList", "OcrFront", "OcrBack",
+                    "ProcessedFrontImage", "ProcessedBackImage", "Avatar", "BestFrame",
+                    "BestFrames", "LivenessVideo", "VideoBase64")
     codes = CODES
+
+    @classmethod
+    def app_config(cls, settings: Settings, appid: str) -> Mapping[str, Any]:
+        """The app's E证通 ``merchants``: the built-in one, then its configured ones."""
+        return {"merchants": [
+            {"merchant_id": merchant.merchant_id, "return_identity": merchant.return_identity,
+             "disabled": merchant.disabled}
+            for merchant in merchants_of(settings, appid).values()]}
 
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)
@@ -76,7 +89,8 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
         self.action_sequences = context.state.store(ACTION_SEQUENCES)
         self.identities = context.state.store(IDENTITIES)
         self.flows = Flows(context.state.store(TOKENS), self.identities, context.clock,
-                           context.settings, auto_complete=auto_complete_of(context.settings))
+                           context.settings, auto_complete=auto_complete_of(context.settings),
+                           listen_url=context.listen_url)
         self.photo_b64 = base64.b64encode(context.photo).decode("ascii")
 
     # -- the actions --------------------------------------------------------------------
@@ -173,7 +187,13 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
         return checked
 
     def scripted(self, call: Call, chosen: Mapping[str, Any]) -> dict[str, Any]:
-        """The chosen answer; a chosen LiveCode or ActionSequence is remembered as issued."""
+        """The chosen answer; a chosen LiveCode or ActionSequence is remembered as issued;
+        a chosen ``outcome`` on DetectAuth/GetEidToken/GetFaceIdToken issues the token
+        finished with it (the action's checks run; no ``outcome`` field is answered)."""
+        if OUTCOME.key in chosen and call.action in ISSUERS:
+            rest = {key: value for key, value in chosen.items() if key != OUTCOME.key}
+            fields = self._issuer(call.action)(call, chosen[OUTCOME.key])
+            return {**fields, **rest}
         fields = super().scripted(call, chosen)
         if "LiveCode" in chosen:
             self.lip_codes.remember(call.appid, chosen["LiveCode"])
@@ -204,6 +224,26 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
         if call.action.startswith("Liveness"):
             fields["BestFrameBase64"] = ""
         return fields
+
+    # -- the token flows' issuing --------------------------------------------------------
+
+    def _issuer(self, action: str) -> Callable[[Call, Mapping[str, Any] | None],
+                                               dict[str, Any]]:
+        """The method that answers the issuing ``action`` with a scripted outcome."""
+        return {"DetectAuth": self.detect_auth, "GetEidToken": self.eid_token,
+                "GetFaceIdToken": self.face_id_token}[action]
+
+    def _issue(self, flow: str, call: Call, data: Mapping[str, Any],
+               outcome: Mapping[str, Any] | None) -> TokenRecord:
+        """A new token of ``flow`` for the calling app keeping ``data``, finished with
+        ``outcome`` when given (else as auto-complete says); an outcome the token cannot
+        take (an identity for a token that reads none) is FailedOperation.UnKnown."""
+        try:
+            return self.flows.issue(flow, call.appid, data, outcome)
+        except ValueError as error:
+            raise Tc3Error("FailedOperation.UnKnown", f"scripted outcome: {error}",
+                           message=f"The scripted outcome cannot finish this token: "
+                                   f"{error}") from None
 
     # -- shared checks --------------------------------------------------------------------
 

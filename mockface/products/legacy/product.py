@@ -215,6 +215,10 @@ class LegacyProduct:
     def endpoints(self) -> tuple[str, ...]:
         return tuple(ENDPOINTS)
 
+    def app_config(self, settings: Settings, appid: str) -> dict[str, Any]:
+        """Nothing besides the platform's keys."""
+        return {}
+
     def example(self, settings: Settings, url: str, ca_cert: str | None) -> list[str]:
         """A curl of ``livegetfour`` signed for the default app (valid for 30 days)."""
         app = settings.default_app

@@ -1,10 +1,12 @@
 """API 3.0's part of ``mockface sign`` (the TC3-HMAC-SHA256 headers of one call, or a curl
-command) and ``mockface codes`` (the Error.Code and Result names)."""
+command), ``mockface codes`` (the Error.Code and Result names) and ``mockface coverage``
+(the installed Tencent SDK's actions against the served ones)."""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -13,7 +15,9 @@ from ...core.config import Settings
 from ...core.product import CliApi
 from ...core.shell import curl, server_url
 from .catalogue import Tc3Code
+from .coverage import coverage, distribution, installed_version
 from .signature import sign_tc3
+from .table import ActionTable
 
 _SIGN_OPTIONS = (
     click.Option(["--action"], help="API 3.0: the action, e.g. GetLiveCode."),
@@ -88,12 +92,29 @@ def codes_runner(actions: Callable[[], list[str]],
     return run
 
 
+def coverage_runner(table: ActionTable) -> Callable[..., None]:
+    """``mockface coverage --api SERVICE``: appends to ``rows`` one row per action of the
+    installed SDK's versions of SERVICE and of the served ones (``coverage.ActionCoverage
+    .as_dict(details)``) and to ``notes`` the SDK package it read; SdkMissing (a
+    ModuleNotFoundError) when that SDK is not installed."""
+    def run(api: str, rows: list[dict[str, Any]], notes: list[str], details: bool) -> None:
+        rows.extend(entry.as_dict(details) for entry in coverage(table, api))
+        notes.append(f"{api}: {distribution(api)} {installed_version(api) or '(version unknown)'}")
+    return run
+
+
 def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
              actions: Callable[[], list[str]],
              codes_for: Callable[[str | None], tuple[str, ...]],
-             catalogue: Mapping[str, Tc3Code]) -> tuple[CliApi, ...]:
-    """The API 3.0 parts of the shared commands for ``services``."""
+             catalogue: Mapping[str, Tc3Code],
+             table: ActionTable | None = None) -> tuple[CliApi, ...]:
+    """The API 3.0 parts of the shared commands for ``services``; ``mockface coverage``'s
+    when given the providers' ``table``."""
     names = "/".join(services)
+    coverage_api = () if table is None else (
+        CliApi("coverage", services, f"{' or '.join(services)}: the installed Tencent SDK's "
+                                     "actions against the served ones", (),
+               coverage_runner(table)),)
     return (
         CliApi("sign", services, f"{' or '.join(services)}: the TC3-HMAC-SHA256 headers of "
                                  "one API 3.0 call", _SIGN_OPTIONS,
@@ -101,4 +122,5 @@ def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
         CliApi("codes", ("faceid",), f"faceid: the API 3.0 Error.Code and Result names "
                                      f"({names})", _CODES_OPTIONS,
                codes_runner(actions, codes_for, catalogue)),
+        *coverage_api,
     )

@@ -130,7 +130,8 @@ class Tc3Handler:
         self.dialect = dialect
         self.actions = Actions(table, ProviderContext(
             clock=services.clock, state=services.state, settings=services.settings,
-            photo=default_photo(), catalogue=table.catalogue))
+            photo=default_photo(), catalogue=table.catalogue,
+            listen_url=lambda: services.listen_url))
 
     def begin(self, request: Request) -> Tc3Exchange:
         headers = request.headers
@@ -302,7 +303,7 @@ class Tc3Product:
         self.media_params = self.table.media_params
         self.catalogue = self.table.catalogue
         self.cli_apis = cli_apis(self.services, self.current_version, self._action_names,
-                                 self.codes_for, self.catalogue)
+                                 self.codes_for, self.catalogue, table=self.table)
         self.helpers = {**helpers(self.current_version),
                         **{name: helper for provider in providers
                            for name, helper in provider.helpers.items()}}
@@ -313,6 +314,11 @@ class Tc3Product:
         self.app_config_keys = _merged(provider.app_config_keys for provider in providers)
         self.serve_options = tuple(option for provider in providers
                                    for option in provider.serve_options)
+
+    def app_config(self, settings: Settings, appid: str) -> dict[str, Any]:
+        """What the providers show of app ``appid`` in ``GET /__mockface/config``."""
+        return {key: value for provider in self.table.providers
+                for key, value in provider.app_config(settings, appid).items()}
 
     def specs(self) -> dict[str, ActionSpec]:
         """Every action by ``service:Action``, in declaration order."""

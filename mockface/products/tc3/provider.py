@@ -106,17 +106,26 @@ def action(*, params: tuple[Param, ...] = (), versions: tuple[str, ...] | None =
     return declare
 
 
+def _no_url() -> str | None:
+    """No listen URL known (a context built without a server)."""
+    return None
+
+
 @dataclass(frozen=True)
 class ProviderContext:
     """What the platform gives a provider on one emulator: its clock, its state backend
     (``state.store(spec)`` gives each store the provider declares), its settings, the photo
-    its frames show and the product's code catalogue."""
+    its frames show, the product's code catalogue and ``listen_url()``: the URL the server
+    listens on (``Emulator.listen_url``: None before it is bound, or when it listens on
+    every address), asked each time since the server is bound after the providers are
+    built."""
 
     clock: Clock
     state: StateBackend
     settings: Settings
     photo: bytes
     catalogue: Mapping[str, Tc3Code]
+    listen_url: Callable[[], str | None] = _no_url
 
 
 @dataclass
@@ -185,14 +194,21 @@ class Provider:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         declared: dict[str, Declaration] = {}
-        for klass in reversed(cls.__mro__):
+        for klass in cls.__mro__:  # the class's own first, then its mixins' (the first wins)
             for name, value in vars(klass).items():
                 declaration = getattr(value, "__tc3_action__", None)
                 if isinstance(declaration, Declaration):
-                    declared[name] = declaration
+                    declared.setdefault(name, declaration)
         cls.declarations = declared
         if declared:
             _check_declarations(cls)
+
+    @classmethod
+    def app_config(cls, settings: Settings, appid: str) -> Mapping[str, Any]:
+        """What ``GET /__mockface/config`` shows of app ``appid`` besides the platform's
+        keys (say, the MerchantIds it may use, built-in and configured), by key: JSON-able
+        values; none by default."""
+        return {}
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

@@ -347,11 +347,12 @@ def info_types(value: Any, digits: str) -> set[str]:
 
 
 def frame_count(params: Mapping[str, Any], most: int) -> int:
-    """``BestFramesCount`` (0 when absent): 0 to ``most``, else InvalidParameterValue."""
+    """``BestFramesCount`` (0 when absent), at most ``most`` (the SDK's models: more gives
+    ``most``); a negative count is InvalidParameterValue."""
     count = params.get("BestFramesCount") or 0
-    if not 0 <= count <= most:
+    if count < 0:
         raise invalid("BestFramesCount", f"BestFramesCount must be 0 to {most}")
-    return int(count)
+    return min(int(count), most)
 
 
 def card_block(params: Mapping[str, Any], photo: str, filled: bool) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import click
 
 from .. import __version__
 from ..client import TOKEN_ENV
-from ..core.config import DEFAULT_SECRET_KEY, ConfigError, Settings, _ConfigReader, mask
+from ..core.config import DEFAULT_SECRET_KEY, Settings, check_url, mask
 from ..core.hosts import is_loopback
 from ..core.journal import DEFAULT_JOURNAL_SIZE
 from ..core.logs import LOG_FORMATS, LOG_LEVELS, LogWriter
@@ -42,14 +42,6 @@ if TYPE_CHECKING:
 STATE_ENV = "MOCKFACE_STATE"
 
 
-class _FlagReader(_ConfigReader):
-    """The config file's checks, for a flag: a problem is the problem alone (click says
-    which flag)."""
-
-    def fail(self, key: str, problem: str, line: int | None = None) -> ConfigError:
-        return ConfigError(problem)
-
-
 class PublicUrl(click.ParamType):
     """``--public-url``: checked as the config key ``public_url`` (an http(s) URL without
     query or fragment; a trailing slash dropped)."""
@@ -59,8 +51,8 @@ class PublicUrl(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
         try:
-            return _FlagReader("--public-url").url(value, "public_url", None)
-        except ConfigError as error:
+            return check_url(value)
+        except ValueError as error:
             self.fail(str(error), param, ctx)
 
 

@@ -235,6 +235,15 @@ def _line(container: Any, key: Any = None) -> int | None:
     return container.line if key is None else container.line_of(key)
 
 
+def check_url(value: Any) -> str:
+    """``value`` as an http(s) URL without query or fragment, a trailing slash dropped
+    (``public_url``, ``--public-url``); ValueError saying what is wrong."""
+    if not isinstance(value, str) or not _URL.fullmatch(value):
+        raise ValueError(f"must be an http:// or https:// URL without query or fragment, "
+                         f"got {show(value)}")
+    return value.rstrip("/")
+
+
 class ConfigContext:
     """What a product's config-key reader gets: ``where`` (the key's path, e.g.
     ``apps[0].rules``), ``line`` (where its value starts, None when unknown), and the
@@ -353,12 +362,11 @@ class _ConfigReader:
         return replace(base, **changes)
 
     def url(self, value: Any, key: str, line: int | None) -> str:
-        """``value`` as an http(s) URL without query or fragment (a trailing slash
-        dropped)."""
-        if not isinstance(value, str) or not _URL.fullmatch(value):
-            raise self.fail(key, f"must be an http:// or https:// URL without query or "
-                                 f"fragment, got {show(value)}", line)
-        return value.rstrip("/")
+        """``value`` as an http(s) URL (see ``check_url``)."""
+        try:
+            return check_url(value)
+        except ValueError as error:
+            raise self.fail(key, str(error), line) from None
 
     def mapping(self, item: Any, where: str, allowed: set[str], required: tuple[str, ...],
                 line: int | None) -> dict:

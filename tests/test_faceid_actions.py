@@ -55,11 +55,10 @@ def test_the_provider_declares_each_action_by_its_method():
     assert list(FaceIdProvider.declarations) == [
         "GetLiveCode", "GetActionSequence", "IdCardVerification", "ImageRecognition",
         "ImageRecognitionV2", "LivenessRecognition", "LivenessCompare", "Liveness",
-        "MobileStatus",
-        # the token flows' mixins, after the class's own
+        # the mixins' (the token flows, the element checks), after the class's own
         "DetectAuth", "GetDetectInfoEnhanced", "GetDetectInfo", "GetWeChatBillDetails",
         "GetEidToken", "CheckEidTokenStatus", "GetEidResult", "GetFaceIdToken",
-        "GetFaceIdResult"]
+        "GetFaceIdResult", "MobileStatus"]
     assert FaceIdProvider.declarations["Liveness"].deprecation("2018-03-01")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +23,8 @@ from .codes import CODES
 from .config import APP_CONFIG_KEYS, CONFIG_KEYS, SERVE_OPTIONS, auto_complete_of, \
     merchants_of
 from .flow_detect import DetectFlowActions
+from .elements_bank_id import BankAndIdElementActions
+from .elements_phone import PhoneElementActions
 from .flow_eid_app import EidAppFlowActions
 from .flows import TOKENS, Flows
 from .outcome_rule import ISSUERS, OUTCOME
@@ -35,8 +36,6 @@ LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")
 #: Size caps of the base64 text, as Tencent documents them.
 MAX_IMAGE_BASE64 = 3 * 1024 * 1024
 MAX_VIDEO_BASE64 = 8 * 1024 * 1024
-#: A mainland mobile number: 11 digits on a 13x-19x prefix.
-MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 
 _IDENTITY = (Param("IdCard", required=True), Param("Name", required=True))
 _LIVENESS = (Param("LivenessType", required=True, choices=LIVENESS_TYPES),
@@ -51,9 +50,11 @@ LIVE_CODE = DataField("live_code", "LiveCode", "digits")
 ACTION_SEQUENCE = DataField("action_sequence", "ActionSequence", "digit_list")
 
 
-class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
+class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
+                     BankAndIdElementActions, Provider):
     """The ``faceid`` actions, with the state the legacy endpoints use too; the token flows'
-    actions come from the two mixins, their tokens from ``self.flows``."""
+    actions come from two mixins, their tokens from ``self.flows``; the element checks from
+    two more."""
 
     service = "faceid"
     hosts = ("faceid.tencentcloudapi.com",)
@@ -162,20 +163,6 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, Provider):
         self._video(call)
         self._challenge(call)
         return self._verified(call)
-
-    @action(params=(Param("Mobile", required=True), _ENCRYPTION), match=("Mobile",),
-            result_table={"0": "成功", "-1": "未查询到结果", "-2": "手机号格式不正确",
-                          "-3": "验证中心服务繁忙", "-4": "认证次数超过当日限制，请次日重试",
-                          "-13": "该号段不支持验证"},
-            failure_fields={"StatusCode": 99})
-    def MobileStatus(self, call: Call) -> dict[str, Any]:
-        """``Result`` "0" with ``StatusCode`` 0 (in service) for a mainland mobile number;
-        "-2" (StatusCode 99, unknown) for one that is not 11 digits on a 13x-19x prefix."""
-        mobile = call.params["Mobile"]
-        if not MOBILE.fullmatch(mobile):
-            raise Refusal("-2", f"Mobile {mobile[:20]!r} is not a mainland mobile number")
-        return {"Result": "0", "Description": self.describe("MobileStatus", "0"),
-                "StatusCode": 0}
 
     # -- the platform's hooks -----------------------------------------------------------
 

@@ -26,7 +26,11 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 MUST_SHIP = ["mockface/scenarios/wrong-digits.yaml", "mockface/scenarios/README.md",
              "mockface/fixtures/face.jpg", "mockface/fixtures/card.jpg",
              "mockface/fixtures/video.mp4", "mockface/data/photo.jpg",
-             "mockface/web/templates/dashboard.html", "mockface/web/templates/rows.html"]
+             "mockface/web/templates/dashboard.html", "mockface/web/templates/rows.html",
+             "mockface/web/templates/verifications.html",
+             "mockface/products/faceid/samples/card-front.jpg",
+             "mockface/products/faceid/samples/card-back.jpg",
+             "mockface/products/faceid/samples/video.mp4"]
 
 
 def step(title: str) -> None:
@@ -158,7 +162,8 @@ def main() -> None:
 
         step("examples/test_with_mockface.py in-process")
         (home / "examples").mkdir()
-        for name in ("test_with_mockface.py", "test_migration.py", "ci-recipe.sh"):
+        for name in ("test_with_mockface.py", "test_migration.py", "test_detectauth_flow.py",
+                     "ci-recipe.sh"):
             (home / "examples" / name).write_bytes((ROOT / "examples" / name).read_bytes())
         outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
                       "examples/test_with_mockface.py", cwd=home, env=env).stdout
@@ -171,11 +176,44 @@ def main() -> None:
         if "6 passed" not in outcome:
             sys.exit(f"FAILED: in-process migration example:\n{outcome}")
 
+        step("examples/test_detectauth_flow.py in-process (DetectAuth through the proxy, "
+             "Chromium on the user page)")
+        check_detectauth_example(bin_dir, home, env, work)
+
         step("examples/test_with_mockface.py attached to mockface serve (the CI recipe)")
         outcome = run("bash", "examples/ci-recipe.sh", cwd=home, env=env).stdout
         if "5 passed" not in outcome:
             sys.exit(f"FAILED: attached example:\n{outcome}")
         print("the installed wheel keeps every promise checked here")
+
+
+def check_detectauth_example(bin_dir: Path, home: Path, env: dict, work: Path) -> None:
+    """The integrator's end-to-end example (docs/flows.md) from the installed wheel: a Flask
+    app calls DetectAuth through Tencent's SDK with mockface as its proxy, and Debian's
+    Chromium, driven by Playwright, clicks through the user page to the app's callback."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        sys.exit("FAILED: chromium is needed (apt-get install chromium)")
+    run(bin_dir / "pip", "install", "-q", "playwright", cwd=work)
+    outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
+                  "examples/test_detectauth_flow.py", cwd=home, env=env).stdout
+    if "2 passed" not in outcome:
+        sys.exit(f"FAILED: the DetectAuth browser example:\n{outcome}")
+    ready = home / "ready-flows.json"  # and attached to `mockface serve`: its own page URL
+    server = subprocess.Popen([str(bin_dir / "mockface"), "serve", "--port", "0", "--quiet",
+                               "--ready-file", str(ready)], cwd=home, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = run(bin_dir / "mockface", "wait", "--ready-file", ready, "--pid",
+                  str(server.pid), "--timeout", "30", cwd=home, env=env).stdout.strip()
+        outcome = run(bin_dir / "pytest", "-q", "-p", "no:cacheprovider",
+                      "examples/test_detectauth_flow.py", cwd=home,
+                      env={**env, "MOCKFACE_URL": url}).stdout
+        if "2 passed" not in outcome:
+            sys.exit(f"FAILED: the DetectAuth browser example attached to {url}:\n{outcome}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    print("the DetectAuth example passed in-process and attached to mockface serve")
 
 
 def check_workers_on_redis(wheel: Path, bin_dir: Path, home: Path, env: dict,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "test_with_mockface.py"
 RECIPE = ROOT / "examples" / "ci-recipe.sh"
 MIGRATION = ROOT / "examples" / "test_migration.py"
+DETECTAUTH = ROOT / "examples" / "test_detectauth_flow.py"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+FLOWS_DOC = ROOT / "docs" / "flows.md"
 
 
 def test_readme_shows_the_example_and_the_recipe_verbatim():
@@ -32,6 +35,30 @@ def test_example_file_passes_in_process(pytester: pytest.Pytester):
 def test_migration_example_passes_on_both_apis(pytester: pytest.Pytester):
     pytester.makepyfile(test_migration=MIGRATION.read_text(encoding="utf-8"))
     pytester.runpytest_subprocess().assert_outcomes(passed=6)
+
+
+def test_the_flows_page_shows_the_browser_example_verbatim():
+    assert DETECTAUTH.read_text(encoding="utf-8") in FLOWS_DOC.read_text(encoding="utf-8")
+
+
+def test_detectauth_example_passes_in_a_real_browser(pytester: pytest.Pytester):
+    """The integrator's end-to-end example: Tencent's SDK through mockface as its proxy,
+    Chromium on the user page, "pass" then "not the same person"."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _no_browser("playwright is not installed (pip install playwright)")
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        _no_browser("chromium is not installed (apt-get install chromium)")
+    pytester.makepyfile(test_detectauth_flow=DETECTAUTH.read_text(encoding="utf-8"))
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def _no_browser(reason: str) -> None:
+    """Skip, or fail under MOCKFACE_REQUIRE_BROWSER=1 (CI), as the dashboard tests do."""
+    if os.environ.get("MOCKFACE_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def test_ci_recipe_runs_for_real(tmp_path):

@@ -208,12 +208,13 @@ def test_a_tls_server_tells_its_https_url(clock):
         server.stop()
 
 
-def test_a_server_on_every_address_leaves_the_page_to_the_host(clock):
+def test_a_server_on_every_address_links_its_pages_under_its_loopback_address(clock):
     emulator = Emulator(make_settings(), clock)
     server = Server(create_app(emulator=emulator), "0.0.0.0", 0)
     try:
         assert server.url.startswith("http://0.0.0.0:")
-        assert (server.listen_url, emulator.listen_url) == (None, None)
+        loopback = f"http://127.0.0.1:{server.port}"
+        assert (server.listen_url, emulator.listen_url) == (loopback, loopback)
     finally:
         server.start().stop()
 

@@ -166,14 +166,17 @@ class Server:
 
     @property
     def listen_url(self) -> str | None:
-        """The URL a client reaches this server under, as far as the server knows: ``url``,
-        or None when it listens on every address (``0.0.0.0``, ``::``: no one name reaches
-        it; a page then names the request's Host)."""
+        """The URL a client reaches this server under, as far as the server knows: ``url``;
+        on every address (``0.0.0.0``, ``::``), its loopback address (what a browser on the
+        same machine reaches; ``--public-url`` names it for the others)."""
         try:
-            unspecified = ipaddress.ip_address(self.host).is_unspecified
+            address = ipaddress.ip_address(self.host)
         except ValueError:  # not an address (never from getsockname): name it as it is
-            unspecified = False
-        return None if unspecified else self.url
+            return self.url
+        if address.is_unspecified:
+            loopback = "127.0.0.1" if address.version == 4 else "::1"
+            return self.url_for(loopback, self.port, self._tls_listener is not None)
+        return self.url
 
     @staticmethod
     def url_for(host: str, port: int, tls: bool) -> str:

@@ -30,7 +30,9 @@ MUST_SHIP = ["mockface/scenarios/wrong-digits.yaml", "mockface/scenarios/README.
              "mockface/web/templates/verifications.html",
              "mockface/products/faceid/samples/card-front.jpg",
              "mockface/products/faceid/samples/card-back.jpg",
-             "mockface/products/faceid/samples/video.mp4"]
+             "mockface/products/faceid/samples/video.mp4",
+             "mockface/products/faceid/keys/mockface-test-rsa-public.pem",
+             "mockface/products/faceid/keys/mockface-test-rsa-private.pem"]
 
 
 def step(title: str) -> None:

@@ -257,9 +257,18 @@ class AdminClient:
         return self.call("DELETE", "apps", {"appid": appid})
 
     def add_identity(self, idcard_number: str, idcard_name: str,
-                     appid: str | None = None) -> dict:
-        """Register who an ID number belongs to (forgotten when ``appid`` is reset)."""
-        body = {"idcard_number": idcard_number, "idcard_name": idcard_name}
+                     appid: str | None = None, *, phones: list | None = None,
+                     bank_cards: list | None = None, validity: dict | None = None) -> dict:
+        """Register who an ID number belongs to (forgotten when ``appid`` is reset), with
+        the person's ``phones`` (numbers, or ``{number, status, months}``), ``bank_cards``
+        (``{number, bank, type, status}``) and ID ``validity`` (``{begin, end}``) when
+        given; the record registered (``idcard_number``, ``idcard_name``, the keys given,
+        in full, and ``appid``)."""
+        body: dict[str, Any] = {"idcard_number": idcard_number, "idcard_name": idcard_name}
+        for key, value in (("phones", phones), ("bank_cards", bank_cards),
+                           ("validity", validity)):
+            if value is not None:
+                body[key] = value
         if appid is not None:
             body["appid"] = appid
         return self.call("POST", "identities", body)

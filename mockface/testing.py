@@ -297,12 +297,19 @@ class Mockface:
         """Only require well-formed signatures for this test's app."""
         self.admin.set_loose(self.appid, enabled)
 
-    def new_identity(self, **overrides: Any) -> dict[str, str]:
+    def new_identity(self, **overrides: Any) -> dict[str, Any]:
         """A fresh realistic identity (Faker, zh_CN) registered on the server, so a request
-        with its number and another name answers -5803.  ``overrides``: ``idcard_number``,
-        ``idcard_name``.  Forgotten at the next reset.  Needs ``mockface[faker]``."""
+        with its number and another name answers -5803: ``idcard_number``, ``idcard_name``,
+        one phone (on a real number segment), one bank card (on a real BIN) and the ID
+        card's validity dates, as the server registered them (``phones`` and
+        ``bank_cards`` as objects, in full).  ``overrides`` fix any of those keys
+        (``phones=[]`` gives none).  Forgotten at the next reset.  Needs ``mockface[faker]``."""
         from .identities import generate
 
         [person] = generate(1, **overrides)
-        self.admin.add_identity(person["idcard_number"], person["idcard_name"], self.appid)
-        return person
+        record = self.admin.add_identity(
+            person["idcard_number"], person["idcard_name"], self.appid,
+            phones=person.get("phones"), bank_cards=person.get("bank_cards"),
+            validity=person.get("validity"))
+        record.pop("appid", None)
+        return record

@@ -111,6 +111,7 @@ def test_a_served_action_the_sdk_has_is_served_or_deprecated_and_one_it_lacks_re
     assert rows["Liveness"].status == REMOVED
     assert rows["Liveness"].reason.startswith("deleted from the SDKs in tencentcloud-sdk-"
                                               "python 3.1.3 / Go v1.3.3 (2025-11-25)")
+    assert rows["Liveness"].reason == TABLE.declarations["faceid:Liveness"].removed
     assert rows["IdCardVerification"].reason == \
         "not in tencentcloud-sdk-python-faceid 0.0.0"
     assert set(rows) == served("faceid", "2018-03-01") | {"NewThing"}
@@ -181,7 +182,7 @@ def test_details_give_the_reason_and_the_models_fields(faceid_sdk):
     assert rows["Liveness"]["reason"].startswith("deleted from the SDKs")
     assert rows["GetLiveCode"]["response_fields"] == {"LiveCode": "str", "RequestId": "str"}
     assert "missing_params" not in rows["GetLiveCode"]
-    assert set(rows["BankCardVerification"]) == KEYS  # not served: nothing to compare
+    assert set(rows["DetectAIFakeFaces"]) == KEYS  # not served: nothing to compare
 
 
 def test_the_table_has_a_line_per_action_and_a_count_per_version(faceid_sdk):
@@ -218,6 +219,8 @@ def test_iai_detect_live_face_is_removed_in_both_versions():
     for version in ("2018-03-01", "2020-03-03"):
         assert rows[(version, "DetectLiveFace")]["status"] == "removed"
         assert "3.1.2" in rows[(version, "DetectLiveFace")]["reason"]
+        assert rows[(version, "DetectLiveFace")]["reason"] == \
+            TABLE.declarations["iai:DetectLiveFace"].removed  # @action(removed=...)
     assert rows[("2020-03-03", "DetectLiveFaceAccurate")]["status"] == "served"
     assert {action for (version, action), row in rows.items() if version == "2020-03-03"
             and row["status"] != "removed"} == sdk_client_actions("iai", "2020-03-03")

@@ -226,7 +226,7 @@ def test_sign_is_silent_for_a_good_signature():
 
 def test_library_is_the_top_level_folder_in_a_checkout():
     assert sorted(p.stem for p in BUILTIN_LIBRARY.glob("*.yaml")) == LIBRARY_FILES
-    assert "wrong-digits" in LIBRARY_FILES and len(LIBRARY_FILES) == 22
+    assert "wrong-digits" in LIBRARY_FILES and len(LIBRARY_FILES) == 26
 
 
 def test_scenarios_lists_names_and_descriptions_from_any_directory(tmp_path, monkeypatch):
@@ -254,7 +254,7 @@ def test_scenarios_shows_local_directories_first(tmp_path):
 def test_check_takes_names_directories_and_files(tmp_path):
     result = CliRunner().invoke(main, ["check", "wrong-digits", str(ROOT / "scenarios")])
     assert result.exit_code == 0
-    assert result.stdout.count(": ok (") == 23
+    assert result.stdout.count(": ok (") == 1 + len(LIBRARY_FILES)
     unknown = CliRunner().invoke(main, ["check", "no-such-scenario"])
     assert unknown.exit_code == 1 and "unknown scenario 'no-such-scenario'" in unknown.output
     empty = tmp_path / "empty"

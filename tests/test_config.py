@@ -89,7 +89,7 @@ def test_config_without_apps_keeps_the_built_in_app(tmp_path):
 TOP_KEYS = ("apps, check_idcard, clock_skew, identities, loose, nonce_replay_check, "
             "once_store_size, public_url, seed, strict_lip_codes")
 #: What the CLI knows besides: the products' own keys.
-CLI_TOP_KEYS = TOP_KEYS.replace("apps, ", "apps, auto_complete, ")
+CLI_TOP_KEYS = TOP_KEYS.replace("apps, ", "apps, auto_complete, ") + ", unknown_identity"
 NOT_A_CONFIG = "not a mockface config"
 
 

@@ -11,6 +11,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.faceid.v20180301 import faceid_client, models
 
+from mockface.products.faceid.encryption import encrypt_fields
 from mockface.core.clock import Clock
 from mockface.core.config import App, Settings
 from mockface.core.identity import with_check_digit
@@ -58,7 +59,12 @@ def test_the_provider_declares_each_action_by_its_method():
         # the mixins' (the token flows, the element checks), after the class's own
         "DetectAuth", "GetDetectInfoEnhanced", "GetDetectInfo", "GetWeChatBillDetails",
         "GetEidToken", "CheckEidTokenStatus", "GetEidResult", "GetFaceIdToken",
-        "GetFaceIdResult", "MobileStatus"]
+        "GetFaceIdResult", "PhoneVerification", "PhoneVerificationCMCC",
+        "PhoneVerificationCTCC", "PhoneVerificationCUCC", "EncryptedPhoneVerification",
+        "CheckPhoneAndName", "MobileStatus", "MobileNetworkTimeVerification",
+        "BankCardVerification", "BankCard2EVerification", "BankCard4EVerification",
+        "CheckBankCardInformation", "CheckIdNameDate", "IdCardOCRVerification",
+        "CheckIdCardInformation", "MinorsVerification"]
     assert FaceIdProvider.declarations["Liveness"].deprecation("2018-03-01")
 
 
@@ -189,12 +195,13 @@ def mobile_status(server, **params) -> models.MobileStatusResponse:
 def test_the_sdk_calls_mobile_status(server):
     good = mobile_status(server, Mobile="13800138000")
     assert (good.Result, good.Description, good.StatusCode) == ("0", "成功", 0)
-    bad = mobile_status(server, Mobile="138", Encryption={"EncryptList": ["Mobile"]})
+    bad = mobile_status(server, **encrypt_fields({"Mobile": "138"}, ("Mobile",))[0])
     assert (bad.Result, bad.Description, bad.StatusCode) == ("-2", MOBILE_RESULTS["-2"], 99)
     entry = server.emulator.journal.query()[-1]
     assert (entry.endpoint, entry.code, entry.appid) == ("faceid:MobileStatus", "-2",
                                                          APP.appid)
-    assert entry.detail == "Mobile '138' is not a mainland mobile number"
+    assert entry.detail == "Mobile '138' is not a mainland mobile number (11 digits on a " \
+        "carrier's segment)"
 
 
 def test_a_scenario_rule_scripts_mobile_status(server):

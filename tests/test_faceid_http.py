@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from mockface.products.faceid.encryption import encrypt_fields
 from mockface.products import REGISTRY
 from mockface.products.tc3.signature import sign_tc3, sign_v1
 from mockface.scenarios import parse_scenario_text
@@ -199,8 +200,11 @@ def tc3_get(client, action: str, query: str, *, signed_query: str | None = None)
 
 
 def test_a_tc3_get_is_answered_from_its_query(client, emulator):
-    query = urlencode({"IdCard": REGISTERED_NUMBER, "Name": "王五",
-                       "Encryption.EncryptList.0": "IdCard", "Encryption.Iv": "x"})
+    sent, _ = encrypt_fields({"IdCard": REGISTERED_NUMBER}, ("IdCard",))
+    query = urlencode({"IdCard": sent["IdCard"], "Name": "王五",
+                       "Encryption.EncryptList.0": "IdCard",
+                       "Encryption.CiphertextBlob": sent["Encryption"]["CiphertextBlob"],
+                       "Encryption.Iv": sent["Encryption"]["Iv"]})
     answer = tc3_get(client, "IdCardVerification", query)
     assert (answer["Result"], answer["Description"]) == ("-1", "姓名和身份证号不一致")
     entry = emulator.journal.query()[-1]
@@ -254,7 +258,8 @@ def v1_signed(client, method: str, names: dict) -> dict:
                          "Message": "The parameter `X` is not recognised."}),
     ("X" + ".a" * 3000, {"Code": "InvalidParameter", "Message": "The parameter "
                          f"`{('X' + '.a' * 3000)[:60]}` has more than 16 dotted parts."}),
-    ("Encryption.EncryptList.01", None),  # a mapping, as Encryption may be
+    ("Encryption.EncryptList.01", {"Code": "InvalidParameter", "Message": "The type of the "
+                                   "parameter `Encryption.EncryptList` is wrong."}),
 ], ids=["superscript-digit", "5000-digits", "3000-levels", "leading-zero"])
 def test_hostile_v1_parameter_names_get_documented_errors(client, emulator, method, name,
                                                           error):

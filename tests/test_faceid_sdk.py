@@ -17,6 +17,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.faceid.v20180301 import faceid_client, models
 
+from mockface.products.faceid.encryption import encrypt_fields
 from mockface.core.config import App, Settings
 from mockface.emulator import Emulator
 from mockface.products.tc3 import envelope
@@ -103,9 +104,8 @@ SIGN_METHODS = pytest.mark.parametrize("sign_method", ["TC3-HMAC-SHA256", "HmacS
 @SIGN_METHODS
 def test_the_sdks_get_is_answered_from_its_query_nested_parameters_too(server, sign_method):
     client = typed(server, sign_method=sign_method, method="GET")
-    verified = client.IdCardVerification(request(
-        models.IdCardVerificationRequest, IdCard=ID_NUMBER, Name=ID_NAME,
-        Encryption={"EncryptList": ["IdCard"], "CiphertextBlob": "blob", "Iv": "iv"}))
+    sent, _ = encrypt_fields({"IdCard": ID_NUMBER, "Name": ID_NAME}, ("IdCard",))
+    verified = client.IdCardVerification(request(models.IdCardVerificationRequest, **sent))
     assert (verified.Result, verified.Description) == ("0", "姓名和身份证号一致")
     entry = server.emulator.journal.query(endpoint="faceid:IdCardVerification")[-1]
     assert (entry.code, entry.fields) == ("0", {"IdCard": ID_NUMBER, "Name": ID_NAME})

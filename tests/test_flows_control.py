@@ -318,7 +318,7 @@ def test_the_faceid_config_keys_are_read_from_a_file(tmp_path):
     ("auto_completes: 0\n", 4,
      "auto_completes: unknown key (allowed: apps, auto_complete, check_idcard, clock_skew, "
      "identities, loose, nonce_replay_check, once_store_size, public_url, seed, "
-     "strict_lip_codes); did you mean 'auto_complete'?"),
+     "strict_lip_codes, unknown_identity); did you mean 'auto_complete'?"),
     ("public_url: mock.example\n", 4,
      "public_url: must be an http:// or https:// URL without query or fragment, got "
      "'mock.example'"),

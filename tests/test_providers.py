@@ -83,7 +83,8 @@ def test_values_rules_set_are_grouped_by_kind_and_know_their_actions():
     assert data["is_liveness"][1] == {"iai:DetectLiveFace"}
     assert data["sim"][1] == {"faceid:ImageRecognition", "faceid:ImageRecognitionV2",
                               "faceid:LivenessRecognition", "faceid:LivenessCompare"}
-    assert TC3.dialect.response_keys[-6:] == (*data, "outcome")  # then the rule values
+    assert TC3.dialect.response_keys[-8:] == (*data, "outcome", "status_code", "range")  # then
+    # the rule values
 
 
 def test_match_fields_are_the_callers_the_providers_then_each_actions_own():

@@ -182,5 +182,6 @@ def test_every_library_file_is_covered_by_a_test():
                "no-face-in-video", "mouth-not-moving", "silent-video", "identity-mismatch",
                "invalid-id", "expired-signature", "rate-limited", "service-not-enabled",
                "arrears", "flaky-network", "slow-service"} | set(ERROR_FILES) | \
-        {"faceid-image-errors", "faceid-liveness-errors"}  # test_scenario_library_faceid
+        {"faceid-image-errors", "faceid-liveness-errors"} | \
+        {"phone-mismatch", "phone-out-of-service", "bank-card-lost", "minor"}  # test_elements_phone, _bank_id
     assert {path.stem for path in LIBRARY.glob("*.yaml")} == covered

@@ -153,5 +153,7 @@ def test_every_library_file_with_api3_rules_is_covered():
                  if any(":" in target for rule in load_scenario(path).rules
                         for target in rule.endpoints)}
     covered = set(EXPECTED) | {"flaky-network", "slow-service", "faceid-image-errors",
-                               "faceid-liveness-errors"}
+                               "faceid-liveness-errors",
+                               "phone-mismatch", "phone-out-of-service", "bank-card-lost",
+                               "minor"}  # test_elements_*
     assert with_api3 == covered

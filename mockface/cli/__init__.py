@@ -7,6 +7,7 @@ from .. import __version__
 from .ca import ca_command
 from .check import check, scenarios_command
 from .coverage import coverage_command
+from .keys import keys_command
 from .env import env_command
 from .samples import identities, samples
 from .serve import serve
@@ -21,5 +22,5 @@ def main() -> None:
 
 
 for _command in (serve, wait, env_command, ca_command, check, scenarios_command, sign_command,
-                 codes, samples, identities, coverage_command):
+                 codes, samples, identities, coverage_command, keys_command):
     main.add_command(_command)

@@ -23,6 +23,8 @@ from typing import Any
 import yaml
 
 from . import yamlsource
+from .identity import EXTRA_KEYS, IdentityRecord, RecordError, check_extras
+from .identity import where as path_text
 from .yamlsource import show
 
 #: An app's ``services`` when its config lists none: it may use every service.
@@ -126,6 +128,9 @@ class Settings:
 
     apps: tuple[App, ...]
     identities: Mapping[str, str] = field(default_factory=dict)  # idcard number -> name
+    #: The configured identities' whole records (phones, bank cards, validity dates), by
+    #: number; a number of ``identities`` without one is a record of its name alone.
+    identity_records: Mapping[str, IdentityRecord] = field(default_factory=dict)
     clock_skew: int = DEFAULT_CLOCK_SKEW
     check_idcard: bool = True
     strict_lip_codes: bool = False
@@ -196,7 +201,7 @@ _URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?", re.ASCII)
 _APP_KEYS = {"appid", "secrets", "buckets", "services", "suspended", "rate_limit",
              "nonce_replay_check"}
 _SECRET_KEYS = {"secret_id", "secret_key"}
-_IDENTITY_KEYS = {"idcard_number", "idcard_name"}
+_IDENTITY_KEYS = {"idcard_number", "idcard_name", *EXTRA_KEYS}
 
 
 def _known(keys: set[str]) -> str:
@@ -344,8 +349,9 @@ class _ConfigReader:
         if "apps" in document:
             changes["apps"] = self.apps(document["apps"], _line(document, "apps"))
         if "identities" in document:
-            changes["identities"] = self.identities(document["identities"],
-                                                    _line(document, "identities"))
+            records = self.identities(document["identities"], _line(document, "identities"))
+            changes["identities"] = {number: r.name for number, r in records.items()}
+            changes["identity_records"] = records
         for key in ("clock_skew", "seed", "once_store_size"):
             if key in document:
                 minimum = 1 if key == "once_store_size" else 0
@@ -481,8 +487,11 @@ class _ConfigReader:
         return [self.string(value, f"{where}.{key}[{i}]", _line(values, i))
                 for i, value in enumerate(values)]
 
-    def identities(self, value: Any, line: int | None) -> dict[str, str]:
-        registry: dict[str, str] = {}
+    def identities(self, value: Any, line: int | None) -> dict[str, IdentityRecord]:
+        """The ``identities`` list as records by ID number (a number given twice: the last
+        entry); a phone or bank card given to two identities is an error."""
+        registry: dict[str, IdentityRecord] = {}
+        owners: dict[tuple[str, str], str] = {}  # ("phones", number) -> where it was first
         items = self.listing(value, "identities", line)
         for index, item in enumerate(items):
             where = f"identities[{index}]"
@@ -494,6 +503,37 @@ class _ConfigReader:
                 raise self.fail(f"{where}.idcard_number",
                                 f"must be 17 digits and a digit or X, got {show(number)}",
                                 _line(item, "idcard_number"))
-            registry[number] = self.string(item["idcard_name"], f"{where}.idcard_name",
-                                           _line(item, "idcard_name"))
+            name = self.string(item["idcard_name"], f"{where}.idcard_name",
+                               _line(item, "idcard_name"))
+            try:
+                extras = check_extras(item)
+            except RecordError as error:
+                raise self.fail(f"{where}.{path_text(error.path)}", error.problem,
+                                _line_at(item, error.path)) from None
+            for key in ("phones", "bank_cards"):
+                for position, entry in enumerate(extras[key]):
+                    first = owners.setdefault((key, entry.number), where)
+                    if first != where:
+                        raise self.fail(f"{where}.{key}[{position}]",
+                                        f"{entry.number} is {first}'s already",
+                                        _line_at(item, (key, position)))
+            registry[number] = IdentityRecord(number, name, **extras)
         return registry
+
+
+def _line_at(item: Any, path: tuple[str | int, ...]) -> int | None:
+    """Where the value at ``path`` inside ``item`` starts (the closest enclosing value's
+    line when the path leaves what was read)."""
+    line = _line(item)
+    container = item
+    for part in path:
+        if isinstance(container, dict) and part in container:
+            line = _line(container, part) or line
+            container = container[part]
+        elif isinstance(container, list) and isinstance(part, int) and \
+                0 <= part < len(container):
+            line = _line(container, part) or line
+            container = container[part]
+        else:
+            break
+    return line

@@ -49,7 +49,8 @@ from .journal import DEFAULT_JOURNAL_SIZE, JournalEntry, RecentImages, matching,
 from .media import MediaBytes
 from .redis_batch import RedisCalls, Script, sender
 from .scenarios.engine import ScenarioEngine
-from .state import StateUnavailable
+from .identity import IdentityRecord
+from .state import StateUnavailable, configured_records
 from .stores import (
     CodeBook,
     CodeBookSpec,
@@ -88,6 +89,32 @@ COUNTER_TTL_SECONDS = 7 * 24 * 3600  # rule counters of activations nobody uses 
 #: Scored by Redis's time in microseconds: those older than ARGV[2] seconds no longer count
 #: and are dropped, and so are the oldest past ARGV[3] entries.  ZADD is the first write,
 #: so that a full Redis (noeviction) refuses the script before it changes anything.
+#: Lua: register an identity: KEYS the records (hash: ID number -> JSON), the phone index
+#: and the card index (hashes: number -> ID number); ARGV the ID number, the record's JSON,
+#: how many phones follow, the phones, then the cards.
+_IDENTITY_ADD = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local phones = tonumber(ARGV[3])
+for i = 4, 3 + phones do redis.call('HSET', KEYS[2], ARGV[i], ARGV[1]) end
+for i = 4 + phones, #ARGV do redis.call('HSET', KEYS[3], ARGV[i], ARGV[1]) end
+return 1
+"""
+#: Lua: who holds a phone or card: KEYS the records and one index, ARGV[1] the number;
+#: false when the index has none, else {ID number, its record's JSON (absent: none)}.
+_IDENTITY_OWNER = """
+local number = redis.call('HGET', KEYS[2], ARGV[1])
+if not number then return false end
+local record = redis.call('HGET', KEYS[1], number)
+if not record then return {number} end
+return {number, record}
+"""
+#: Lua: drop index entries (KEYS[1]) ARGV[2..] that still point at ID number ARGV[1].
+_IDENTITY_UNINDEX = """
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 1
+"""
 _ONCE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -591,32 +618,122 @@ class RedisCodeBook(_Part):
 
 
 class RedisIdentities(_Part):
-    """The configured identities plus those registered at run time, in Redis."""
+    """The configured identities plus those registered at run time, in Redis: a hash of
+    records (ID number -> ``{"idcard_number", "idcard_name", ..., "appid"}`` as JSON; an
+    entry of an earlier release, ``[name, appid]`` or a bare name, still reads as a record
+    of its name alone) and the indexes ``NAME:phones`` / ``NAME:cards`` (number -> ID
+    number), so that finding a phone's or card's owner is one round trip.  An index entry
+    whose record no longer holds the number is passed over (the configured owner, if any,
+    answers)."""
+
+    _add = Script(_IDENTITY_ADD)
+    _owner_script = Script(_IDENTITY_OWNER)
+    _unindex = Script(_IDENTITY_UNINDEX)
 
     def __init__(self, shared: RedisState, configured: Mapping[str, str],
-                 name: str = "identities") -> None:
+                 name: str = "identities", *,
+                 records: Mapping[str, IdentityRecord] | None = None) -> None:
         super().__init__(shared)
-        self._configured = dict(configured)
+        self._configured = configured_records(configured, records or {})
+        self._configured_phones = {phone.number: record.number
+                                   for record in self._configured.values()
+                                   for phone in record.phones}
+        self._configured_cards = {card.number: record.number
+                                  for record in self._configured.values()
+                                  for card in record.bank_cards}
         self._key = f"{self.prefix}{name}"
+        self._phones = f"{self._key}:phones"
+        self._cards = f"{self._key}:cards"
+
+    @staticmethod
+    def _read(number: str, value: bytes | str) -> tuple[IdentityRecord, str | None]:
+        """A stored entry as (its record, the appid that registered it)."""
+        text = value.decode() if isinstance(value, bytes) else value
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return IdentityRecord(number, text), None  # a bare name
+        if isinstance(data, list):
+            return IdentityRecord(number, str(data[0])), data[1] if len(data) > 1 else None
+        if isinstance(data, dict):
+            return IdentityRecord.from_dict({**data, "idcard_number": number}), \
+                data.get("appid")
+        return IdentityRecord(number, data if isinstance(data, str) else text), None
 
     def name_for(self, number: str) -> str | None:
+        record = self.record_for(number)
+        return record.name if record is not None else None
+
+    def record_for(self, number: str) -> IdentityRecord | None:
         with self.guard():
             added = self.batch.call("HGET", self._key, number)
-        return json.loads(added)[0] if added is not None else self._configured.get(number)
+        return self._read(number, added)[0] if added is not None \
+            else self._configured.get(number)
+
+    def owner_of_phone(self, phone: str) -> IdentityRecord | None:
+        return self._owner(phone, self._phones, self._configured_phones, IdentityRecord.phone)
+
+    def owner_of_card(self, card: str) -> IdentityRecord | None:
+        return self._owner(card, self._cards, self._configured_cards,
+                           IdentityRecord.bank_card)
+
+    def _owner(self, key: str, index: str, configured: Mapping[str, str],
+               holds: Callable[[IdentityRecord, str], object]) -> IdentityRecord | None:
+        with self.guard():
+            reply = self.batch.script(self._owner_script, [self._key, index], [key])
+        if reply:
+            number = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+            if len(reply) > 1:
+                record = self._read(number, reply[1])[0]
+                if holds(record, key) is not None:
+                    return record
+        owner = configured.get(key)
+        if owner is None:
+            return None
+        found = self.record_for(owner)  # a run-time entry may have replaced it
+        return found if found is not None and holds(found, key) is not None else None
 
     def add(self, number: str, name: str, appid: str | None = None) -> None:
+        self.add_record(IdentityRecord(number, name), appid)
+
+    def add_record(self, record: IdentityRecord, appid: str | None = None) -> None:
+        value = json.dumps({**record.as_dict(), "appid": appid}, ensure_ascii=False)
+        phones = [phone.number for phone in record.phones]
+        cards = [card.number for card in record.bank_cards]
         with self.guard():
-            self.redis.hset(self._key, number, json.dumps([name, appid]))
+            self.batch.script(self._add, [self._key, self._phones, self._cards],
+                              [record.number, value, len(phones), *phones, *cards])
 
     def clear(self, appid: str | None = None) -> None:
+        """Forget run-time entries: all, or those one appid registered (their index
+        entries too; a phone or card another remaining entry holds points at it again)."""
         with self.guard():
             if appid is None:
-                self.redis.delete(self._key)
+                self.redis.delete(self._key, self._phones, self._cards)
                 return
-            mine = [number for number, value in self.redis.hgetall(self._key).items()
-                    if json.loads(value)[1] == appid]
-            if mine:
-                self.redis.hdel(self._key, *mine)
+            entries = {number.decode(): self._read(number.decode(), value)
+                       for number, value in cast(dict[bytes, bytes],
+                                                 self.redis.hgetall(self._key)).items()}
+            mine = [number for number, (_, owner) in entries.items() if owner == appid]
+            if not mine:
+                return
+            self.redis.hdel(self._key, *mine)
+            for number in mine:
+                record = entries[number][0]
+                for index, keys in ((self._phones, [p.number for p in record.phones]),
+                                    (self._cards, [c.number for c in record.bank_cards])):
+                    if keys:
+                        self.batch.script(self._unindex, [index], [number, *keys])
+            kept = [record for record, owner in entries.values() if owner != appid]
+            dropped_phones = {p.number for n in mine for p in entries[n][0].phones}
+            dropped_cards = {c.number for n in mine for c in entries[n][0].bank_cards}
+            for record in kept:
+                for phone in record.phones:
+                    if phone.number in dropped_phones:
+                        self.redis.hsetnx(self._phones, phone.number, record.number)
+                for card in record.bank_cards:
+                    if card.number in dropped_cards:
+                        self.redis.hsetnx(self._cards, card.number, record.number)
 
     def __len__(self) -> int:
         with self.guard():
@@ -975,7 +1092,8 @@ class RedisStores:
 
     def identity_registry(self, spec: IdentityRegistrySpec) -> Identities:
         return RedisIdentities(self._shared, self.settings.identities,
-                               self._claim(spec.name, spec))
+                               self._claim(spec.name, spec),
+                               records=self.settings.identity_records)
 
     def token_store(self, spec: TokenStoreSpec) -> Tokens:
         return RedisTokens(self._shared, self._claim(spec.name, spec))

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from .clock import Clock
 from .config import App, Keyring, Settings
+from .identity import IdentityRecord
 from .journal import DEFAULT_JOURNAL_SIZE, Journal, JournalEntry, RecentImages
 from .media import MediaBytes
 from .scenarios.activations import ActivationStore, LocalActivations
@@ -190,39 +191,107 @@ class LipCodeBook:
 class IdentityRegistry:
     """Who each ID number belongs to: the configured identities plus those registered at
     run time (admin API), each remembered with the appid that registered it so that a
-    namespace's reset forgets its own.  Bounded: the oldest run-time entries go first."""
+    namespace's reset forgets its own.  Bounded: the oldest run-time entries go first.
 
-    def __init__(self, configured: Mapping[str, str], capacity: int = 100_000) -> None:
-        self._configured = dict(configured)
-        self._added: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+    ``configured``: ID number -> name; ``records``: whole records of configured numbers
+    (phones, bank cards, validity dates).  Phones and cards are indexed (number -> ID
+    number), the run-time index before the configured one; an index entry whose record no
+    longer holds the number (replaced or forgotten) is passed over."""
+
+    def __init__(self, configured: Mapping[str, str], capacity: int = 100_000, *,
+                 records: Mapping[str, IdentityRecord] | None = None) -> None:
+        self._configured = configured_records(configured, records or {})
+        self._added: OrderedDict[str, tuple[IdentityRecord, str | None]] = OrderedDict()
+        self._phones: dict[str, str] = {}  # run-time: phone -> ID number
+        self._cards: dict[str, str] = {}
+        self._configured_phones = {phone.number: record.number
+                                   for record in self._configured.values()
+                                   for phone in record.phones}
+        self._configured_cards = {card.number: record.number
+                                  for record in self._configured.values()
+                                  for card in record.bank_cards}
         self.capacity = capacity
         self._lock = threading.Lock()
 
     def name_for(self, number: str) -> str | None:
         """The registered name of ``number`` (a run-time entry wins), or None."""
+        record = self.record_for(number)
+        return record.name if record is not None else None
+
+    def record_for(self, number: str) -> IdentityRecord | None:
+        """The registered record of ``number`` (a run-time entry wins), or None."""
         with self._lock:
             added = self._added.get(number)
         return added[0] if added is not None else self._configured.get(number)
 
+    def owner_of_phone(self, phone: str) -> IdentityRecord | None:
+        return self._owner(phone, self._phones, self._configured_phones, IdentityRecord.phone)
+
+    def owner_of_card(self, card: str) -> IdentityRecord | None:
+        return self._owner(card, self._cards, self._configured_cards,
+                           IdentityRecord.bank_card)
+
+    def _owner(self, key: str, added: dict[str, str], configured: dict[str, str],
+               holds: Callable[[IdentityRecord, str], object]) -> IdentityRecord | None:
+        for index in (added, configured):
+            with self._lock:
+                number = index.get(key)
+            record = self.record_for(number) if number is not None else None
+            if record is not None and holds(record, key) is not None:
+                return record
+        return None
+
     def add(self, number: str, name: str, appid: str | None = None) -> None:
+        self.add_record(IdentityRecord(number, name), appid)
+
+    def add_record(self, record: IdentityRecord, appid: str | None = None) -> None:
         with self._lock:
-            self._added[number] = (name, appid)
-            self._added.move_to_end(number)
+            self._added[record.number] = (record, appid)
+            self._added.move_to_end(record.number)
+            for phone in record.phones:
+                self._phones[phone.number] = record.number
+            for card in record.bank_cards:
+                self._cards[card.number] = record.number
             if len(self._added) > self.capacity:
-                self._added.popitem(last=False)
+                _, (dropped, _) = self._added.popitem(last=False)
+                self._unindex(dropped)
+
+    def _unindex(self, record: IdentityRecord) -> None:
+        """Drop the run-time index entries pointing at ``record`` (holding the lock)."""
+        for phone in record.phones:
+            if self._phones.get(phone.number) == record.number:
+                del self._phones[phone.number]
+        for card in record.bank_cards:
+            if self._cards.get(card.number) == record.number:
+                del self._cards[card.number]
 
     def clear(self, appid: str | None = None) -> None:
         """Forget run-time entries: all, or those one appid registered."""
         with self._lock:
             if appid is None:
                 self._added.clear()
+                self._phones.clear()
+                self._cards.clear()
             else:
                 for number in [n for n, (_, a) in self._added.items() if a == appid]:
                     del self._added[number]
+                self._phones = {phone.number: record.number
+                                for record, _ in self._added.values() for phone in record.phones}
+                self._cards = {card.number: record.number
+                               for record, _ in self._added.values() for card in record.bank_cards}
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._configured.keys() | self._added.keys())
+
+
+def configured_records(names: Mapping[str, str],
+                       records: Mapping[str, IdentityRecord]) -> dict[str, IdentityRecord]:
+    """The configured identities as records: ``records`` (whole ones, by ID number) plus a
+    record of its name alone for each other number of ``names``."""
+    made = {number: IdentityRecord(number, name) for number, name in names.items()}
+    made.update(records)
+    return made
 
 
 
@@ -244,7 +313,8 @@ class MemoryStores:
         return LipCodeBook(self.settings.seed, make=DRAWS[spec.make], namespace=spec.namespace)
 
     def identity_registry(self, spec: IdentityRegistrySpec) -> Identities:
-        return IdentityRegistry(self.settings.identities)
+        return IdentityRegistry(self.settings.identities,
+                                records=self.settings.identity_records)
 
     def token_store(self, spec: TokenStoreSpec) -> Tokens:
         return TokenStore()

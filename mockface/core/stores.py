@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from .identity import IdentityRecord
 from .tokens import TokenRecord
 
 # -- what each kind of store offers --------------------------------------------------------
@@ -79,13 +80,29 @@ class CodeBook(Protocol):
 
 
 class Identities(Protocol):
-    """Who each ID number belongs to (``IdentityRegistrySpec``)."""
+    """Who each ID number belongs to, and the phones and bank cards each person holds
+    (``IdentityRegistrySpec``; the record: identity.py).  A run-time entry replaces the
+    configured one of its number until it is cleared; a phone or card registered by two
+    people belongs to the one registered last (run-time before configured)."""
 
     def name_for(self, number: str) -> str | None:
         """The registered name of ``number``, or None."""
 
+    def record_for(self, number: str) -> IdentityRecord | None:
+        """The registered record of ID ``number``, or None."""
+
+    def owner_of_phone(self, phone: str) -> IdentityRecord | None:
+        """The record of the person ``phone`` is registered to, or None (an index lookup)."""
+
+    def owner_of_card(self, card: str) -> IdentityRecord | None:
+        """The record of the person holding bank ``card``, or None (an index lookup)."""
+
     def add(self, number: str, name: str, appid: str | None = None) -> None:
-        """Register ``number`` as ``name``'s (on behalf of ``appid``)."""
+        """Register ``number`` as ``name``'s (on behalf of ``appid``), with no phones,
+        bank cards or validity dates."""
+
+    def add_record(self, record: IdentityRecord, appid: str | None = None) -> None:
+        """Register ``record`` (on behalf of ``appid``), replacing what its number had."""
 
     def clear(self, appid: str | None = None) -> None:
         """Forget run-time entries: all, or those one appid registered."""
@@ -184,8 +201,10 @@ class CodeBookSpec(StoreSpec[CodeBook]):
 
 @dataclass(frozen=True)
 class IdentityRegistrySpec(StoreSpec[Identities]):
-    """The configured identities (``Settings.identities``) plus those registered at run time,
-    each with the appid that registered it.  In Redis: one hash, the key ``name``."""
+    """The configured identities (``Settings.identities``, with the records of
+    ``Settings.identity_records``) plus those registered at run time, each with the appid
+    that registered it.  In Redis: one hash, the key ``name`` (ID number -> the record as
+    JSON), and the indexes ``name:phones`` and ``name:cards`` (number -> ID number)."""
 
     def build(self, factory: StoreFactory) -> Identities:
         return factory.identity_registry(self)

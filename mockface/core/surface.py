@@ -66,6 +66,8 @@ class Route:
     args: tuple[Arg, ...] = ()
     status: int = 200
     errors: tuple[int, ...] = ()
+    #: What a success answers: JSON, or the view's text as this media type.
+    media_type: str = "application/json"
 
 
 @dataclass(frozen=True)

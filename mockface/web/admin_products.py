@@ -59,8 +59,11 @@ def _view_of(route: Route) -> Callable[..., tuple[Response, int]]:
         payload = read_query() if request.method in ("GET", "HEAD") else read_body()
         answer = route.view(emulator, RequestArguments(payload), **values)
         value, status = answer if isinstance(answer, tuple) else (answer, 200)
+        if route.media_type != "application/json" and 200 <= status < 300:
+            return Response(value, status=status, content_type=route.media_type), status
         return jsonify(value), status
-    return accepts(route.summary, *route.args, status=route.status, errors=route.errors)(view)
+    return accepts(route.summary, *route.args, status=route.status, errors=route.errors,
+                   media_type=route.media_type)(view)
 
 
 # -- what the server documents of the products ------------------------------------------------

@@ -21,6 +21,7 @@ from flask import Response, current_app, render_template, request
 
 from ..core.config import mask
 from ..core.journal import JournalEntry
+from ..core.product import Registry
 from ..core.surface import AdminError, Arg, Route, Surface
 from ..products import REGISTRY
 from .admin_args import argument, read_query
@@ -306,6 +307,19 @@ def panel() -> Panel | None:
                  _product_route(COMPLETE_RULE, "POST") is not None)
 
 
+def target_marks(registry: Registry) -> dict[str, tuple[str, str]]:
+    """Endpoint -> (the short mark the page shows beside it in the journal filter and the
+    signing form, the sentence explaining it: the option's title), from the surfaces that
+    mark some of their endpoints (``target_marks()``, optional: an action gone from
+    Tencent's current SDKs is marked "removed from SDKs")."""
+    marks: dict[str, tuple[str, str]] = {}
+    for product in registry:
+        read = getattr(product.surface, "target_marks", None)
+        if callable(read):
+            marks.update(read())
+    return marks
+
+
 def _rule_sources() -> dict[str, str]:
     """``scenario#N`` (as journal entries name rules) -> ``file:line`` of the active
     scenarios' rules; read from the scenarios, not their counters (no shared-state read)."""
@@ -351,7 +365,7 @@ def dashboard() -> str:
         clock_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(emulator.clock.now())),
         apps=[(app.appid, [(sid, mask(key)) for sid, key in app.secrets.items()])
               for app in emulator.keyring.apps],
-        signers=signers(registry), signed=signing_example(),
+        marks=target_marks(registry), signers=signers(registry), signed=signing_example(),
         form=signing_form(settings),
         token=token, token_query=urlencode({"token": token}) if token else "",
         verifications=panel(), outcomes=OUTCOMES, max_verifications=MAX_VERIFICATIONS,

@@ -1,7 +1,11 @@
-"""The faceid product's config keys: ``auto_complete:`` (top level) and, per app, ``rules:``
-(DetectAuth's RuleIds) and ``merchants:`` (GetEidToken's MerchantIds)::
+"""The faceid product's config keys: ``auto_complete:`` and ``unknown_identity:`` (top
+level) and, per app, ``rules:`` (DetectAuth's RuleIds) and ``merchants:`` (GetEidToken's
+MerchantIds)::
 
     auto_complete: 0              # every new token finishes at once with this ErrCode
+    unknown_identity: no_record   # element checks: a well-formed identity the registry
+                                  # lacks answers the action's "no record" code
+                                  # (default: consistent)
     apps:
       - appid: "1250000000"
         secrets: [...]
@@ -149,9 +153,24 @@ def read_merchants(value: Any, context: ConfigContext) -> dict[str, Merchant]:
     return merchants
 
 
+#: What ``unknown_identity:`` may be: how the element checks answer a well-formed identity
+#: (phone, ID number, name) the registry does not know.
+UNKNOWN_IDENTITY = ("consistent", "no_record")
+
+
+def read_unknown_identity(value: Any, context: ConfigContext) -> str:
+    """The top-level ``unknown_identity:``: ``consistent`` (the default: as the legacy API
+    treats identities it does not know) or ``no_record`` (the action's "no record" code)."""
+    if value not in UNKNOWN_IDENTITY:
+        raise context.fail(context.where, f"must be one of {', '.join(UNKNOWN_IDENTITY)}, "
+                                          f"got {value!r:.40}")
+    return str(value)
+
+
 #: The product's top-level keys and per-app keys, with their readers (``load_settings``'s
 #: ``sections`` and ``app_sections``).
-CONFIG_KEYS = {"auto_complete": read_auto_complete}
+CONFIG_KEYS = {"auto_complete": read_auto_complete,
+               "unknown_identity": read_unknown_identity}
 APP_CONFIG_KEYS = {"rules": read_rules, "merchants": read_merchants}
 
 
@@ -190,3 +209,9 @@ def auto_complete_of(settings: Settings) -> int | None:
     """The configured ``auto_complete`` ErrCode, or None."""
     value = settings.sections.get("auto_complete")
     return value if isinstance(value, int) else None
+
+
+def no_record_for_unknown(settings: Settings) -> bool:
+    """Whether ``unknown_identity: no_record`` is configured: an element check answers a
+    well-formed identity the registry lacks with its "no record" code, not "consistent"."""
+    return settings.sections.get("unknown_identity") == "no_record"

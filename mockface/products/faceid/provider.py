@@ -18,13 +18,13 @@ from ..tc3.params import Param
 from ..tc3.provider import (SUCCESS, SUCCESS_DESCRIPTION, Call, DataField, Provider,
                             ProviderContext, Refusal, action)
 from ..tc3.request import Tc3Error
-from . import admin, testing
+from . import admin, encryption, testing
 from .codes import CODES
 from .config import APP_CONFIG_KEYS, CONFIG_KEYS, SERVE_OPTIONS, auto_complete_of, \
     merchants_of
 from .flow_detect import DetectFlowActions
 from .elements_bank_id import BankAndIdElementActions
-from .elements_phone import PhoneElementActions
+from .elements_phone import PHONE_ACTIONS, PHONE_RULE_VALUES, PhoneElementActions
 from .flow_eid_app import EidAppFlowActions
 from .flows import TOKENS, Flows
 from .outcome_rule import ISSUERS, OUTCOME
@@ -62,8 +62,10 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
     #: Lip codes (shared with the legacy livegetfour: an equal spec), action sequences and
     #: the identity registry (shared with the legacy endpoints).
     stores = (LIP_CODES, ACTION_SEQUENCES, IDENTITIES, TOKENS)
-    rule_values = (OUTCOME,)
-    admin_routes = admin.ROUTES
+    rule_values = (OUTCOME, *PHONE_RULE_VALUES)
+    admin_routes = admin.ROUTES + encryption.ROUTES
+    #: ``mockface keys`` (read by the tc3 product with its own CLI parts).
+    cli_apis = encryption.CLI_APIS
     pages = PAGES
     helpers = testing.HELPERS
     config_keys = CONFIG_KEYS
@@ -157,7 +159,9 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
 
     @action(params=(Param("VideoBase64", required=True, media=True),) + _LIVENESS,
             results=LIVENESS_RESULTS,
-            deprecated="Liveness is deprecated: use LivenessRecognition or LivenessCompare.")
+            deprecated="Liveness is deprecated: use LivenessRecognition or LivenessCompare.",
+            removed="deleted from the SDKs in tencentcloud-sdk-python 3.1.3 / Go v1.3.3 "
+                    "(2025-11-25); callable only through a common client")
     def Liveness(self, call: Call) -> dict[str, Any]:
         """The video and the liveness type's challenge (no comparison, no Sim)."""
         self._video(call)
@@ -167,16 +171,27 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
     # -- the platform's hooks -----------------------------------------------------------
 
     def check(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Checks 12-14, and the shape of ``Optional``."""
+        """The ``Encryption`` envelope decrypted (``encryption.decrypted``: the actions,
+        scenario rules and journal see plain parameters), then checks 12-14 and the shape
+        of ``Optional``."""
+        if not isinstance(params, encryption.Decrypted):
+            declared = tuple(param.name for param in self.declarations[action].params)
+            params = encryption.decrypted(action, params, declared)
         checked = super().check(action, params)
         if "Optional" in checked and checked["Optional"] not in (None, ""):
             _best_frame_number(checked["Optional"])
-        return checked
+        return encryption.Decrypted(checked)
+
+    def answer(self, call: Call) -> tuple[dict[str, Any], str]:
+        """The action's answer, encrypted where the call asked (``encryption.sealed``)."""
+        fields, detail = super().answer(call)
+        return encryption.sealed(call.action, call.params, fields), detail
 
     def scripted(self, call: Call, chosen: Mapping[str, Any]) -> dict[str, Any]:
-        """The chosen answer; a chosen LiveCode or ActionSequence is remembered as issued;
-        a chosen ``outcome`` on DetectAuth/GetEidToken/GetFaceIdToken issues the token
-        finished with it (the action's checks run; no ``outcome`` field is answered)."""
+        """The chosen answer (encrypted where the call asked); a chosen LiveCode or
+        ActionSequence is remembered as issued; a chosen ``outcome`` on
+        DetectAuth/GetEidToken/GetFaceIdToken issues the token finished with it (the
+        action's checks run; no ``outcome`` field is answered)."""
         if OUTCOME.key in chosen and call.action in ISSUERS:
             rest = {key: value for key, value in chosen.items() if key != OUTCOME.key}
             fields = self._issuer(call.action)(call, chosen[OUTCOME.key])
@@ -186,7 +201,7 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
             self.lip_codes.remember(call.appid, chosen["LiveCode"])
         if "ActionSequence" in chosen:
             self.action_sequences.remember(call.appid, chosen["ActionSequence"])
-        return fields
+        return encryption.sealed(call.action, call.params, fields)
 
     def defaults(self, call: Call, chosen: Mapping[str, Any]) -> dict[str, Any]:
         """The success fields of ``call.action`` from the deterministic defaults (none
@@ -198,12 +213,17 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
         if call.action in ("ImageRecognition", "ImageRecognitionV2", "LivenessRecognition",
                            "LivenessCompare", "Liveness"):
             return self._verified(call)
-        return super().defaults(call, chosen)
+        element = self.element_defaults(call)
+        if element is not None:
+            return element
+        if call.action in PHONE_ACTIONS:
+            return PhoneElementActions.defaults(self, call, chosen)
+        return Provider.answer(self, call)[0]  # plain: ``scripted`` encrypts once
 
     def refused(self, call: Call, result: str) -> dict[str, Any]:
         """The fields of a verification failure ``result``: Sim 0, no frames."""
         if self.declarations[call.action].result_table is not None:
-            return super().refused(call, result)
+            return {**super().refused(call, result), **self.element_failure(call, result)}
         fields: dict[str, Any] = {} if call.action == "Liveness" else {"Sim": 0.0}
         fields.update(Result=result, Description=self.describe(call.action, result))
         if call.action == "ImageRecognitionV2":

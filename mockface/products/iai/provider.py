@@ -1,6 +1,7 @@
 """``iai`` photo liveness on the API 3.0 platform: ``DetectLiveFace`` (2018-03-01 and
-2020-03-03) and ``DetectLiveFaceAccurate`` (2020-03-03).  iai answers problems as errors,
-not as a Result."""
+2020-03-03; gone from Tencent's current SDKs, evidence-faceid-flows §1) and
+``DetectLiveFaceAccurate`` (2020-03-03).  iai answers problems as errors, not as a
+Result."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,7 +33,9 @@ class IaiProvider(Provider):
     match_fields = ("Url", "FaceModelVersion")
 
     @action(params=_PARAMS, data=(SCORE, IS_LIVENESS),
-            deprecated={"2018-03-01": "iai 2018-03-01 is deprecated: use version 2020-03-03."})
+            deprecated={"2018-03-01": "iai 2018-03-01 is deprecated: use version 2020-03-03."},
+            removed="deleted from the SDKs in tencentcloud-sdk-python 3.1.2 / Go v1.3.2 "
+                    "(2025-11-24; 3.1.3 for 2018-03-01); DetectLiveFaceAccurate remains")
     def DetectLiveFace(self, call: Call) -> dict[str, Any]:
         """``Score`` in [87, 100) and ``IsLiveness``."""
         self._check_image(call)

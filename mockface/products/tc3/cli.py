@@ -16,6 +16,7 @@ from ...core.product import CliApi
 from ...core.shell import curl, server_url
 from .catalogue import Tc3Code
 from .coverage import coverage, distribution, installed_version
+from .provider import REMOVED_NOTE
 from .signature import sign_tc3
 from .table import ActionTable
 
@@ -72,17 +73,26 @@ def sign_runner(current_version: Callable[[str], str]) -> Callable[..., None]:
 
 def codes_runner(actions: Callable[[], list[str]],
                  codes_for: Callable[[str | None], tuple[str, ...]],
-                 catalogue: Mapping[str, Tc3Code]) -> Callable[..., None]:
+                 catalogue: Mapping[str, Tc3Code],
+                 removals: Mapping[str, str] | None = None) -> Callable[..., None]:
     """``mockface codes --api faceid``: the API 3.0 names (of one action) with their
     English message and Chinese meaning; ``actions()`` lists the action names,
     ``codes_for(target)`` the names a ``service:Action`` (or every action) answers,
-    ``catalogue`` the product's codes."""
+    ``catalogue`` the product's codes, ``removals`` (``service:Action`` -> why) the actions
+    gone from Tencent's current SDKs.  Of such an action the list of actions (an unknown
+    ``--action``'s error) and its own codes say "removed from current SDKs: <reason>" (on
+    stderr with ``--json``, which prints only the JSON)."""
     def run(api: str, as_json: bool, action: str | None) -> None:
         known = actions()
+        notes = removal_notes(api, known, removals or {})
         if action is not None and action not in known:
-            raise click.BadParameter(f"{action!r} is not one of: {', '.join(known)}",
+            listed = ", ".join(f"{name} ({notes[name]})" if name in notes else name
+                               for name in known)
+            raise click.BadParameter(f"{action!r} is not one of: {listed}",
                                      param_hint="--action")
         entries = [catalogue[name] for name in codes_for(f"{api}:{action}" if action else None)]
+        if action in notes:
+            click.echo(f"{action}: {notes[action]}", err=as_json)
         if as_json:
             click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
                                   indent=2))
@@ -90,6 +100,23 @@ def codes_runner(actions: Callable[[], list[str]],
         for entry in entries:
             click.echo(f"{entry.name:<48} {entry.en}  {entry.zh}")
     return run
+
+
+def removal_notes(api: str, names: list[str], removals: Mapping[str, str]) -> dict[str, str]:
+    """Action name -> "removed from current SDKs: <reason>" for the ``names`` that
+    ``removals`` (``service:Action`` -> why) has: ``api``'s own action of that name first,
+    else another service's (its name said: "iai: removed ...")."""
+    notes: dict[str, str] = {}
+    for name in names:
+        own = removals.get(f"{api}:{name}")
+        if own is not None:
+            notes[name] = f"{REMOVED_NOTE}: {own}"
+            continue
+        other = next((target for target in removals
+                      if target.partition(":")[2] == name), None)
+        if other is not None:
+            notes[name] = f"{other.partition(':')[0]}: {REMOVED_NOTE}: {removals[other]}"
+    return notes
 
 
 def coverage_runner(table: ActionTable) -> Callable[..., None]:
@@ -108,19 +135,21 @@ def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
              codes_for: Callable[[str | None], tuple[str, ...]],
              catalogue: Mapping[str, Tc3Code],
              table: ActionTable | None = None) -> tuple[CliApi, ...]:
-    """The API 3.0 parts of the shared commands for ``services``; ``mockface coverage``'s
-    when given the providers' ``table``."""
+    """The API 3.0 parts of the shared commands for ``services``; given the providers'
+    ``table``, ``mockface codes`` also names the actions gone from the current SDKs and
+    ``mockface coverage`` is offered."""
     names = "/".join(services)
-    coverage_api = () if table is None else (
-        CliApi("coverage", services, f"{' or '.join(services)}: the installed Tencent SDK's "
-                                     "actions against the served ones", (),
-               coverage_runner(table)),)
-    return (
-        CliApi("sign", services, f"{' or '.join(services)}: the TC3-HMAC-SHA256 headers of "
-                                 "one API 3.0 call", _SIGN_OPTIONS,
-               sign_runner(current_version)),
+    either = " or ".join(services)
+    parts = [
+        CliApi("sign", services, f"{either}: the TC3-HMAC-SHA256 headers of one API 3.0 call",
+               _SIGN_OPTIONS, sign_runner(current_version)),
         CliApi("codes", ("faceid",), f"faceid: the API 3.0 Error.Code and Result names "
                                      f"({names})", _CODES_OPTIONS,
-               codes_runner(actions, codes_for, catalogue)),
-        *coverage_api,
-    )
+               codes_runner(actions, codes_for, catalogue,
+                            table.removals if table is not None else None)),
+    ]
+    if table is not None:
+        parts.append(CliApi("coverage", services, f"{either}: the installed Tencent SDK's "
+                                                  "actions against the served ones", (),
+                            coverage_runner(table)))
+    return tuple(parts)

@@ -9,10 +9,13 @@ from the constructor's docstring: ``:type X: str`` / ``int`` / ``float`` / ``boo
 
 ``coverage(table, service)`` compares it with the declarations: every action of every
 version either side has is ``served``, ``deprecated`` (served, the declaration deprecates
-it in that version), ``removed`` (served, not in the SDK: with the reason) or ``not
-served``; a served action also lists the SDK's request parameters its declaration lacks, the
-declared ones the SDK does not have, the parameters whose declared type differs from the
-SDK's, and the SDK's response fields.
+it in that version), ``removed`` (served, not in the SDK: with the reason its declaration
+gives, ``@action(removed=...)``, else the SDK package it is missing from) or ``not
+served``; one the installed (older) SDK still has though its declaration says the current
+SDKs removed it is served or deprecated, with that reason as its note.  A served action
+also lists the SDK's request parameters its declaration lacks, the declared ones the SDK
+does not have, the parameters whose declared type differs from the SDK's, and the SDK's
+response fields.
 
 The SDK is an optional dependency, imported here at run time only: a service whose SDK is
 not installed raises ``SdkMissing`` (a ModuleNotFoundError naming the package to install).
@@ -30,19 +33,11 @@ from types import ModuleType
 from typing import Any
 
 from .params import Param
+from .provider import REMOVED_NOTE
 from .table import ActionTable
 
 SERVED, DEPRECATED, REMOVED, NOT_SERVED = "served", "deprecated", "removed", "not served"
 STATUSES = (SERVED, DEPRECATED, REMOVED, NOT_SERVED)
-#: Why a served action is gone from the SDKs, where the evidence knows
-#: (evidence-faceid-flows §1, S12: the SDKs' changelogs list them under 删除接口).
-REMOVED_REASONS = {
-    "faceid:Liveness": "deleted from the SDKs in tencentcloud-sdk-python 3.1.3 / Go v1.3.3 "
-                       "(2025-11-25); callable only through a common client",
-    "iai:DetectLiveFace": "deleted from the SDKs in tencentcloud-sdk-python 3.1.2 / Go "
-                          "v1.3.2 (2025-11-24; 3.1.3 for 2018-03-01); DetectLiveFaceAccurate "
-                          "remains",
-}
 #: The JSON type of a declared parameter's kind, as the SDK names it.
 PARAM_KINDS = {str: "str", int: "int", float: "float", bool: "bool", dict: "object",
                list: "list"}
@@ -207,11 +202,13 @@ def load_sdk(service: str, version: str) -> SdkApi:
 
 @dataclass(frozen=True)
 class ActionCoverage:
-    """One action of one service version: its status (STATUSES) and, for a removed one, why;
-    for a served one the SDK's request parameters its declaration lacks (``missing_params``),
-    its declared parameters the SDK lacks (``extra_params``), the parameters whose declared
-    type differs (``type_mismatches``: name -> (declared, SDK)) and the SDK's response fields
-    with their types (``response_fields``)."""
+    """One action of one service version: its status (STATUSES); ``reason``: for a removed
+    one why, for a served one the installed SDK still has its declared removal from the
+    current SDKs ("" when there is none); for a served one the SDK's request parameters its
+    declaration lacks (``missing_params``), its declared parameters the SDK lacks
+    (``extra_params``), the parameters whose declared type differs (``type_mismatches``:
+    name -> (declared, SDK)) and the SDK's response fields with their types
+    (``response_fields``)."""
 
     product: str
     version: str
@@ -290,12 +287,12 @@ def _row(table: ActionTable, service: str, version: str, name: str, api: SdkApi 
     if not in_sdk or api is None:
         package = distribution(service)
         installed = api.package_version if api else None
-        reason = REMOVED_REASONS.get(f"{service}:{name}") or \
-            f"not in {package} {installed or ''}".rstrip()
+        reason = declaration.removed or f"not in {package} {installed or ''}".rstrip()
         return ActionCoverage(service, version, name, REMOVED, reason)
     missing, extra, mismatches = compare_params(declaration.params, api.request(name))
     response = api.response(name)
     fields = {key: str(kind) for key, kind in response.fields.items()} if response else {}
     status = DEPRECATED if declaration.deprecation(version) else SERVED
-    return ActionCoverage(service, version, name, status, "", missing, extra, mismatches,
+    note = f"{REMOVED_NOTE}: {declaration.removed}" if declaration.removed else ""
+    return ActionCoverage(service, version, name, status, note, missing, extra, mismatches,
                           fields)

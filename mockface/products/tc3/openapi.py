@@ -1,10 +1,12 @@
 """The API 3.0 OpenAPI document, generated from the actions' declarations (``specs()``: their
-parameters and versions) and the code catalogue of the product it documents."""
+parameters, versions, deprecation and removal from the current SDKs) and the code catalogue
+of the product it documents."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ...core.surface import OpenApiDocument
+from .provider import REMOVED_NOTE
 
 if TYPE_CHECKING:
     from .params import Param
@@ -13,7 +15,9 @@ if TYPE_CHECKING:
 
 def document(product: Tc3Product) -> OpenApiDocument:
     """The API 3.0 actions: one ``POST /`` whose ``X-TC-Action`` header names the action;
-    each action's parameters and its Error.Codes (Tencent's envelope, always HTTP 200)."""
+    each action's parameters and its Error.Codes (Tencent's envelope, always HTTP 200); an
+    action deprecated in every version or gone from the current SDKs is ``deprecated`` with
+    the reason in its description (the header's description names the removed ones)."""
     specs = product.specs()
     schemas: dict[str, Any] = {
         f"{spec.service}.{spec.name}": _action_schema(product, spec) for spec in specs.values()}
@@ -23,8 +27,14 @@ def document(product: Tc3Product) -> OpenApiDocument:
             "RequestId": {"type": "string"},
             "Error": {"type": "object", "required": ["Code", "Message"], "properties": {
                 "Code": {"enum": list(product.catalogue)}, "Message": {"type": "string"}}}}}}}
+    removed = sorted({spec.name for spec in specs.values() if spec.removed})
+    action_header: dict[str, Any] = {"name": "X-TC-Action", "in": "header", "required": True,
+                                     "schema": {"enum": names}}
+    if removed:
+        action_header["description"] = f"The action. Served though {REMOVED_NOTE}: " \
+                                       f"{', '.join(removed)}."
     headers = [
-        {"name": "X-TC-Action", "in": "header", "required": True, "schema": {"enum": names}},
+        action_header,
         {"name": "X-TC-Version", "in": "header", "required": True,
          "schema": {"enum": sorted({version for spec in specs.values()
                                     for version in spec.versions})}},
@@ -78,8 +88,17 @@ def _param_schema(product: Tc3Product, param: Param) -> dict[str, Any]:
 
 
 def _action_schema(product: Tc3Product, spec: ActionSpec) -> dict[str, Any]:
-    return {"title": f"{spec.service} {spec.name}", "type": "object",
-            "properties": {p.name: _param_schema(product, p) for p in spec.params},
-            "required": [p.name for p in spec.params if p.required],
-            "additionalProperties": False,
-            "x-mockface-error-codes": list(product.codes_for(spec.target))}
+    schema: dict[str, Any] = {
+        "title": f"{spec.service} {spec.name}", "type": "object",
+        "properties": {p.name: _param_schema(product, p) for p in spec.params},
+        "required": [p.name for p in spec.params if p.required],
+        "additionalProperties": False,
+        "x-mockface-error-codes": list(product.codes_for(spec.target))}
+    removed = REMOVED_NOTE[:1].upper() + REMOVED_NOTE[1:]
+    reasons = [*([f"Deprecated: {spec.deprecated}"] if spec.deprecated else []),
+               *([f"{removed}: {spec.removed} (mockface still serves it)."]
+                 if spec.removed else [])]
+    if reasons:
+        schema["deprecated"] = True
+        schema["description"] = " ".join(reasons)
+    return schema

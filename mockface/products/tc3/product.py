@@ -303,7 +303,8 @@ class Tc3Product:
         self.media_params = self.table.media_params
         self.catalogue = self.table.catalogue
         self.cli_apis = cli_apis(self.services, self.current_version, self._action_names,
-                                 self.codes_for, self.catalogue, table=self.table)
+                                 self.codes_for, self.catalogue, table=self.table) + \
+            tuple(api for provider in providers for api in provider.cli_apis)
         self.helpers = {**helpers(self.current_version),
                         **{name: helper for provider in providers
                            for name, helper in provider.helpers.items()}}

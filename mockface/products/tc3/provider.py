@@ -33,13 +33,16 @@ if TYPE_CHECKING:
     from ...core.clock import Clock
     from ...core.config import SectionReader, Settings
     from ...core.pages import PageRoute
-    from ...core.product import Helper, ServeOption
+    from ...core.product import CliApi, Helper, ServeOption
     from ...core.surface import Route
     from ...core.state import StateBackend
     from ...core.stores import StoreSpec
 
 SUCCESS = "Success"
 SUCCESS_DESCRIPTION = "成功"
+#: How an action's removal from Tencent's current SDKs (``@action(removed=...)``) is
+#: introduced wherever it is shown: "removed from current SDKs: <reason>".
+REMOVED_NOTE = "removed from current SDKs"
 #: What a value a scenario rule sets may be; rules list the values in this order of kinds.
 KINDS = ("percent", "boolean", "digits", "digit_list")
 
@@ -72,6 +75,7 @@ class Declaration:
     failure_fields: Mapping[str, Any] = field(default_factory=dict)
     data: tuple[DataField, ...] = ()
     match: tuple[str, ...] = ()
+    removed: str | None = None
 
     def deprecation(self, version: str) -> str | None:
         """The DeprecatedWarning of the action in ``version`` (None when it is current)."""
@@ -87,7 +91,7 @@ def action(*, params: tuple[Param, ...] = (), versions: tuple[str, ...] | None =
            deprecated: str | Mapping[str, str] | None = None, results: tuple[str, ...] = (),
            result_table: Mapping[str, str] | None = None,
            failure_fields: Mapping[str, Any] | None = None, data: tuple[DataField, ...] = (),
-           match: tuple[str, ...] = ()) -> Callable[[F], F]:
+           match: tuple[str, ...] = (), removed: str | None = None) -> Callable[[F], F]:
     """Declare the method it decorates as the API action of the same name.
 
     ``params``: its parameters (checks 12-14); ``versions``: the provider's versions that
@@ -97,11 +101,16 @@ def action(*, params: tuple[Param, ...] = (), versions: tuple[str, ...] | None =
     success); ``failure_fields``: what a failing Result of a table answers besides
     ``Result`` and ``Description``; ``data``: the values a scenario rule may set;
     ``match``: its text parameters a rule may match besides the provider's
-    ``match_fields``."""
+    ``match_fields``; ``removed``: why it is gone from Tencent's current SDKs (still
+    served: ``mockface coverage``, ``mockface codes``, the dashboard and the OpenAPI
+    document say so), None while the SDKs have it."""
+    if removed is not None and not removed.strip():
+        raise ValueError("removed: give the reason (the SDK release that deleted it)")
+
     def declare(method: F) -> F:
         method.__tc3_action__ = Declaration(  # type: ignore[attr-defined]
             method.__name__, tuple(params), versions, deprecated, tuple(results),
-            result_table, dict(failure_fields or {}), tuple(data), tuple(match))
+            result_table, dict(failure_fields or {}), tuple(data), tuple(match), removed)
         return method
     return declare
 
@@ -188,6 +197,8 @@ class Provider:
     app_config_keys: ClassVar[Mapping[str, SectionReader]] = {}
     #: The flags it adds to ``mockface serve``.
     serve_options: ClassVar[tuple[ServeOption, ...]] = ()
+    #: What it adds to the shared commands of the CLI (``mockface keys``, say).
+    cli_apis: ClassVar[tuple[CliApi, ...]] = ()
     #: Its actions by name, in the order the class declares them (set for each subclass).
     declarations: ClassVar[dict[str, Declaration]] = {}
 

@@ -4,7 +4,7 @@ instance it is built with (``Tc3Surface(product)``): its actions (``specs()``), 
 and versions."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ from ...core.shell import curl
 from ...core.surface import (Arg, FormField, Names, OpenApiDocument, Route, Signer,
                              SigningRequest, Surface, quoted)
 from . import openapi
+from .provider import REMOVED_NOTE
 from .signature import sign_tc3
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 #: The action the signing helper offers first.
 DEFAULT_TARGET = "faceid:GetLiveCode"
+#: The dashboard's mark beside an action gone from Tencent's current SDKs.
+REMOVED_MARK = "removed from SDKs"
 
 
 class Tc3Surface:
@@ -54,6 +57,14 @@ class Tc3Surface:
     def targets(self) -> tuple[str, ...]:
         """Every ``service:Action``, sorted."""
         return tuple(sorted(self.product.specs()))
+
+    def target_marks(self) -> Mapping[str, tuple[str, str]]:
+        """``service:Action`` -> (the short mark the dashboard shows beside it, the
+        sentence explaining it) for the actions declared gone from Tencent's current SDKs
+        (``@action(removed=...)``): ("removed from SDKs", "removed from current SDKs:
+        <reason>"); sorted like ``targets``."""
+        return {target: (REMOVED_MARK, f"{REMOVED_NOTE}: {spec.removed}")
+                for target, spec in sorted(self.product.specs().items()) if spec.removed}
 
     def journals(self, endpoint: str) -> bool:
         """Its actions' entries, and those of calls refused before the action was known

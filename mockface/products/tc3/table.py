@@ -21,14 +21,15 @@ CALLER_FIELDS = ("appid", "SecretId")
 @dataclass(frozen=True)
 class ActionSpec:
     """One API 3.0 action as the rest of the tree sees it: its service, name, parameters,
-    the versions that have it, and its deprecation warning (None when it is current in
-    every version)."""
+    the versions that have it, its deprecation warning (None when it is current in every
+    version) and why it is gone from Tencent's current SDKs (None while they have it)."""
 
     service: str
     name: str
     params: tuple[Param, ...]
     versions: tuple[str, ...]
     deprecated: str | None = None
+    removed: str | None = None
 
     @property
     def target(self) -> str:
@@ -57,8 +58,14 @@ class ActionTable:
             target.split(":", 1)[0], declaration.name, declaration.params,
             tuple(version for version, names in
                   self.versions[target.split(":", 1)[0]].items() if declaration.name in names),
-            declaration.deprecated if isinstance(declaration.deprecated, str) else None)
+            declaration.deprecated if isinstance(declaration.deprecated, str) else None,
+            declaration.removed)
             for target, declaration in self.declarations.items()}
+        #: ``service:Action`` -> why it is gone from the current SDKs, for the actions
+        #: declared ``removed``, in declaration order.
+        self.removals: dict[str, str] = {
+            target: declaration.removed for target, declaration in self.declarations.items()
+            if declaration.removed is not None}
         self.targets = tuple(self.declarations)
         self.wildcards = {f"{service}:*": tuple(target for target in self.targets
                                                 if target.startswith(f"{service}:"))

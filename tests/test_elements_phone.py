@@ -232,6 +232,16 @@ def test_encrypted_phone_verification_compares_each_mode(actions, strict, mode):
     assert fields(strict, phone="13512345678", number=STRANGER, name="赵六")["Result"] == "-9"
 
 
+def test_hashes_compare_with_identities_registered_at_run_time_too():
+    actions = actions_of(unknown_identity="no_record")
+    number = with_check_digit("44030519880808123")
+    params = encrypted("2", phone="13712345678", number=number, name="陈七")
+    assert result_of(actions, "EncryptedPhoneVerification", **params)[0] == "-9"
+    identities = actions.providers["faceid"].identities
+    identities.add_record(IdentityRecord(number, "陈七", (Phone("13712345678"),)), APP.appid)
+    assert result_of(actions, "EncryptedPhoneVerification", **params) == ("0", "认证通过")
+
+
 def test_hashes_compare_in_either_case(actions):
     params = {key: value.upper() if key != "EncryptionMode" else value
               for key, value in encrypted("2").items()}

@@ -240,6 +240,20 @@ def test_run_time_records_are_found_by_phone_and_card_and_go_with_their_appid(re
     assert len(registry) == 2
 
 
+def test_records_lists_the_configured_and_the_run_time_ones_newest_winning(registry):
+    configured = {record.number: record for record in registry.records()}
+    assert configured == {ZHANG: CONFIGURED,
+                          REGISTERED_NUMBER: IdentityRecord(REGISTERED_NUMBER, REGISTERED_NAME)}
+    li = IdentityRecord(LI, "李四", (Phone("13900139000"),))
+    moved = IdentityRecord(ZHANG, "张叁")
+    registry.add_record(li, "app-a")
+    registry.add_record(moved, "app-a")
+    listed = {record.number: record for record in registry.records()}
+    assert listed == {ZHANG: moved, REGISTERED_NUMBER: configured[REGISTERED_NUMBER], LI: li}
+    registry.clear("app-a")
+    assert {record.number: record for record in registry.records()} == configured
+
+
 def test_a_run_time_record_replaces_the_configured_one_until_cleared(registry):
     moved = IdentityRecord(ZHANG, "张叁", (Phone("13700137000"),))
     registry.add_record(moved, "app-a")

@@ -670,6 +670,15 @@ class RedisIdentities(_Part):
         return self._read(number, added)[0] if added is not None \
             else self._configured.get(number)
 
+    def records(self) -> list[IdentityRecord]:
+        with self.guard():
+            stored = self.batch.call("HGETALL", self._key)
+        added = {}
+        for key, value in stored.items():
+            number = key.decode() if isinstance(key, bytes) else str(key)
+            added[number] = self._read(number, value)[0]
+        return list({**self._configured, **added}.values())
+
     def owner_of_phone(self, phone: str) -> IdentityRecord | None:
         return self._owner(phone, self._phones, self._configured_phones, IdentityRecord.phone)
 

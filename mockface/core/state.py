@@ -224,6 +224,11 @@ class IdentityRegistry:
             added = self._added.get(number)
         return added[0] if added is not None else self._configured.get(number)
 
+    def records(self) -> list[IdentityRecord]:
+        with self._lock:
+            added = {number: record for number, (record, _) in self._added.items()}
+        return list({**self._configured, **added}.values())
+
     def owner_of_phone(self, phone: str) -> IdentityRecord | None:
         return self._owner(phone, self._phones, self._configured_phones, IdentityRecord.phone)
 

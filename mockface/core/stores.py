@@ -91,6 +91,10 @@ class Identities(Protocol):
     def record_for(self, number: str) -> IdentityRecord | None:
         """The registered record of ID ``number``, or None."""
 
+    def records(self) -> list[IdentityRecord]:
+        """Every registered record (a run-time one over a configured one of its number):
+        for lookups no index serves, such as comparing hashes."""
+
     def owner_of_phone(self, phone: str) -> IdentityRecord | None:
         """The record of the person ``phone`` is registered to, or None (an index lookup)."""
 

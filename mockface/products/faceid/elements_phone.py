@@ -476,12 +476,8 @@ class PhoneElementActions:
         return owner.phone(mobile) if owner is not None else None
 
     def _records(self) -> list[IdentityRecord]:
-        """Every record of the registry, for comparing hashes: the store's when it can list
-        them, else the configured ones."""
-        listing = getattr(self.identities, "records", None)
-        if callable(listing):
-            return list(listing())
-        return list(self.context.settings.identity_records.values())
+        """Every record of the registry, for comparing hashes."""
+        return self.identities.records()
 
     def _isp(self, call: Call) -> str:
         """The ``Isp`` of the call's phone (hashed: of the registry's owner of it)."""

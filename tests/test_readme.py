@@ -108,6 +108,23 @@ def test_api3_sdk_example_runs(default_server, capsys):
     assert len(code) == 4 and code.isdigit()
 
 
+def test_encryption_example_runs(default_server, capsys):
+    source = code_block("Element checks (要素核验) and the `Encryption` envelope", "python")
+    exec(compile(source.replace("127.0.0.1:8080", default_server.url.split("//")[1]),
+                 "README", "exec"), {})
+    assert capsys.readouterr().out.strip() == "0"  # the registry's 张三, decrypted
+
+
+def test_element_identities_example_loads(tmp_path):
+    path = tmp_path / "identities.yaml"
+    path.write_text(code_block("Element checks (要素核验) and the `Encryption` envelope",
+                               "yaml"), encoding="utf-8")
+    record = load_settings(path, env={}).identity_records["11010519491231002X"]
+    assert [phone.status for phone in record.phones] == [0, 1]
+    assert [card.number for card in record.bank_cards] == ["6225757550000005"]
+    assert record.validity is not None and record.validity.end == "00000000"
+
+
 def test_api3_curl_line_runs(default_server):
     import json
     import os

@@ -25,7 +25,7 @@ from mockface.emulator import Emulator
 from mockface.products.faceid import elements_phone
 from mockface.products.faceid.config import CONFIG_KEYS
 from mockface.products.faceid.elements_phone import (
-    CARRIER_RESULTS, CHARGED, ENCRYPTED_RESULTS, NAME_RESULTS, NETWORK_RESULTS, PHONE_RESULTS,
+    CARRIER_RESULTS, ENCRYPTED_RESULTS, NAME_RESULTS, NETWORK_RESULTS, PHONE_RESULTS,
     STATUS_RESULTS, network_range)
 from mockface.products.faceid.provider import FaceIdProvider
 from mockface.products.tc3.actions import Actions
@@ -96,10 +96,12 @@ def test_each_action_has_its_own_table_and_charged_codes():
     assert list(NETWORK_RESULTS) == ["0", "-1", "-2", "-3", "-4", "-5", "-13"]
     assert tables["MobileStatus"] == STATUS_RESULTS
     assert (PHONE_RESULTS["0"], PHONE_RESULTS["-4"]) == ("认证通过", "信息不一致")
-    assert CHARGED["CheckPhoneAndName"] == {"0", "1"}
-    assert CHARGED["MobileNetworkTimeVerification"] == {"0", "-2", "-3"}
-    for name, codes in CHARGED.items():
-        assert codes <= set(tables[name]), name
+    charged = {name: FaceIdProvider.declarations[name].charged
+               for name in elements_phone.PHONE_ACTIONS}
+    assert charged["CheckPhoneAndName"] == ("0", "1")
+    assert charged["MobileNetworkTimeVerification"] == ("0", "-2", "-3")
+    for name, codes in charged.items():
+        assert codes and set(codes) <= set(tables[name]), name
 
 
 # -- PhoneVerification and its carrier variants ------------------------------------------

@@ -9,7 +9,9 @@ identity the registry lacks: consistent, or the action's "no record" code with
 ``unknown_identity: no_record``.
 
 The three bank-card actions give the same meaning different numbers: each table is built
-from one list of meanings in that action's order (``BANK_MEANINGS``).  The two ID-card
+from one list of meanings in that action's order (``BANK_MEANINGS``), and its charged codes
+from the meanings Tencent bills (``CHARGED_MEANINGS``).  Each ``@action`` declares the
+Results Tencent bills (``charged``; every other code of its table is free).  The two ID-card
 photo actions read the shipped sample card: the identity it shows is made from the server
 seed and the image (``flows.generated_identity``), its other text is ``CARD_TEXT``'s.
 """
@@ -83,6 +85,18 @@ def _bank_table(action_name: str) -> dict[str, str]:
             for meaning in BANK_MEANINGS[action_name]}
 
 
+#: The bank-card meanings Tencent bills (收费): a verdict on the card or its holder; the
+#: malformed inputs, "busy", the daily limit and the unsupported certificate are free.
+CHARGED_MEANINGS = frozenset({"pass", "fail", "holder", *_STATUSES, "status12"})
+
+
+def bank_charged(action_name: str) -> tuple[str, ...]:
+    """The charged codes of the bank-card action's table, in its order (BankCardVerification:
+    "0", "-1", "-5" ... "-16", "-20")."""
+    return tuple(bank_code(action_name, meaning) for meaning in BANK_MEANINGS[action_name]
+                 if meaning in CHARGED_MEANINGS)
+
+
 BANK3_RESULTS = _bank_table("BankCardVerification")
 BANK2_RESULTS = _bank_table("BankCard2EVerification")
 BANK4_RESULTS = _bank_table("BankCard4EVerification")
@@ -108,6 +122,8 @@ MINOR_RESULTS = {
     "-6": "权威数据源服务异常", "-7": "未查询到身份信息", "-8": "权威数据源升级中，请稍后再试"}
 #: CheckIdCardInformation answers ``Success`` or a FailedOperation name (the Go SDK's list
 #: for the action, and OcrWarningOccurred of the SDK's models), with the catalogue's text.
+#: Tencent publishes no charged/free split of these (the SDK's models and the API page list
+#: none), so the action declares no ``charged``: ``mockface codes`` says "not documented".
 _CHECK_NAMES = (
     "CompareFail", "CompareLowSimilarity", "CompareSystemError", "DownLoadError",
     "EmptyImageError", "EncryptSystemError", "FileSaveError", "IdFormatError",
@@ -147,7 +163,7 @@ class BankAndIdElementActions:
     # -- the bank-card checks ------------------------------------------------------------
 
     @action(params=_IDENTITY + (_CARD, _CERT, _ENCRYPTION), result_table=BANK3_RESULTS,
-            match=("BankCard",))
+            charged=bank_charged("BankCardVerification"), match=("BankCard",))
     def BankCardVerification(self, call: Call) -> dict[str, Any]:
         """Three elements: ``Result`` "0" when the card, name and ID number are
         well-formed and agree with the registry; -3 ID number, -2 name, -4 card number
@@ -157,7 +173,8 @@ class BankAndIdElementActions:
         return self._bank_card(call, with_id=True, with_phone=False)
 
     @action(params=(Param("Name", required=True), _CARD, _ENCRYPTION),
-            result_table=BANK2_RESULTS, match=("BankCard",))
+            result_table=BANK2_RESULTS, charged=bank_charged("BankCard2EVerification"),
+            match=("BankCard",))
     def BankCard2EVerification(self, call: Call) -> dict[str, Any]:
         """Two elements (name, card): -2 name, -3 card number; the card's status (-5 ...
         -15, -18; -11 lost); -1 a card registered to someone else; else "0"."""
@@ -165,7 +182,8 @@ class BankAndIdElementActions:
 
     @action(params=(Param("Name", required=True), _CARD, Param("Phone", required=True),
                     Param("IdCard", required=True), _CERT, _ENCRYPTION),
-            result_table=BANK4_RESULTS, match=("BankCard", "Phone"))
+            result_table=BANK4_RESULTS, charged=bank_charged("BankCard4EVerification"),
+            match=("BankCard", "Phone"))
     def BankCard4EVerification(self, call: Call) -> dict[str, Any]:
         """Four elements: -3 ID number, -2 name, -4 card number, -5 phone (11 digits on a
         mainland segment), -20 a CertType other than 0; -6 a registered ID number given
@@ -225,7 +243,8 @@ class BankAndIdElementActions:
         return {"Result": "0", "Description": self.describe(name_of_action, "0")}
 
     @action(params=(_CARD, _ENCRYPTION), result_table=CARD_INFO_RESULTS,
-            failure_fields={"AccountBank": "", "AccountType": -1}, match=("BankCard",))
+            charged=("0", "-1", "-5"), failure_fields={"AccountBank": "", "AccountType": -1},
+            match=("BankCard",))
     def CheckBankCardInformation(self, call: Call) -> dict[str, Any]:
         """The issuing bank and card kind: "0" with ``AccountBank`` ("招商银行信用卡") and
         ``AccountType`` (1 借记卡, 2 贷记卡, 3 预付费卡, 4 准贷记卡) from the registry's
@@ -257,7 +276,7 @@ class BankAndIdElementActions:
 
     @action(params=(Param("Name", required=True), Param("IdCard", required=True),
                     Param("ValidityBegin", required=True), Param("ValidityEnd", required=True),
-                    _ENCRYPTION), result_table=ID_DATE_RESULTS,
+                    _ENCRYPTION), result_table=ID_DATE_RESULTS, charged=("0", "-1"),
             match=("ValidityBegin", "ValidityEnd"))
     def CheckIdNameDate(self, call: Call) -> dict[str, Any]:
         """Name, number and validity dates: -2 number, -3 name, -4 dates (``ValidityBegin``
@@ -290,7 +309,7 @@ class BankAndIdElementActions:
 
     @action(params=(Param("IdCard"), Param("Name"), Param("ImageBase64", media=True),
                     Param("ImageUrl"), _ENCRYPTION, Param("Config")),
-            result_table=OCR_RESULTS,
+            result_table=OCR_RESULTS, charged=("0", "-1"),
             failure_fields={"Name": "", "IdCard": "", **_OCR_NULLS, "Portrait": "",
                             "Warnings": "", "Quality": 0.0},
             match=("Config",))
@@ -358,7 +377,8 @@ class BankAndIdElementActions:
 
     @action(params=(Param("Type", required=True, choices=("0", "1")), Param("Mobile"),
                     Param("IdCard"), Param("Name"), _ENCRYPTION),
-            result_table=MINOR_RESULTS, failure_fields={"AgeRange": ""},
+            result_table=MINOR_RESULTS, charged=("0", "-1", "-3"),
+            failure_fields={"AgeRange": ""},
             match=("Mobile", "Type"))
     def MinorsVerification(self, call: Call) -> dict[str, Any]:
         """Adult or minor, by the birth date in the ID number against the emulator's

@@ -20,7 +20,8 @@ Every answer is decided from the request and the identity registry alone, in thi
 4. a well-formed identity the registry lacks: consistent, or the action's "no record" code
    with config ``unknown_identity: no_record``.
 
-No state is written.  ``CHARGED`` says which Results Tencent bills.  Scenario rules script
+No state is written.  Each ``@action`` declares the Results Tencent bills (``charged``,
+every other code of its table free).  Scenario rules script
 any Result of an action's table (``result: "-4"``) and, with ``PHONE_RULE_VALUES`` in the
 provider's ``rule_values``, MobileStatus's ``status_code`` and MobileNetworkTimeVerification's
 ``range``.
@@ -49,27 +50,27 @@ _ENCRYPTION = Param("Encryption", kind=dict)
 _THREE = (Param("IdCard", required=True), Param("Name", required=True),
           Param("Phone", required=True))
 
-#: PhoneVerification's Results (charged: 0, -4).
+#: PhoneVerification's Results.
 PHONE_RESULTS = {
     "0": "认证通过", "-4": "信息不一致", "-6": "手机号码不合法", "-7": "身份证号码有误",
     "-8": "姓名校验不通过", "-9": "没有记录", "-11": "验证中心服务繁忙",
     "-12": "认证次数超过当日限制，请次日重试", "-13": "该号段不支持验证"}
 #: PhoneVerificationCMCC / CTCC / CUCC: PhoneVerification's without -12.
 CARRIER_RESULTS = {code: text for code, text in PHONE_RESULTS.items() if code != "-12"}
-#: EncryptedPhoneVerification's (charged: 0, -4); -8 is "参数错误" here.
+#: EncryptedPhoneVerification's; -8 is "参数错误" here.
 ENCRYPTED_RESULTS = {
     "0": "认证通过", "-4": "信息不一致", "-7": "身份证号码有误", "-8": "参数错误",
     "-9": "没有记录", "-11": "验证中心服务繁忙"}
-#: CheckPhoneAndName's (charged: 0, 1).
+#: CheckPhoneAndName's ("1" inconsistent).
 NAME_RESULTS = {
     "0": "验证结果一致", "1": "验证结果不一致", "-1": "查无记录", "-2": "引擎未知错误",
     "-3": "引擎服务异常", "-4": "姓名校验不通过", "-5": "手机号码不合法",
     "-6": "认证次数超过当日限制，请次日重试", "-13": "该号段不支持验证"}
-#: MobileStatus's (charged: 0).
+#: MobileStatus's.
 STATUS_RESULTS = {
     "0": "成功", "-1": "未查询到结果", "-2": "手机号格式不正确", "-3": "验证中心服务繁忙",
     "-4": "认证次数超过当日限制，请次日重试", "-13": "该号段不支持验证"}
-#: MobileNetworkTimeVerification's (charged: 0, -2, -3).
+#: MobileNetworkTimeVerification's.
 NETWORK_RESULTS = {
     "0": "成功", "-1": "手机号格式不正确", "-2": "手机号不存在",
     "-3": "手机号存在，但无法查询到在网时长", "-4": "验证中心服务繁忙",
@@ -77,15 +78,6 @@ NETWORK_RESULTS = {
 
 CARRIER_ACTIONS = {"PhoneVerificationCMCC": "CMCC", "PhoneVerificationCTCC": "CTCC",
                    "PhoneVerificationCUCC": "CUCC"}
-#: The Results Tencent charges for (收费), by action; every other Result is free.
-CHARGED: Mapping[str, frozenset[str]] = {
-    "PhoneVerification": frozenset({"0", "-4"}),
-    **{name: frozenset({"0", "-4"}) for name in CARRIER_ACTIONS},
-    "EncryptedPhoneVerification": frozenset({"0", "-4"}),
-    "CheckPhoneAndName": frozenset({"0", "1"}),
-    "MobileStatus": frozenset({"0"}),
-    "MobileNetworkTimeVerification": frozenset({"0", "-2", "-3"}),
-}
 #: Each action's "no record" Result (config ``unknown_identity: no_record``).
 NO_RECORD = {"PhoneVerification": "-9", **{name: "-9" for name in CARRIER_ACTIONS},
              "EncryptedPhoneVerification": "-9", "CheckPhoneAndName": "-1",
@@ -255,7 +247,7 @@ class PhoneElementActions:
     @action(params=_THREE + (Param("VerifyMode", choices=("0", "1")),
                              Param("CiphertextBlob"), Param("EncryptList", kind=list),
                              Param("Iv")),
-            match=("Phone", "VerifyMode"), result_table=PHONE_RESULTS,
+            match=("Phone", "VerifyMode"), result_table=PHONE_RESULTS, charged=("0", "-4"),
             failure_fields={"Isp": ""})
     def PhoneVerification(self, call: Call) -> dict[str, Any]:
         """三要素 (phone, ID number, name): "0" with the carrier's ``Isp``; "-4"
@@ -265,26 +257,26 @@ class PhoneElementActions:
         return self._three_elements(call, None)
 
     @action(params=_THREE + (_ENCRYPTION,), match=("Phone",), result_table=CARRIER_RESULTS,
-            failure_fields={"Isp": ""})
+            charged=("0", "-4"), failure_fields={"Isp": ""})
     def PhoneVerificationCMCC(self, call: Call) -> dict[str, Any]:
         """As PhoneVerification for China Mobile's numbers; another carrier's is -13."""
         return self._three_elements(call, "CMCC")
 
     @action(params=_THREE + (_ENCRYPTION,), match=("Phone",), result_table=CARRIER_RESULTS,
-            failure_fields={"Isp": ""})
+            charged=("0", "-4"), failure_fields={"Isp": ""})
     def PhoneVerificationCTCC(self, call: Call) -> dict[str, Any]:
         """As PhoneVerification for China Telecom's numbers; another carrier's is -13."""
         return self._three_elements(call, "CTCC")
 
     @action(params=_THREE + (_ENCRYPTION,), match=("Phone",), result_table=CARRIER_RESULTS,
-            failure_fields={"Isp": ""})
+            charged=("0", "-4"), failure_fields={"Isp": ""})
     def PhoneVerificationCUCC(self, call: Call) -> dict[str, Any]:
         """As PhoneVerification for China Unicom's numbers; another carrier's is -13."""
         return self._three_elements(call, "CUCC")
 
     @action(params=_THREE + (Param("EncryptionMode", required=True),),
             match=("Phone", "EncryptionMode"), result_table=ENCRYPTED_RESULTS,
-            failure_fields={"ISP": ""})
+            charged=("0", "-4"), failure_fields={"ISP": ""})
     def EncryptedPhoneVerification(self, call: Call) -> dict[str, Any]:
         """三要素 on plain ("0") or hashed fields ("1" MD5, "2" SHA256, "3" SM3, hex): "0"
         with ``ISP``, "-4", "-9" (no_record); free -7 for an ID number that is not valid
@@ -316,7 +308,7 @@ class PhoneElementActions:
 
     @action(params=(Param("Mobile", required=True), Param("Name", required=True),
                     _ENCRYPTION),
-            match=("Mobile",), result_table=NAME_RESULTS)
+            match=("Mobile",), result_table=NAME_RESULTS, charged=("0", "1"))
     def CheckPhoneAndName(self, call: Call) -> dict[str, Any]:
         """二要素 (phone, name): "0" consistent, "1" the registry registers the phone to
         another name; free -5 phone, -4 name, -13 a 广电 number, -1 unknown with
@@ -335,7 +327,8 @@ class PhoneElementActions:
         return {"Result": "0", "Description": NAME_RESULTS["0"]}
 
     @action(params=(Param("Mobile", required=True), _ENCRYPTION), match=("Mobile",),
-            result_table=STATUS_RESULTS, failure_fields={"StatusCode": UNKNOWN_STATUS})
+            result_table=STATUS_RESULTS, charged=("0",),
+            failure_fields={"StatusCode": UNKNOWN_STATUS})
     def MobileStatus(self, call: Call) -> dict[str, Any]:
         """Result "0" with ``StatusCode`` the registry's status of the phone (0 正常, 1 停机, 2
         销号, 4 不在网, 5 在网但不可用, 99 未知; 0 for a phone it does not know); free -2
@@ -351,7 +344,8 @@ class PhoneElementActions:
                 "StatusCode": registered.status if registered is not None else 0}
 
     @action(params=(Param("Mobile", required=True), _ENCRYPTION), match=("Mobile",),
-            result_table=NETWORK_RESULTS, failure_fields={"Range": ""})
+            result_table=NETWORK_RESULTS, charged=("0", "-2", "-3"),
+            failure_fields={"Range": ""})
     def MobileNetworkTimeVerification(self, call: Call) -> dict[str, Any]:
         """Result "0" with ``Range`` the bucket of the registry's months in service ("[0,3)",
         "[3,6)", "[6,12)", "[12,24)", "[24,+)"; "[24,+)" for a phone it does not know);

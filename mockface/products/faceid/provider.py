@@ -30,7 +30,7 @@ from .flows import TOKENS, Flows
 from .outcome_rule import ISSUERS, OUTCOME
 from .page import PAGES
 from .stores import ACTION_SEQUENCES, IDENTITIES, LIP_CODES
-from .results import ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
+from .results import ID_CHARGED, ID_RESULTS, IMAGE_RESULTS, LIVENESS_RESULTS
 
 LIVENESS_TYPES = ("LIP", "ACTION", "SILENT")
 #: Size caps of the base64 text, as Tencent documents them.
@@ -108,7 +108,7 @@ class FaceIdProvider(DetectFlowActions, EidAppFlowActions, PhoneElementActions,
         """``1,2`` or ``2,1``, remembered per app for the ACTION liveness checks."""
         return {"ActionSequence": self.action_sequences.issue(call.appid)}
 
-    @action(params=_IDENTITY + (_ENCRYPTION,), result_table=ID_RESULTS)
+    @action(params=_IDENTITY + (_ENCRYPTION,), result_table=ID_RESULTS, charged=ID_CHARGED)
     def IdCardVerification(self, call: Call) -> dict[str, Any]:
         """``Result`` "0" when number and name are valid and agree with the registry;
         "-2" for a malformed number (or checksum/birth date with check_idcard), "-3" for a

@@ -1,6 +1,6 @@
-"""The ``Result`` values of ``faceid``'s actions: IdCardVerification's table (the official
-SDK's models.py), and the catalogue names the media verifications answer (contract-faceid
-§5)."""
+"""The ``Result`` values of ``faceid``'s actions: IdCardVerification's table and its charged
+codes (the official SDK's models.py), and the catalogue names the media verifications
+answer (contract-faceid §5)."""
 from __future__ import annotations
 
 from .codes import CODES
@@ -16,6 +16,8 @@ ID_RESULTS = {
     "-6": "权威比对系统升级中，请稍后再试",
     "-7": "认证次数超过当日限制",
 }
+#: The IdCardVerification results Tencent bills (收费); the others are free.
+ID_CHARGED = ("0", "-1")
 
 IMAGE_RESULTS = tuple(f"FailedOperation.{name}" for name in (
     "CompareFail", "CompareLibServiceUnavailable", "CompareLowSimilarity",

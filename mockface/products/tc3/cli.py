@@ -1,5 +1,6 @@
 """API 3.0's part of ``mockface sign`` (the TC3-HMAC-SHA256 headers of one call, or a curl
-command), ``mockface codes`` (the Error.Code and Result names) and ``mockface coverage``
+command), ``mockface codes`` (the Error.Code and Result names; of one action also its own
+Result codes, each charged or free) and ``mockface coverage``
 (the installed Tencent SDK's actions against the served ones)."""
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from .catalogue import Tc3Code
 from .coverage import coverage, distribution, installed_version
 from .provider import REMOVED_NOTE
 from .signature import sign_tc3
-from .table import ActionTable
+from .table import ActionTable, ResultCode
 
 _SIGN_OPTIONS = (
     click.Option(["--action"], help="API 3.0: the action, e.g. GetLiveCode."),
@@ -33,8 +34,8 @@ _SIGN_OPTIONS = (
                  help="API 3.0: print a complete curl command instead of the headers."),
 )
 _CODES_OPTIONS = (
-    click.Option(["--action"], help="Only the names this API 3.0 action answers "
-                                    "(--api faceid)."),
+    click.Option(["--action"], help="Only the names this API 3.0 action answers, then its "
+                                    "own Result codes, each charged or free (--api faceid)."),
 )
 
 
@@ -74,14 +75,21 @@ def sign_runner(current_version: Callable[[str], str]) -> Callable[..., None]:
 def codes_runner(actions: Callable[[], list[str]],
                  codes_for: Callable[[str | None], tuple[str, ...]],
                  catalogue: Mapping[str, Tc3Code],
-                 removals: Mapping[str, str] | None = None) -> Callable[..., None]:
+                 removals: Mapping[str, str] | None = None,
+                 result_codes: Callable[[str], tuple[ResultCode, ...]] | None = None
+                 ) -> Callable[..., None]:
     """``mockface codes --api faceid``: the API 3.0 names (of one action) with their
     English message and Chinese meaning; ``actions()`` lists the action names,
     ``codes_for(target)`` the names a ``service:Action`` (or every action) answers,
     ``catalogue`` the product's codes, ``removals`` (``service:Action`` -> why) the actions
-    gone from Tencent's current SDKs.  Of such an action the list of actions (an unknown
-    ``--action``'s error) and its own codes say "removed from current SDKs: <reason>" (on
-    stderr with ``--json``, which prints only the JSON)."""
+    gone from Tencent's current SDKs, ``result_codes(target)`` an action's own Result table.
+    Of such an action the list of actions (an unknown ``--action``'s error) and its own
+    codes say "removed from current SDKs: <reason>" (on stderr with ``--json``, which
+    prints only the JSON).  With ``--action`` of an action with its own Result table, the
+    names are followed by the block "Result codes of ACTION:" (a line per code: the code,
+    "charged", "free" or "not documented", its Description), in ``--json`` by one entry
+    per code: ``{"kind": "result", "result": "-4", "description": ..., "charged": true}``
+    after the error entries, which keep their shape."""
     def run(api: str, as_json: bool, action: str | None) -> None:
         known = actions()
         notes = removal_notes(api, known, removals or {})
@@ -91,15 +99,29 @@ def codes_runner(actions: Callable[[], list[str]],
             raise click.BadParameter(f"{action!r} is not one of: {listed}",
                                      param_hint="--action")
         entries = [catalogue[name] for name in codes_for(f"{api}:{action}" if action else None)]
+        results = result_codes(f"{api}:{action}") if action and result_codes else ()
         if action in notes:
             click.echo(f"{action}: {notes[action]}", err=as_json)
         if as_json:
-            click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
+            click.echo(json.dumps([entry.as_dict() for entry in entries] +
+                                  [row.as_dict() for row in results], ensure_ascii=False,
                                   indent=2))
             return
         for entry in entries:
             click.echo(f"{entry.name:<48} {entry.en}  {entry.zh}")
+        if results:
+            click.echo(f"Result codes of {action}:")
+            click.echo("\n".join(result_lines(results)))
     return run
+
+
+def result_lines(results: tuple[ResultCode, ...]) -> list[str]:
+    """One line per Result code: indented, the code and its charged flag in aligned
+    columns, then its Description ("  -4    charged  信息不一致")."""
+    width = max(len(row.result) for row in results)
+    label = max(len(row.charge_label) for row in results)
+    return [f"  {row.result:<{width}}  {row.charge_label:<{label}}  {row.description}"
+            for row in results]
 
 
 def removal_notes(api: str, names: list[str], removals: Mapping[str, str]) -> dict[str, str]:
@@ -137,7 +159,8 @@ def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
              table: ActionTable | None = None) -> tuple[CliApi, ...]:
     """The API 3.0 parts of the shared commands for ``services``; given the providers'
     ``table``, ``mockface codes`` also names the actions gone from the current SDKs and
-    ``mockface coverage`` is offered."""
+    shows an action's own Result codes with their charged flags, and ``mockface coverage``
+    is offered."""
     names = "/".join(services)
     either = " or ".join(services)
     parts = [
@@ -146,7 +169,8 @@ def cli_apis(services: tuple[str, ...], current_version: Callable[[str], str],
         CliApi("codes", ("faceid",), f"faceid: the API 3.0 Error.Code and Result names "
                                      f"({names})", _CODES_OPTIONS,
                codes_runner(actions, codes_for, catalogue,
-                            table.removals if table is not None else None)),
+                            table.removals if table is not None else None,
+                            table.result_codes if table is not None else None)),
     ]
     if table is not None:
         parts.append(CliApi("coverage", services, f"{either}: the installed Tencent SDK's "

@@ -2,8 +2,8 @@
 
 A provider names its service, the real host names it answers for and its versions; each
 action is a method named after the API action, declared with ``@action`` (its parameters,
-the versions that have it, its deprecation, the ``Result`` names it answers, the values a
-scenario rule may set)::
+the versions that have it, its deprecation, the ``Result`` names it answers or its own
+``Result`` table with the codes Tencent charges for, the values a scenario rule may set)::
 
     class OcrProvider(Provider):
         service, hosts, versions = "ocr", ("ocr.tencentcloudapi.com",), ("2018-11-19",)
@@ -76,6 +76,16 @@ class Declaration:
     data: tuple[DataField, ...] = ()
     match: tuple[str, ...] = ()
     removed: str | None = None
+    charged: tuple[str, ...] | None = None
+
+    def charges(self, result: str) -> bool | None:
+        """Whether Tencent bills a call answered ``result`` (收费: True, 不收费: False) by the
+        action's ``charged`` codes; None when the action declares no such split or
+        ``result`` is not a code of its result table."""
+        if self.charged is None or self.result_table is None or \
+                result not in self.result_table:
+            return None
+        return result in self.charged
 
     def deprecation(self, version: str) -> str | None:
         """The DeprecatedWarning of the action in ``version`` (None when it is current)."""
@@ -91,7 +101,8 @@ def action(*, params: tuple[Param, ...] = (), versions: tuple[str, ...] | None =
            deprecated: str | Mapping[str, str] | None = None, results: tuple[str, ...] = (),
            result_table: Mapping[str, str] | None = None,
            failure_fields: Mapping[str, Any] | None = None, data: tuple[DataField, ...] = (),
-           match: tuple[str, ...] = (), removed: str | None = None) -> Callable[[F], F]:
+           match: tuple[str, ...] = (), removed: str | None = None,
+           charged: tuple[str, ...] | None = None) -> Callable[[F], F]:
     """Declare the method it decorates as the API action of the same name.
 
     ``params``: its parameters (checks 12-14); ``versions``: the provider's versions that
@@ -103,14 +114,18 @@ def action(*, params: tuple[Param, ...] = (), versions: tuple[str, ...] | None =
     ``match``: its text parameters a rule may match besides the provider's
     ``match_fields``; ``removed``: why it is gone from Tencent's current SDKs (still
     served: ``mockface coverage``, ``mockface codes``, the dashboard and the OpenAPI
-    document say so), None while the SDKs have it."""
+    document say so), None while the SDKs have it; ``charged``: the codes of its
+    ``result_table`` Tencent bills (收费), every other code of the table being free
+    (不收费); None when Tencent publishes no such split (``mockface codes --action`` and
+    ``GET /__mockface/codes`` show each code's)."""
     if removed is not None and not removed.strip():
         raise ValueError("removed: give the reason (the SDK release that deleted it)")
 
     def declare(method: F) -> F:
         method.__tc3_action__ = Declaration(  # type: ignore[attr-defined]
             method.__name__, tuple(params), versions, deprecated, tuple(results),
-            result_table, dict(failure_fields or {}), tuple(data), tuple(match), removed)
+            result_table, dict(failure_fields or {}), tuple(data), tuple(match), removed,
+            None if charged is None else tuple(charged))
         return method
     return declare
 
@@ -276,7 +291,8 @@ class Provider:
 
 def _check_declarations(cls: type[Provider]) -> None:
     """ValueError for declarations that cannot be served: a version the provider lacks,
-    a match field no action has, or a Result both from a table and the catalogue."""
+    a match field no action has, a Result both from a table and the catalogue, or charged
+    codes without a result table or that are not codes of it."""
     for name, declaration in cls.declarations.items():
         unknown = set(declaration.versions or ()) - set(cls.versions)
         if unknown:
@@ -284,6 +300,14 @@ def _check_declarations(cls: type[Provider]) -> None:
                              f"among {cls.versions}")
         if declaration.results and declaration.result_table is not None:
             raise ValueError(f"{cls.__name__}.{name}: results or result_table, not both")
+        if declaration.charged is not None:
+            table = declaration.result_table
+            if table is None:
+                raise ValueError(f"{cls.__name__}.{name}: charged needs a result_table")
+            stray = [code for code in declaration.charged if code not in table]
+            if stray:
+                raise ValueError(f"{cls.__name__}.{name}: charged {stray} are not codes of "
+                                 "its result_table")
         if not set(declaration.match) <= {param.name for param in declaration.params}:
             raise ValueError(f"{cls.__name__}.{name}: match names a parameter it lacks")
     names = {param.name for declaration in cls.declarations.values()

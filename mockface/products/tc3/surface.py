@@ -44,8 +44,14 @@ class Tc3Surface:
             self.sign_example)
 
     def catalogue(self, endpoint: str | None = None) -> list[dict[str, Any]]:
-        return [self.product.catalogue[name].as_dict()
-                for name in self.product.codes_for(endpoint)]
+        """The Error.Code and Result names (of ``endpoint``, a ``service:Action``, or all)
+        as ``{"code", "message", "meaning"}`` entries; of an action with its own Result
+        table, followed by one ``{"kind": "result", "result", "description", "charged"}``
+        entry per code (``ResultCode.as_dict``), as ``mockface codes --json`` lists them."""
+        names: list[dict[str, Any]] = [self.product.catalogue[name].as_dict()
+                                       for name in self.product.codes_for(endpoint)]
+        spec = self.product.specs().get(endpoint) if endpoint else None
+        return names + [row.as_dict() for row in (spec.results if spec else ())]
 
     def openapi(self) -> OpenApiDocument:
         return openapi.document(self.product)

@@ -2,12 +2,14 @@
 at module level, now derived from the provider classes a ``Tc3Product`` is built with.
 
 ``ActionTable(FaceIdProvider, IaiProvider)`` holds the service -> version -> actions table
-(checks 6-8), the ActionSpecs, the scenario targets and wildcards, the values rules may set
+(checks 6-8), the ActionSpecs (with each action's own Result codes, Descriptions and
+charged flags), the scenario targets and wildcards, the values rules may set
 and match, the media parameters and the product's code catalogue.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .catalogue import Tc3Code, codes_for, compose
 from .params import Param
@@ -18,11 +20,50 @@ from .request import Tc3Error
 CALLER_FIELDS = ("appid", "SecretId")
 
 
+#: How ``charged`` reads in text: Tencent bills the code (收费), does not (不收费), or
+#: publishes no split for the action.
+CHARGE_LABELS = {True: "charged", False: "free", None: "not documented"}
+
+
+@dataclass(frozen=True)
+class ResultCode:
+    """One code of an action's own ``Result`` table: the code, its ``Description`` and
+    whether Tencent bills a call answered with it (None: Tencent publishes no split)."""
+
+    result: str
+    description: str
+    charged: bool | None
+
+    @property
+    def charge_label(self) -> str:
+        """"charged", "free" or "not documented"."""
+        return CHARGE_LABELS[self.charged]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON entry ``mockface codes --json`` and ``GET /__mockface/codes`` list after
+        the error codes: ``{"code": "-4", "message": "...", "meaning": "...", "kind":
+        "result", "result": "-4", "description": "...", "charged": true}`` (``charged`` null
+        when undocumented; ``code``/``message``/``meaning`` as the error entries have them,
+        so a reader of every entry's ``code`` keeps working)."""
+        return {"code": self.result, "message": self.description, "meaning": self.description,
+                "kind": "result", "result": self.result, "description": self.description,
+                "charged": self.charged}
+
+
+def result_codes(declaration: Declaration) -> tuple[ResultCode, ...]:
+    """The rows of ``declaration``'s result table in its order, each with its charged flag;
+    empty for an action without a table."""
+    table = declaration.result_table or {}
+    return tuple(ResultCode(code, text, declaration.charges(code)) for code, text in table.items())
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """One API 3.0 action as the rest of the tree sees it: its service, name, parameters,
     the versions that have it, its deprecation warning (None when it is current in every
-    version) and why it is gone from Tencent's current SDKs (None while they have it)."""
+    version), why it is gone from Tencent's current SDKs (None while they have it) and its
+    own ``Result`` table with the charged flag of each code (empty for an action that
+    answers catalogue names, or no Result)."""
 
     service: str
     name: str
@@ -30,6 +71,7 @@ class ActionSpec:
     versions: tuple[str, ...]
     deprecated: str | None = None
     removed: str | None = None
+    results: tuple[ResultCode, ...] = ()
 
     @property
     def target(self) -> str:
@@ -59,7 +101,7 @@ class ActionTable:
             tuple(version for version, names in
                   self.versions[target.split(":", 1)[0]].items() if declaration.name in names),
             declaration.deprecated if isinstance(declaration.deprecated, str) else None,
-            declaration.removed)
+            declaration.removed, result_codes(declaration))
             for target, declaration in self.declarations.items()}
         #: ``service:Action`` -> why it is gone from the current SDKs, for the actions
         #: declared ``removed``, in declaration order.
@@ -126,6 +168,12 @@ class ActionTable:
             return tuple(declaration.result_table)
         results = self.results_for(target)
         return (SUCCESS, *results) if results else ()
+
+    def result_codes(self, target: str) -> tuple[ResultCode, ...]:
+        """The rows of ``target``'s own Result table with their charged flags (empty for an
+        action without one, or an unknown target)."""
+        spec = self.specs.get(target)
+        return spec.results if spec is not None else ()
 
     def codes_for(self, target: str | None = None) -> tuple[str, ...]:
         """Every Error.Code and Result name (``target`` None), or those the action

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+GETTING_STARTED = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
 #: What the wheel must carry besides the modules (mapped from the top-level folders).
 MUST_SHIP = ["mockface/scenarios/wrong-digits.yaml", "mockface/scenarios/README.md",
              "mockface/fixtures/face.jpg", "mockface/fixtures/card.jpg",
@@ -50,8 +50,9 @@ def run(*args: str | Path, cwd: Path, env: dict | None = None, expect: int = 0,
 
 
 def readme_python_example(url: str) -> str:
-    start = README.index("## Calling it from Python\n")
-    block = re.compile(r"```python\n(.*?)```", re.S).search(README, start)
+    """The manual's first request from Python (docs/getting-started.md), aimed at ``url``."""
+    start = GETTING_STARTED.index("## A first request from Python\n")
+    block = re.compile(r"```python\n(.*?)```", re.S).search(GETTING_STARTED, start)
     assert block is not None
     return block.group(1).replace("http://127.0.0.1:8080", url)
 

@@ -23,6 +23,7 @@ also_copy =
     fixtures
     scenarios
     examples
+    docs
     README.md
     LICENSE
     MANIFEST.in

@@ -1,150 +1,148 @@
-"""The README's examples run as written (against a server on a free port)."""
+"""The README stays short, its commands are the ones CI runs, its examples run as written and
+its links lead somewhere. (The examples that moved to the manual are checked, with every
+other block of the manual, by tests/test_docs_examples.py.)"""
 from __future__ import annotations
 
+import configparser
 import re
 from pathlib import Path
 
 import pytest
 
-from mockface.core.config import load_settings
-from mockface.web.app import create_app
-from mockface.web.server import start_background
+import mockface
+from tests.test_docs_examples import EXAMPLES, blocks_of, shell_problems
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_PATH = ROOT / "README.md"
+README = README_PATH.read_text(encoding="utf-8")
 
 
-def code_block(section: str, language: str) -> str:
-    """The first ``language`` code block after the heading ``section``."""
-    start = README.index(f"## {section}\n")
-    match = re.compile(rf"```{language}\n(.*?)```", re.S).search(README, start)
-    assert match is not None, f"no {language} block in {section}"
-    return match.group(1)
+def section(title: str) -> str:
+    """The README's text under ``## title``, up to the next ``## `` heading."""
+    start = README.index(f"## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end != -1 else len(README)]
 
 
-@pytest.fixture
-def default_server():
-    server = start_background(create_app(load_settings(env={})))
-    yield server
-    server.stop()
+def code_blocks(title: str, language: str) -> list[str]:
+    """The ``language`` code blocks of one section, in order."""
+    return re.findall(rf"```{language}\n(.*?)```", section(title), re.S)
 
 
-def test_python_example_runs_from_any_directory(default_server, monkeypatch, capsys,
-                                               tmp_path):
-    source = code_block("Calling it from Python", "python")
-    monkeypatch.chdir(tmp_path)
-    exec(compile(source.replace("http://127.0.0.1:8080", default_server.url), "README", "exec"),
-         {})
-    live_status, sim = capsys.readouterr().out.split()
-    assert live_status == "0" and 80 <= int(sim) < 100
+def test_the_readme_is_at_most_200_lines():
+    assert len(README.splitlines()) <= 200
 
 
-def test_configuration_example_loads(tmp_path):
-    path = tmp_path / "mockface.yaml"
-    path.write_text(code_block("Configuration", "yaml"), encoding="utf-8")
-    settings = load_settings(path, env={})
-    assert [app.appid for app in settings.apps] == ["1250000001", "1250000002"]
-    assert settings.apps[1].suspended and settings.apps[0].rate_limit == 20
+def test_the_newcomers_questions_each_have_a_section():
+    headings = re.findall(r"^## (.+)$", README, re.M)
+    assert headings[:7] == ["Install", "Quick start", "Testing with pytest", "In CI",
+                            "Point an unmodified SDK at it", "What does a code mean?",
+                            "The manual"]
 
 
 def test_quick_start_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text()
-    section = README[README.index("## Quick start\n"):README.index("## Calling it from Python")]
-    serve_command, test_command = re.findall(r"```sh\n(.*?)\n```", section, re.S)
+    serve_command, test_command = code_blocks("Quick start", "sh")
     assert test_command.strip() in ci.splitlines()
-    assert serve_command.endswith("mockface serve") and test_command.endswith("pytest")
+    assert serve_command.strip().endswith("mockface serve")
+    assert test_command.strip().endswith("pytest")
+    assert serve_command.strip().rsplit("&&", 1)[0] == test_command.strip().rsplit("&&", 1)[0]
+
+
+def test_install_says_it_is_not_on_the_package_index_and_names_the_real_wheel():
+    install = section("Install")
+    assert "not on the package index yet" in install
+    wheels = set(re.findall(r"mockface-([0-9][^-]*)-py3-none-any\.whl", README))
+    assert wheels == {mockface.__version__}  # and its commands install no mockface from the
+    # index: test_every_shell_command_exists_and_the_read_only_ones_run
+
+
+def test_the_extras_named_exist():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    declared = set(setup["options.extras_require"])
+    named = set(re.findall(r"`\[([a-z]+)\]`", section("Install")))
+    assert named and named <= declared, named - declared
+
+
+def test_every_shell_command_exists_and_the_read_only_ones_run():
+    for block in blocks_of(README_PATH):
+        if block.language == "sh":
+            assert shell_problems(block.text) == [], block.name
+
+
+def test_the_pytest_example_is_short_and_passes(pytester: pytest.Pytester):
+    [example] = code_blocks("Testing with pytest", "python")
+    assert len(example.splitlines()) <= 17
+    pytester.makepyfile(test_readme_example=example)
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_the_ci_recipe_is_the_example_the_suite_runs():
+    [recipe] = code_blocks("In CI", "sh")
+    assert recipe == (EXAMPLES / "ci-recipe.sh").read_text(encoding="utf-8")
+    assert len(recipe.splitlines()) <= 10
+    assert '"ci-recipe.sh"' in (ROOT / "tests" / "test_examples.py").read_text(encoding="utf-8")
+
+
+def test_the_unmodified_sdk_section_is_one_command_and_a_link():
+    [command] = code_blocks("Point an unmodified SDK at it", "sh")
+    assert command.strip().startswith('eval "$(mockface env)"')
+    assert "(docs/clients.md)" in section("Point an unmodified SDK at it")
+
+
+def test_the_codes_section_shows_mockface_codes_and_links_the_catalogue():
+    [commands] = code_blocks("What does a code mean?", "sh")
+    assert all(line.startswith("mockface codes") for line in commands.splitlines())
+    assert "(docs/reference/codes.md)" in section("What does a code mean?")
+
+
+def _slug(heading: str) -> str:
+    """The anchor a code host gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_leads_somewhere():
+    anchors = {_slug(heading) for heading in re.findall(r"^#+ (.+)$", README, re.M)}
+    for target in re.findall(r"\]\(([^)\s]+)\)", README):
+        if target.startswith(("http://", "https://")):
+            continue
+        if target.startswith("#"):
+            assert target[1:] in anchors, target
+        else:
+            assert (ROOT / target.split("#")[0]).exists(), target
+
+
+def test_the_map_lists_every_page_of_the_manual():
+    linked = set(re.findall(r"\]\((docs/[^)#\s]+\.md)\)", section("The manual")))
+    pages = {page.relative_to(ROOT).as_posix() for page in (ROOT / "docs").rglob("*.md")
+             if not any(part.startswith(("_", ".")) for part in page.parts)}
+    missing = pages - linked - {"docs/index.md", "docs/reference/changelog.md"}
+    assert not missing, missing
 
 
 def test_scenario_examples_are_valid():
+    """The scenario library's README (shipped with the library) shows valid scenarios."""
     from mockface.core.yamlsource import load
     from mockface.scenarios import parse_scenario
-    texts = [(ROOT / "README.md").read_text(encoding="utf-8"),
-             (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")]
-    blocks = [block for text in texts for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+
+    text = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
+    blocks = [block for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
               if block.lstrip().startswith(("rules:", "# my-case"))]
     assert len(blocks) >= 8
     for block in blocks:
         assert parse_scenario(load(block)).rules
 
 
-def test_the_reason_lines_shown_in_the_readme_are_what_the_server_logs(caplog):
-    """The first three example lines of "Why did it answer that?", re-created for real."""
-    import logging
+def test_mockface_help_and_version_say_what_the_readme_says():
+    from click.testing import CliRunner
 
-    from mockface.core.clock import Clock
-    from mockface.core.config import DEFAULT_APPID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-    from mockface.emulator import Emulator
-    from mockface.products.legacy.signature import sign
+    from mockface.cli import main
 
-    section = README[README.index("## Why did it answer that?"):]
-    shown = re.search(r"```\n(.*?)```", section, re.S).group(1).splitlines()[:3]
-    clock = Clock()
-    clock.freeze(1_800_000_000)
-    client = create_app(emulator=Emulator(load_settings(env={}), clock)).test_client()
-
-    def authorization(**options):
-        options.setdefault("now", 1_800_000_000)
-        return sign(DEFAULT_APPID, DEFAULT_SECRET_ID, options.pop("key", DEFAULT_SECRET_KEY),
-                    **options)
-
-    caplog.set_level(logging.INFO, logger="mockface.access")
-    client.post("/face/livegetfour", json={"appid": DEFAULT_APPID},
-                headers={"Authorization": authorization(now=1_800_001_000)})
-    client.post("/face/idcardcompare", headers={"Authorization": authorization()},
-                json={"appid": DEFAULT_APPID, "idcard_number": "110105199003071230",
-                      "idcard_name": "张三", "url": "http://x/y.jpg"})
-    client.post("/face/livegetfour", json={"appid": DEFAULT_APPID},
-                headers={"Authorization": authorization(key="not-the-key")})
-    logged = [r.getMessage() for r in caplog.records if r.name == "mockface.access"]
-    without_latency = [re.sub(r" [0-9.]+ms ", " ", line) for line in logged]
-    assert without_latency == [re.sub(r" [0-9.]+ms ", " ", line) for line in shown]
-
-
-def test_api3_sdk_example_runs(default_server, capsys):
-    source = code_block("API 3.0: `faceid` and `iai`", "python")
-    exec(compile(source.replace("127.0.0.1:8080", default_server.url.split("//")[1]),
-                 "README", "exec"), {})
-    code = capsys.readouterr().out.strip()
-    assert len(code) == 4 and code.isdigit()
-
-
-def test_encryption_example_runs(default_server, capsys):
-    source = code_block("Element checks (要素核验) and the `Encryption` envelope", "python")
-    exec(compile(source.replace("127.0.0.1:8080", default_server.url.split("//")[1]),
-                 "README", "exec"), {})
-    assert capsys.readouterr().out.strip() == "0"  # the registry's 张三, decrypted
-
-
-def test_element_identities_example_loads(tmp_path):
-    path = tmp_path / "identities.yaml"
-    path.write_text(code_block("Element checks (要素核验) and the `Encryption` envelope",
-                               "yaml"), encoding="utf-8")
-    record = load_settings(path, env={}).identity_records["11010519491231002X"]
-    assert [phone.status for phone in record.phones] == [0, 1]
-    assert [card.number for card in record.bank_cards] == ["6225757550000005"]
-    assert record.validity is not None and record.validity.end == "00000000"
-
-
-def test_api3_curl_line_runs(default_server):
-    import json
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    if shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
-    line = code_block("API 3.0: `faceid` and `iai`", "sh").strip()
-    line = line.replace("mockface sign", f"mockface sign --url {default_server.url}")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
-                                 f"{os.environ['PATH']}", "MOCKFACE_APPID": "",
-           "MOCKFACE_SECRET_ID": "", "MOCKFACE_SECRET_KEY": "", "NO_PROXY": "*"}
-    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env,
-                          timeout=60)
-    assert len(json.loads(done.stdout)["Response"]["LiveCode"]) == 4, done.stderr
-
-
-def test_the_proxy_fixture_example_passes(pytester):
-    pytester.makepyfile(test_proxy_example=code_block("Point an unmodified client at mockface",
-                                                      "python"))
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    shown = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    for feature in ("legacy API", "Cloud API 3.0", "faceid", "iai", "token flows",
+                    "element checks", "Encryption", "scenario"):
+        assert feature in shown and feature in " ".join(README.split()), feature
+    version = CliRunner().invoke(main, ["--version"])
+    assert version.exit_code == 0
+    assert version.output == f"mockface, version {mockface.__version__}\n"

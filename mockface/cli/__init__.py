@@ -18,7 +18,17 @@ from .wait import wait
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mockface")
 def main() -> None:
-    """mockface: an offline emulator of Tencent Cloud's legacy face-verification API."""
+    """mockface: an offline emulator of Tencent Cloud's face verification, for tests and CI.
+
+    One server answers both APIs: the legacy API (the five /face/* endpoints,
+    HMAC-SHA1) and Cloud API 3.0 (faceid 2018-03-01 and iai photo liveness,
+    TC3-HMAC-SHA256): the token flows (DetectAuth, E证通, the HuiYan app SDK) with
+    their user pages, the element checks (phone, bank card, ID card) and the
+    Encryption envelope. Signatures are verified for real, bad input gets the
+    documented error, and scenario files script any outcome, delay or fault.
+
+    Start with "mockface serve"; the manual is in docs/ (see the README).
+    """
 
 
 for _command in (serve, wait, env_command, ca_command, check, scenarios_command, sign_command,

@@ -15,11 +15,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .clock import Clock
 from .config import Keyring, Settings
 from .journal import DEFAULT_JOURNAL_SIZE
-from .logs import log_access
+from .logs import access_log, log_access
 from .product import Exchange, Handler, Product, Registry, Rendered, Request
 from .scenarios.activations import Activation, Miss, Selection
 from .scenarios.engine import ScenarioEngine
@@ -100,18 +101,27 @@ class Emulator:
 
     def record(self, exchange: Exchange, latency_ms: float) -> None:
         """Add a handled exchange (of any product) to the journal."""
+        self._record(exchange, latency_ms, exchange.appid,
+                     None if exchange.fault else exchange.code, exchange.reason,
+                     str(exchange.miss) if exchange.miss else None)
+
+    def _record(self, exchange: Exchange, latency_ms: float, appid: str | None, code: Any,
+                reason: str, miss: str | None) -> None:
+        """``record``, given what the access line reads too (``_finish`` reads each of the
+        exchange's properties once)."""
         values = exchange.journal_values()
-        if exchange.fault:
+        fault = exchange.fault
+        if fault:
             values["data"] = None
-        for name, summary in values["media"].items():
-            self.recent_images.keep(summary, exchange.media[name])
+        media = values["media"]
+        if media:
+            for name, summary in media.items():
+                self.recent_images.keep(summary, exchange.media[name])
         self.journal.record(
-            time=self.clock.now(), endpoint=exchange.endpoint, appid=exchange.appid,
+            time=self.state.clock.now(), endpoint=exchange.endpoint, appid=appid,
             rule=exchange.rule or "default", http_status=exchange.http_status,
-            code=None if exchange.fault else exchange.code,
-            fault=exchange.fault.kind if exchange.fault else None,
-            detail=exchange.reason or None, latency_ms=round(latency_ms, 3),
-            miss=str(exchange.miss) if exchange.miss else None, **values)
+            code=code, fault=fault.kind if fault else None,
+            detail=reason or None, latency_ms=round(latency_ms, 3), miss=miss, **values)
 
     def at_once_view(self) -> tuple[Activation, ...] | None:
         """What a request answered at once -- on the server's event loop, without a worker
@@ -171,17 +181,20 @@ class Emulator:
         exchange.http_status = exchange.answer_status if fault is None else \
             None if fault.drops_connection else fault.http_status
         latency_ms = (time.perf_counter() - started) * 1000
+        # Each property the journal and the access line share is read once.
+        appid, reason = exchange.appid, exchange.reason
+        code = None if fault else exchange.code
+        miss = str(exchange.miss) if exchange.miss else None
         if exchange.journaled:
             try:
-                self.record(exchange, latency_ms)
+                self._record(exchange, latency_ms, appid, code, reason, miss)
             except StateUnavailable:
                 pass  # the state backend's outage is logged once by the backend
-        log_access(method, exchange.access_path, appid=exchange.appid,
-                   code=None if fault else exchange.code, status=exchange.http_status,
-                   latency_ms=latency_ms,
-                   rule=exchange.rule or "default", reason=exchange.reason,
-                   fault=fault.kind if fault else None,
-                   miss=str(exchange.miss) if exchange.miss else None)
+        if access_log.isEnabledFor(logging.INFO):  # else log_access builds nothing either
+            log_access(method, exchange.access_path, appid=appid, code=code,
+                       status=exchange.http_status, latency_ms=latency_ms,
+                       rule=exchange.rule or "default", reason=reason,
+                       fault=fault.kind if fault else None, miss=miss)
 
     # -- what products use (core.product.Services) -----------------------------------
 

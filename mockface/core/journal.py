@@ -34,6 +34,8 @@ def clip(value: Any) -> Any:
         return value
     if len(value) > MAX_TEXT:
         value = f"{value[:MAX_TEXT]}...({len(value) - MAX_TEXT} more characters)"
+    elif value.isascii():  # escape_surrogates' own first test, without the call
+        return value
     return escape_surrogates(value)
 
 
@@ -113,7 +115,9 @@ def summarise_data(data: dict[str, Any] | None,
     nested objects and lists (``media`` names apply at any depth)."""
     if data is None:
         return None
-    return {name: _summarise_value(name, value, media) for name, value in data.items()}
+    return {name: clip(value) if name not in media and not isinstance(value, (dict, list))
+            else _summarise_value(name, value, media)  # (the usual case without a call)
+            for name, value in data.items()}
 
 
 def _summarise_value(name: str, value: Any, media: tuple[str, ...]) -> Any:

@@ -287,7 +287,8 @@ class Product(Protocol):
         keys, by key (JSON-able values); {} for nothing."""
 
     def owns(self, path: str) -> bool:
-        """Whether requests to ``path`` (no query) are this product's."""
+        """Whether requests to ``path`` (no query) are this product's: a function of the path
+        alone (the registry remembers its answers)."""
 
     def endpoints(self) -> tuple[str, ...]:
         """The names its exchanges carry as ``endpoint`` (journal filters, scenario
@@ -310,6 +311,12 @@ class Product(Protocol):
         """Content-Type and body of a ``malformed_json`` or ``empty_body`` fault."""
 
 
+#: How many paths ``Registry.owner`` remembers the owner of (any path a client sends is
+#: asked about: the emulated ones are few, the rest must not fill memory).
+_MAX_OWNERS = 256
+_UNKNOWN: Any = object()
+
+
 class Registry:
     """The products one server emulates, in order; the first answers what belongs to no
     product (unknown paths, the server's own errors) in its format."""
@@ -323,6 +330,11 @@ class Registry:
         self.products = products
         self.default = products[0]
         self.hosts = tuple(host for product in products for host in product.hosts)
+        self._by_host: dict[str, Product] = {}  # of_host's answers (the first product wins)
+        self._owners: dict[str, Product | None] = {}  # owner's answers, for _MAX_OWNERS paths
+        for product in products:
+            for host in product.hosts:
+                self._by_host.setdefault(host, product)
         self.services = tuple(name for product in products for name in product.services)
         self.max_body = max(product.max_body for product in products)
         self.config_keys = _merged(products, "config_keys")
@@ -342,18 +354,24 @@ class Registry:
         raise KeyError(name)
 
     def owner(self, path: str) -> Product | None:
-        """The product that owns requests to ``path``, or None."""
+        """The product that owns requests to ``path``, or None.  (Asked twice of every
+        request, the answers for the first _MAX_OWNERS paths are kept: ``Product.owns``
+        depends on the path alone.)"""
+        found = self._owners.get(path, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        owner = None
         for product in self.products:
             if product.owns(path):
-                return product
-        return None
+                owner = product
+                break
+        if len(self._owners) < _MAX_OWNERS:
+            self._owners[path] = owner
+        return owner
 
     def of_host(self, host: str) -> Product | None:
         """The product whose real host ``host`` (a bare, lower-case name) is, or None."""
-        for product in self.products:
-            if host in product.hosts:
-                return product
-        return None
+        return self._by_host.get(host)
 
     def of_endpoint(self, endpoint: str) -> Product | None:
         """The product whose exchanges (or pages) carry ``endpoint``, or None."""

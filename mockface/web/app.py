@@ -121,6 +121,25 @@ def fault_response(fault: Fault, environ: dict, product: Product) -> RawAnswer:
     return RawAnswer(fault.http_status, fault.content_type, fault.body.encode("utf-8"))
 
 
+#: ``EnvironHeaders``' header names already translated to their environ keys (bounded: the
+#: names products look up are few, but some come from requests, like signed header lists).
+_ENVIRON_KEYS: dict[str, str] = {}
+_MAX_ENVIRON_KEYS = 256
+_BODY_KEYS = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
+
+
+def _environ_key(name: str) -> str:
+    """The WSGI environ key of the header ``name`` (any case)."""
+    key = _ENVIRON_KEYS.get(name)
+    if key is None:
+        key = name.upper().replace("-", "_")
+        if key not in _BODY_KEYS:
+            key = f"HTTP_{key}"
+        if len(_ENVIRON_KEYS) < _MAX_ENVIRON_KEYS:
+            _ENVIRON_KEYS[name] = key
+    return key
+
+
 class EnvironHeaders(Mapping[str, str]):
     """The request headers of a WSGI environ by lower-case name (``content-type`` and
     ``content-length`` included when not empty), looked up on demand."""
@@ -130,23 +149,31 @@ class EnvironHeaders(Mapping[str, str]):
     def __init__(self, environ: dict) -> None:
         self.environ = environ
 
-    @staticmethod
-    def _key(name: str) -> str:
-        key = name.upper().replace("-", "_")
-        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The header's value as sent, or ``default`` when it is absent (an empty
+        Content-Type or Content-Length counts as absent).  (Mapping's own ``get`` goes
+        through ``__getitem__`` and a KeyError: three calls where one does, on every header
+        a product reads.)"""
+        key = _ENVIRON_KEYS.get(name) or _environ_key(name)
+        value = self.environ.get(key)
+        if value is None or not value and key in _BODY_KEYS:
+            return default
+        return value
 
     def __getitem__(self, name: str) -> str:
-        key = self._key(name)
-        value = self.environ.get(key)
-        if value is None or not value and key[:5] != "HTTP_":
-            raise KeyError(name)  # an empty Content-Type or Content-Length counts as absent
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
         return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         for key, value in self.environ.items():
             if key.startswith("HTTP_"):
                 yield key[5:].replace("_", "-").lower()
-            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            elif key in _BODY_KEYS and value:
                 yield key.replace("_", "-").lower()
 
     def __len__(self) -> int:
@@ -211,7 +238,7 @@ class EmulatedFront:
 
     def refused_host(self, environ: dict, method: str, path: str) -> RawAnswer | None:
         uri = environ.get("REQUEST_URI", "")
-        if uri[:7].lower() == "http://" or uri[:8].lower() == "https://":
+        if uri[:1] != "/" and (uri[:7].lower() == "http://" or uri[:8].lower() == "https://"):
             authority = urlsplit(uri).netloc
             if host_name(authority) not in self.registry.hosts:
                 body = json.dumps({"error": refused_host_message(authority, self.registry.hosts),

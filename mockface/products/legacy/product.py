@@ -25,7 +25,8 @@ from .stores import IDENTITIES, LIP_CODES, ONCE_SIGNATURES, RATE_WINDOWS, STORES
 from .testing import HELPERS
 
 HOSTS = ("recognition.image.myqcloud.com", "service.image.myqcloud.com")
-#: The request headers the journal keeps, as it names them.
+#: The request headers the journal keeps, as it names them: every header ``handle`` reads
+#: (``LegacyExchange.sent`` holds their values in this order).
 HEADERS_READ = (("Authorization", "authorization"), ("Content-Type", "content-type"),
                 ("Content-Length", "content-length"),
                 ("X-Mockface-Scenario", "x-mockface-scenario"))
@@ -42,6 +43,8 @@ class LegacyExchange(Exchange):
     body: RequestBody | None = None
     verdict: signature.Verdict | None = None
     error_detail: str = ""
+    #: The values of the HEADERS_READ as sent (None: absent), in their order (``begin``).
+    sent: tuple[str | None, ...] = field(default=(None,) * 4, repr=False, compare=False)
 
     @property
     def where(self) -> str:
@@ -111,11 +114,21 @@ class LegacyHandler:
         self.rate_windows = state.store(RATE_WINDOWS)
 
     def begin(self, request: Request) -> LegacyExchange:
-        headers = request.headers
-        return LegacyExchange(
-            endpoint=request.path[6:], active=request.active,
-            headers={name: mask(headers[key]) if key == "authorization" else clip(headers[key])
-                     for name, key in HEADERS_READ if headers.get(key) is not None})
+        get = request.headers.get  # each header of HEADERS_READ looked up once, here
+        sent = authorization, content_type, content_length, scenario = (
+            get("authorization"), get("content-type"), get("content-length"),
+            get("x-mockface-scenario"))
+        read: dict[str, str] = {}  # as the journal keeps them: those sent, in HEADERS_READ's
+        if authorization is not None:  # order, the Authorization masked
+            read["Authorization"] = mask(authorization)
+        if content_type is not None:
+            read["Content-Type"] = clip(content_type)
+        if content_length is not None:
+            read["Content-Length"] = clip(content_length)
+        if scenario is not None:
+            read["X-Mockface-Scenario"] = clip(scenario)
+        return LegacyExchange(endpoint=request.path[6:], active=request.active, headers=read,
+                              sent=sent)
 
     def handle(self, exchange: Exchange, request: Request) -> None:
         """Parse, authenticate and answer one request to ``/face/<endpoint>``.
@@ -131,11 +144,10 @@ class LegacyHandler:
             exchange.headers = {}
             exchange.journaled = False
             return
-        services, headers = self.services, request.headers
-        header = request.scenario_header
+        services = self.services
+        authorization, content_type, content_length, header = exchange.sent  # HEADERS_READ
         try:
-            exchange.body = body = wire.read_body(headers.get("content-type"),
-                                                  headers.get("content-length"), request.stream)
+            exchange.body = body = wire.read_body(content_type, content_length, request.stream)
             facts = request_facts(body)
             if self._scripted(exchange, facts, header, before_auth=True):
                 exchange.signature_check = "skipped by a rule"
@@ -143,7 +155,7 @@ class LegacyHandler:
             exchange.signature_check = "failed"
             loose = services.settings.loose or services.is_loose(body.get("appid"))
             exchange.verdict = signature.verify(
-                headers.get("authorization"), endpoint=endpoint, body_appid=body.get("appid"),
+                authorization, endpoint=endpoint, body_appid=body.get("appid"),
                 body_bucket=body.get("bucket"), keyring=services.keyring,
                 now=services.clock.now(), once_store=self.once_signatures,
                 rate_limiter=self.rate_windows, clock_skew=services.settings.clock_skew,

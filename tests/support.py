@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 import requests
+from click.testing import CliRunner
 
 from mockface.core.clock import Clock
 from mockface.core.config import App, Settings
@@ -254,3 +255,12 @@ def declare_products_stores(state) -> None:
     for product in REGISTRY:
         for spec in product.stores:
             state.store(spec)
+
+
+def cli_runner() -> CliRunner:
+    """A click CliRunner that keeps stderr apart from stdout (click 8.1 needs asking; 8.2
+    on always does)."""
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()

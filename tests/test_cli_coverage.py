@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from mockface.cli import main
 from mockface.cli.coverage import coverage_command
@@ -17,20 +16,14 @@ from mockface.products import REGISTRY
 from mockface.products.tc3.coverage import (
     DEPRECATED, NOT_SERVED, REMOVED, SERVED, SdkApi, SdkModel, coverage)
 
+from .support import cli_runner
+
 TABLE = REGISTRY["tc3"].table
 KEYS = {"product", "version", "action", "status"}
 
 
-def runner() -> CliRunner:
-    """A runner that keeps stderr apart (click 8.1 needs asking; 8.2 on always does)."""
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        return CliRunner()
-
-
 def run(*args: str) -> Any:
-    return runner().invoke(coverage_command, list(args))
+    return cli_runner().invoke(coverage_command, list(args))
 
 
 def sdk_client_actions(service: str, version: str) -> set[str]:
@@ -63,7 +56,7 @@ def test_the_api_3_product_offers_coverage_of_faceid_and_iai():
 
 
 def test_mockface_has_the_coverage_command():
-    result = runner().invoke(main, ["coverage", "--help"])
+    result = cli_runner().invoke(main, ["coverage", "--help"])
     assert result.exit_code == 0, result.output
     assert "--json" in result.output and "not served" in result.output
 

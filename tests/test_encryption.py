@@ -27,7 +27,7 @@ from mockface.products.faceid.provider import FaceIdProvider
 
 from .flow_support import (IDENTITY, NEVER_ISSUED, Api, assert_model, sdk_client, sdk_json,
                            sdk_request, sdk_server)
-from .support import ID_NAME, ID_NUMBER, REGISTERED_NAME, REGISTERED_NUMBER, media
+from .support import ID_NAME, ID_NUMBER, REGISTERED_NAME, REGISTERED_NUMBER, cli_runner, media
 
 PUBLIC_KEY_ROUTE = "/__mockface/encryption/public-key"
 KEYS_ROUTE = "/__mockface/encryption"
@@ -568,7 +568,7 @@ def keys_command():
 
 
 def test_mockface_keys_prints_the_public_pem_and_its_path():
-    result = CliRunner().invoke(keys_command(), [])
+    result = cli_runner().invoke(keys_command(), [])
     assert result.exit_code == 0, result.output
     assert result.stdout == encryption.test_keys().public_pem
     assert encryption.key_path(encryption.PUBLIC_KEY_FILE) in result.stderr
@@ -576,7 +576,7 @@ def test_mockface_keys_prints_the_public_pem_and_its_path():
 
 
 def test_mockface_keys_json_and_private():
-    result = CliRunner().invoke(keys_command(), ["--json", "--private"])
+    result = cli_runner().invoke(keys_command(), ["--json", "--private"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
     assert listed["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")

@@ -673,8 +673,10 @@ class RedisIdentities(_Part):
     def records(self) -> list[IdentityRecord]:
         with self.guard():
             stored = self.batch.call("HGETALL", self._key)
+        pairs = stored.items() if isinstance(stored, dict) else \
+            zip(stored[::2], stored[1::2])  # redis-py before 5.1 leaves HGETALL flat here
         added = {}
-        for key, value in stored.items():
+        for key, value in pairs:
             number = key.decode() if isinstance(key, bytes) else str(key)
             added[number] = self._read(number, value)[0]
         return list({**self._configured, **added}.values())

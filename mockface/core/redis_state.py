@@ -673,8 +673,9 @@ class RedisIdentities(_Part):
     def records(self) -> list[IdentityRecord]:
         with self.guard():
             stored = self.batch.call("HGETALL", self._key)
+        # redis-py before 5.1 leaves the HGETALL reply flat here: key, value, key, ...
         pairs = stored.items() if isinstance(stored, dict) else \
-            zip(stored[::2], stored[1::2])  # redis-py before 5.1 leaves HGETALL flat here
+            zip(stored[::2], stored[1::2], strict=True)
         added = {}
         for key, value in pairs:
             number = key.decode() if isinstance(key, bytes) else str(key)

@@ -23,12 +23,14 @@ def _apis(command: str) -> list[CliApi]:
 
 
 def shared_command(name: str, short_help: str, doc: str, shared: list[click.Option],
-                   prepare: Callable[[dict[str, Any]], dict[str, Any]]) -> click.Command:
-    """The command ``name`` over every product's part of it: ``--api`` (the first
-    product's value by default), the ``shared`` options, and each part's own options (one of
-    them given with an ``--api`` that does not read it is a usage error).  ``prepare`` turns
-    the shared options' values into the arguments every part's ``run`` takes."""
-    parts = _apis(name)
+                   prepare: Callable[[dict[str, Any]], dict[str, Any]],
+                   parts: list[CliApi] | None = None) -> click.Command:
+    """The command ``name`` over every product's part of it (or over ``parts``): ``--api``
+    (the first part's value by default), the ``shared`` options, and each part's own options
+    (one of them given with an ``--api`` that does not read it is a usage error).
+    ``prepare`` turns the shared options' values into the arguments every part's ``run``
+    takes."""
+    parts = _apis(name) if parts is None else parts
     by_api = {api_name: part for part in parts for api_name in part.names}
     own: dict[str, click.Option] = {}
     readers: dict[str, list[str]] = {}

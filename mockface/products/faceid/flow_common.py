@@ -240,11 +240,9 @@ def read(flows: Flows, token: Any, appid: str, unknown: Tc3Error) -> TokenRecord
     record = flows.get(token, appid)
     if record is not None:
         return record
-    if isinstance(token, str) and 0 < len(token) <= 64:
-        old = flows.tokens.get(token, float("-inf"))  # as it was: is it past reading?
-        if old is not None and old.appid == appid:
-            raise Tc3Error("InvalidParameterValue.BizTokenExpired",
-                           f"token {token} is past its three-day read window")
+    if flows.past_reading(token, appid):
+        raise Tc3Error("InvalidParameterValue.BizTokenExpired",
+                       f"token {token} is past its three-day read window")
     raise unknown
 
 

@@ -109,6 +109,15 @@ class Flows:
             return None
         return record
 
+    def past_reading(self, token: Any, appid: str) -> bool:
+        """Whether ``token`` is ``appid``'s and past its three-day read window (as long as
+        the store still remembers it)."""
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
+            return False
+        record = self.tokens.get(token, float("-inf"))  # as it was, whatever the time
+        return record is not None and record.appid == appid and \
+            not record.readable_at(self.clock.now())
+
     def open(self, token: Any) -> TokenRecord | None:
         """The record of ``token`` after the user page opened it (``issued`` becomes
         ``opened`` inside the user window; any other record stays); None as ``get``."""

@@ -50,7 +50,7 @@ from .media import MediaBytes
 from .redis_batch import RedisCalls, Script, sender
 from .scenarios.engine import ScenarioEngine
 from .identity import IdentityRecord
-from .state import StateUnavailable, configured_records
+from .state import StateUnavailable, configured_records, owners_index
 from .stores import (
     CodeBook,
     CodeBookSpec,
@@ -635,12 +635,7 @@ class RedisIdentities(_Part):
                  records: Mapping[str, IdentityRecord] | None = None) -> None:
         super().__init__(shared)
         self._configured = configured_records(configured, records or {})
-        self._configured_phones = {phone.number: record.number
-                                   for record in self._configured.values()
-                                   for phone in record.phones}
-        self._configured_cards = {card.number: record.number
-                                  for record in self._configured.values()
-                                  for card in record.bank_cards}
+        self._configured_phones, self._configured_cards = owners_index(self._configured)
         self._key = f"{self.prefix}{name}"
         self._phones = f"{self._key}:phones"
         self._cards = f"{self._key}:cards"

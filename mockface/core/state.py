@@ -204,12 +204,7 @@ class IdentityRegistry:
         self._added: OrderedDict[str, tuple[IdentityRecord, str | None]] = OrderedDict()
         self._phones: dict[str, str] = {}  # run-time: phone -> ID number
         self._cards: dict[str, str] = {}
-        self._configured_phones = {phone.number: record.number
-                                   for record in self._configured.values()
-                                   for phone in record.phones}
-        self._configured_cards = {card.number: record.number
-                                  for record in self._configured.values()
-                                  for card in record.bank_cards}
+        self._configured_phones, self._configured_cards = owners_index(self._configured)
         self.capacity = capacity
         self._lock = threading.Lock()
 
@@ -297,6 +292,17 @@ def configured_records(names: Mapping[str, str],
     made = {number: IdentityRecord(number, name) for number, name in names.items()}
     made.update(records)
     return made
+
+
+def owners_index(records: Mapping[str, IdentityRecord]
+                 ) -> tuple[dict[str, str], dict[str, str]]:
+    """Who each configured phone and bank card belongs to: (phone -> ID number, card -> ID
+    number), as both backends look them up."""
+    phones = {phone.number: record.number for record in records.values()
+              for phone in record.phones}
+    cards = {card.number: record.number for record in records.values()
+             for card in record.bank_cards}
+    return phones, cards
 
 
 

@@ -25,11 +25,6 @@ from .stores import IDENTITIES, LIP_CODES, ONCE_SIGNATURES, RATE_WINDOWS, STORES
 from .testing import HELPERS
 
 HOSTS = ("recognition.image.myqcloud.com", "service.image.myqcloud.com")
-#: The request headers the journal keeps, as it names them: every header ``handle`` reads
-#: (``LegacyExchange.sent`` holds their values in this order).
-HEADERS_READ = (("Authorization", "authorization"), ("Content-Type", "content-type"),
-                ("Content-Length", "content-length"),
-                ("X-Mockface-Scenario", "x-mockface-scenario"))
 #: The cut-off JSON of the ``malformed_json`` fault.
 MALFORMED = b'{"code":0,"message":"OK","data":{'
 
@@ -43,7 +38,8 @@ class LegacyExchange(Exchange):
     body: RequestBody | None = None
     verdict: signature.Verdict | None = None
     error_detail: str = ""
-    #: The values of the HEADERS_READ as sent (None: absent), in their order (``begin``).
+    #: The values of the headers ``handle`` reads, as sent (None: absent): Authorization,
+    #: Content-Type, Content-Length, X-Mockface-Scenario (``begin``).
     sent: tuple[str | None, ...] = field(default=(None,) * 4, repr=False, compare=False)
 
     @property
@@ -114,12 +110,12 @@ class LegacyHandler:
         self.rate_windows = state.store(RATE_WINDOWS)
 
     def begin(self, request: Request) -> LegacyExchange:
-        get = request.headers.get  # each header of HEADERS_READ looked up once, here
+        get = request.headers.get  # each header handle reads looked up once, here
         sent = authorization, content_type, content_length, scenario = (
             get("authorization"), get("content-type"), get("content-length"),
             get("x-mockface-scenario"))
-        read: dict[str, str] = {}  # as the journal keeps them: those sent, in HEADERS_READ's
-        if authorization is not None:  # order, the Authorization masked
+        read: dict[str, str] = {}  # as the journal keeps them: those sent, in this order,
+        if authorization is not None:  # the Authorization masked
             read["Authorization"] = mask(authorization)
         if content_type is not None:
             read["Content-Type"] = clip(content_type)
@@ -145,7 +141,7 @@ class LegacyHandler:
             exchange.journaled = False
             return
         services = self.services
-        authorization, content_type, content_length, header = exchange.sent  # HEADERS_READ
+        authorization, content_type, content_length, header = exchange.sent
         try:
             exchange.body = body = wire.read_body(content_type, content_length, request.stream)
             facts = request_facts(body)
